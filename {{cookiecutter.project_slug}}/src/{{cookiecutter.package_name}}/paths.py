@@ -1,0 +1,19 @@
+"""Where each stage writes its outputs (the same paths as in dvc.yaml; a test checks)."""
+
+from pathlib import Path
+
+PREPARED_DIR = Path("data/prepared")
+TRAIN_DATA = PREPARED_DIR / "train.parquet"
+TEST_DATA = PREPARED_DIR / "test.parquet"
+DATA_REPORT = Path("reports/data.json")
+
+MODEL_DIR = Path("models")
+MODEL_FILE = MODEL_DIR / "model.ubj"
+METADATA_FILE = MODEL_DIR / "metadata.json"
+TRAIN_METRICS = Path("metrics/train.json")
+DVCLIVE_DIR = Path("dvclive/train")
+
+EVALUATE_METRICS = Path("metrics/evaluate.json")
+GATE_FILE = Path("reports/gate.json")
+TEST_PREDICTIONS = Path("reports/test_predictions.parquet")
+PLOTS_DIR = Path("plots")

@@ -1,0 +1,48 @@
+"""Reading raw tabular files (CSV, gzipped CSV, Parquet) with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .config import DataConfig
+from .errors import PipelineError
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv")
+
+
+def read_table(path: str | Path, data: DataConfig) -> pd.DataFrame:
+    """Read a raw file; category columns are read as text, the rest is inferred."""
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(
+            f"input file {path} not found (data.path). Check the path, or `dvc pull` it."
+        )
+    if path.stat().st_size == 0:
+        raise PipelineError(f"input file {path} is empty (0 bytes): expected a header and rows")
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            frame = pd.read_parquet(path)
+        elif name.endswith(CSV_SUFFIXES):
+            text_columns = {
+                column: "string"
+                for column, spec in data.columns.items()
+                if spec.dtype == "category"
+            }
+            frame = pd.read_csv(path, sep=data.separator, dtype=text_columns, low_memory=False)
+        else:
+            raise PipelineError(
+                f"input file {path}: unsupported format; expected .csv, .csv.gz or .parquet"
+            )
+    except pd.errors.EmptyDataError:
+        raise PipelineError(f"input file {path} has no header and no rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        raise PipelineError(f"input file {path} could not be parsed: {exc}") from None
+    if frame.shape[1] <= 1 and len(data.columns) > 1 and name.endswith(CSV_SUFFIXES):
+        raise PipelineError(
+            f"input file {path}: found one column {list(frame.columns)[:1]}; is the "
+            f"separator right? (data.separator is {data.separator!r})"
+        )
+    return frame

@@ -1,0 +1,170 @@
+"""Validation and cleaning of raw data against the schema declared in `conf/data/`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .config import ColumnSpec, DataConfig, normalise_category
+from .errors import PipelineError
+
+MAX_EXAMPLES = 3
+
+
+@dataclass
+class CleaningReport:
+    """What cleaning did to the rows."""
+
+    rows_in: int
+    rows_out: int = 0
+    duplicates_dropped: int = 0
+    rows_dropped_missing: int = 0
+    values_filled: dict[str, int] = field(default_factory=dict)
+
+
+def clean(raw: pd.DataFrame, data: DataConfig) -> tuple[pd.DataFrame, CleaningReport]:
+    """Validate `raw` against the schema and return the cleaned frame.
+
+    Steps: structure (columns present, none unexpected, none all-null), spelling of categories,
+    missing-value markers, types/ranges/levels/nullability (pandera, all problems at once),
+    the missing-value policy per column, exact duplicates, and the minimum row count.
+    Raises `PipelineError` listing every problem with its column and example rows.
+    """
+    report = CleaningReport(rows_in=len(raw))
+    _check_structure(raw, data)
+    frame = raw[list(data.columns)].copy()
+    for name, spec in data.columns.items():
+        frame[name] = _normalise(frame[name], spec)
+    _check_all_null(frame, data)
+    frame = _validate(frame, data)
+    frame = _apply_missing_policy(frame, data, report)
+    if data.drop_duplicates:
+        duplicated = frame.duplicated(keep="first")
+        report.duplicates_dropped = int(duplicated.sum())
+        frame = frame.loc[~duplicated]
+    if len(frame) < data.min_rows:
+        raise PipelineError(
+            f"only {len(frame)} rows left after cleaning ({report.rows_in} read); "
+            f"data.min_rows requires at least {data.min_rows}"
+        )
+    for name, spec in data.columns.items():
+        if spec.dtype == "category":
+            frame[name] = pd.Categorical(frame[name], categories=spec.categories)
+    report.rows_out = len(frame)
+    return frame.reset_index(drop=True), report
+
+
+def _check_structure(raw: pd.DataFrame, data: DataConfig) -> None:
+    if raw.shape[1] == 0 or len(raw) == 0:
+        raise PipelineError(
+            f"the input has {len(raw)} rows and {raw.shape[1]} columns: expected a header with "
+            f"the columns of data.columns and at least data.min_rows ({data.min_rows}) rows"
+        )
+    columns = [str(c) for c in raw.columns]
+    if data.target not in columns:
+        raise PipelineError(
+            f"the target column '{data.target}' (data.target) is missing from the input; "
+            f"found columns: {columns}"
+        )
+    missing = [c for c in data.columns if c not in columns]
+    if missing:
+        raise PipelineError(
+            f"the input is missing declared column(s) {missing} (data.columns); "
+            f"found columns: {columns}"
+        )
+    extra = [c for c in columns if c not in data.columns]
+    if extra:
+        raise PipelineError(
+            f"the input has column(s) {extra} that data.columns does not declare; "
+            "declare them (and list them in data.drop_columns if they are not features)"
+        )
+
+
+def _normalise(values: pd.Series, spec: ColumnSpec) -> pd.Series:
+    if spec.dtype == "category":
+        text = values.astype("string").str.strip().str.lower()
+        markers = [normalise_category(str(m)) for m in spec.missing_values]
+        return text.mask(text.isin(markers)) if markers else text
+    if spec.missing_values:
+        return values.mask(values.isin(spec.missing_values))
+    return values
+
+
+def _check_all_null(frame: pd.DataFrame, data: DataConfig) -> None:
+    empty = [name for name in frame.columns if frame[name].isna().all()]
+    if empty:
+        raise PipelineError(
+            f"column(s) {empty} hold no value at all (every row is missing); "
+            "fix the input or remove the column from data.columns"
+        )
+
+
+def _validate(frame: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
+    schema = pa.DataFrameSchema(
+        {name: _column_schema(name, spec) for name, spec in data.columns.items()},
+        strict=True,
+        coerce=True,
+    )
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise PipelineError(_format_failures(exc.failure_cases, len(frame))) from None
+
+
+def _column_schema(name: str, spec: ColumnSpec) -> pa.Column:
+    checks: list[pa.Check] = []
+    if spec.dtype == "category":
+        checks.append(pa.Check.isin(spec.categories or [], error="level not in categories"))
+        dtype: object = "string"
+    else:
+        dtype = "Int64" if spec.dtype == "int" else "float64"
+        if spec.min is not None:
+            checks.append(pa.Check.ge(spec.min, error=f">= {spec.min}"))
+        if spec.max is not None:
+            checks.append(pa.Check.le(spec.max, error=f"<= {spec.max}"))
+    return pa.Column(dtype, checks=checks, nullable=spec.nullable, name=name)
+
+
+def _format_failures(cases: pd.DataFrame, n_rows: int) -> str:
+    lines = []
+    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+        examples = group.head(MAX_EXAMPLES)
+        shown = ", ".join(
+            f"{value!r} (row {int(index) + 1})" if pd.notna(index) else repr(value)
+            for value, index in zip(examples["failure_case"], examples["index"], strict=True)
+        )
+        lines.append(
+            f"column '{column}': {len(group)} of {n_rows} rows fail "
+            f"{_explain(str(check))}; e.g. {shown}"
+        )
+    return (
+        "the input does not match the schema in conf/data/ (rows count from 1 after the "
+        "header):\n  - " + "\n  - ".join(lines)
+    )
+
+
+def _explain(check: str) -> str:
+    if check.startswith("coerce_dtype"):
+        return "the type check: expected " + check.removeprefix("coerce_dtype(").rstrip(")")
+    if check == "not_nullable":
+        return "the no-missing-values rule (nullable: false)"
+    if check.startswith(("level", ">=", "<=")):
+        return f"the rule '{check}'"
+    return f"the check '{check}'"
+
+
+def _apply_missing_policy(
+    frame: pd.DataFrame, data: DataConfig, report: CleaningReport
+) -> pd.DataFrame:
+    drop = pd.Series(False, index=frame.index)
+    for name, spec in data.columns.items():
+        nulls = frame[name].isna()
+        if spec.on_missing == "drop_row":
+            drop |= nulls
+        elif spec.on_missing == "fill" and bool(nulls.any()):
+            report.values_filled[name] = int(nulls.sum())
+            frame[name] = frame[name].fillna(spec.fill_value)
+    report.rows_dropped_missing = int(drop.sum())
+    return frame.loc[~drop]
