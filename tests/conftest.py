@@ -1,0 +1,129 @@
+"""Shared helpers and fixtures for the template's tests.
+
+`pipeline_project` is the expensive one: a default bake with its environment synced and the
+pipeline run once (a real git repository, the results committed on `main`). Tests that need to
+change a project work on `clone_project(...)` copies, never on the shared one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SLUG = "term-deposit-model"
+DEFAULT_PACKAGE = "term_deposit_model"
+# Variables that would leak the caller's environment into baked projects' tools.
+LEAKY_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT")
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for commands run inside a baked project."""
+    env = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES and not k.startswith("GIT_")}
+    env.update(
+        {
+            "DVC_NO_ANALYTICS": "1",
+            "BENTOML_DO_NOT_TRACK": "True",
+            "GIT_AUTHOR_NAME": "Test Author",
+            "GIT_AUTHOR_EMAIL": "test@example.com",
+            "GIT_COMMITTER_NAME": "Test Author",
+            "GIT_COMMITTER_EMAIL": "test@example.com",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def run(
+    args: Sequence[str | os.PathLike[str]],
+    cwd: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; on an unexpected failure, fail the test showing its output."""
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=clean_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, args))} exited {result.returncode} in {cwd}\n"
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+def bake(output_dir: Path, **context: str) -> Path:
+    """Bake the template with `context` overriding defaults; return the project directory."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    project = cookiecutter(
+        str(TEMPLATE_ROOT), no_input=True, output_dir=str(output_dir), extra_context=context
+    )
+    return Path(project)
+
+
+def uv_sync(project: Path) -> None:
+    """Create the project's .venv from its lock (cpu build of XGBoost, no remote plugins)."""
+    run(["uv", "sync", "--frozen", "--extra", "cpu"], project)
+
+
+def uv_run(project: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return run(["uv", "run", "--frozen", *args], project, **kwargs)  # type: ignore[arg-type]
+
+
+def ensure_git_repository(project: Path) -> None:
+    """A real repository on `main` with everything committed."""
+    if not (project / ".git").is_dir():
+        run(["git", "init", "-q", "-b", "main"], project)
+    run(["git", "add", "-A"], project)
+    if run(["git", "status", "--porcelain"], project).stdout.strip():
+        run(["git", "commit", "-q", "-m", "Initial commit"], project)
+
+
+def clone_project(source: Path, destination: Path) -> Path:
+    """A working copy of `source`: git clone, its DVC cache copied, environment synced.
+
+    The DVC cache is hard-linked (cheap), then `dvc checkout` restores the outputs.
+    """
+    run(["git", "clone", "-q", str(source), str(destination)], source.parent)
+    cache = source / ".dvc" / "cache"
+    if cache.is_dir():
+        shutil.copytree(cache, destination / ".dvc" / "cache", copy_function=os.link)
+    uv_sync(destination)
+    uv_run(destination, "dvc", "checkout", "--quiet")
+    return destination
+
+
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default bake, in a git repository on `main`, with its environment synced."""
+    project = bake(tmp_path_factory.mktemp("default"))
+    ensure_git_repository(project)
+    uv_sync(project)
+    return project
+
+
+@pytest.fixture(scope="session")
+def pipeline_project(default_project: Path) -> Path:
+    """`default_project` after `dvc exp run`, with the results committed on `main`.
+
+    Read-only for tests: clone it (`clone_project`) to change anything.
+    """
+    uv_run(default_project, "dvc", "exp", "run", timeout=900)
+    run(["git", "add", "-A"], default_project)
+    run(["git", "commit", "-q", "-m", "Run the pipeline"], default_project)
+    return default_project
