@@ -50,9 +50,7 @@ class ColumnSpec(_Strict):
                 raise ValueError("a category column needs a non-empty 'categories' list")
             bad = [c for c in self.categories if normalise_category(c) != c]
             if bad:
-                raise ValueError(
-                    f"categories must be written stripped and lower-case, got {bad}"
-                )
+                raise ValueError(f"categories must be written stripped and lower-case, got {bad}")
             if len(set(self.categories)) != len(self.categories):
                 raise ValueError("'categories' lists a level twice")
             if self.min is not None or self.max is not None:
@@ -220,7 +218,6 @@ def _describe(error: Any) -> str:
     got = error.get("input")
     shown = "" if isinstance(got, (dict, list)) else f", got {got!r}"
     return f"key '{key}': {message}{shown}"
-
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
