@@ -22,14 +22,17 @@ from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
 from template_tools import (
     HOOKS_DIR,
+    PROJECT_TEMPLATE,
     TEMPLATE_DIR,
     choice_options,
+    git,
     isolate_git,
     load_hook,
     options,
 )
 
 pre_gen = load_hook("pre_gen_project")
+post_gen = load_hook("post_gen_project")
 
 NO_GIT = {"create_git_repository": "no"}
 
@@ -509,3 +512,126 @@ def test_hooks_hold_one_line_of_jinja(hook: Path) -> None:
         if any(marker in line for marker in ("{{", "{%", "{#"))
     ]
     assert jinja_lines == ['CONTEXT_JSON = r"""{{ cookiecutter | jsonify }}"""']
+
+
+# --- post-generation: git and pruning ---------------------------------------------------------
+
+
+def test_first_commit_uses_configured_identity(
+    cookies, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = isolate_git(
+        monkeypatch, tmp_path / "git-with-identity", ("Grace Hopper", "grace@example.net")
+    )
+    before = config.read_text(encoding="utf-8")
+
+    result = cookies.bake(
+        extra_context={"author_name": "Ada Lovelace", "author_email": "ada@example.org"},
+        template=str(TEMPLATE_DIR),
+    )
+
+    assert result.exception is None, result
+    log = git(result.project_path, "log", "--format=%an <%ae>|%cn <%ce>")
+    assert log == "Grace Hopper <grace@example.net>|Grace Hopper <grace@example.net>"
+    assert config.read_text(encoding="utf-8") == before, "the hook wrote to the git config"
+    assert "[user]" not in (result.project_path / ".git" / "config").read_text()
+
+
+def test_first_commit_falls_back_to_answers_per_missing_key(
+    cookies, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = isolate_git(monkeypatch, tmp_path / "git-email-only")
+    config.write_text("[user]\n\temail = ci@example.net\n", encoding="utf-8")
+
+    result = cookies.bake(
+        extra_context={"author_name": "Ada Lovelace", "author_email": "ada@example.org"},
+        template=str(TEMPLATE_DIR),
+    )
+
+    assert result.exception is None, result
+    assert git(result.project_path, "log", "--format=%an <%ae>") == "Ada Lovelace <ci@example.net>"
+    assert "[user]" not in (result.project_path / ".git" / "config").read_text()
+
+
+def test_failed_first_commit_removes_the_project(
+    cookies, capfd, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A failing post-generation hook also leaves nothing (here: signing that cannot work)."""
+    config = isolate_git(monkeypatch, tmp_path / "git-signing")
+    config.write_text("[commit]\n\tgpgsign = true\n[gpg]\n\tprogram = false\n", encoding="utf-8")
+
+    result = cookies.bake(template=str(TEMPLATE_DIR))
+
+    assert isinstance(result.exception, FailedHookException), result
+    err = capfd.readouterr().err
+    assert "error: 'git " in err
+    assert "commit" in err
+    assert_nothing_left(tmp_path)
+
+
+def test_next_steps_are_printed(cookies, capfd) -> None:
+    result = cookies.bake(extra_context=NO_GIT, template=str(TEMPLATE_DIR))
+
+    assert result.exception is None, result
+    out = capfd.readouterr().out
+    assert f"cd {result.project_path}" in out
+    assert "make setup" in out
+    assert "make run" in out
+    assert "git init -b main" in out  # no repository was created: say how
+
+
+def test_post_gen_fails_clearly_without_git(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(post_gen.HookError, match="git is not on PATH: install git"):
+        post_gen.create_git_repository(tmp_path, "Ada", "ada@example.org")
+
+
+def test_paths_to_prune_follow_the_answers() -> None:
+    table = {
+        ("license", "Proprietary"): ["CONTRIBUTING.md"],
+        ("dvc_remote", "none"): ["docs/remote.md", "src/{package_name}/remote.py"],
+    }
+    answers = {"license": "Proprietary", "dvc_remote": "s3", "package_name": "churn"}
+
+    assert post_gen.paths_to_prune(answers, table) == ["CONTRIBUTING.md"]
+    answers["dvc_remote"] = "none"
+    assert post_gen.paths_to_prune(answers, table) == [
+        "CONTRIBUTING.md",
+        "docs/remote.md",
+        "src/churn/remote.py",
+    ]
+
+
+def test_prune_deletes_files_directories_and_emptied_parents(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    for relative in ("keep.txt", "a/b/only.txt", "dir/x.txt", "dir/sub/y.txt", "c/one.txt", "c/2"):
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_text("x")
+
+    post_gen.prune(project, ["a/b/only.txt", "dir", "c/one.txt", "missing.txt"])
+
+    remaining = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
+    assert remaining == ["c", "c/2", "keep.txt"]
+
+
+def test_prune_refuses_paths_outside_the_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "precious.txt").write_text("x")
+
+    with pytest.raises(post_gen.HookError, match="outside the project"):
+        post_gen.prune(project, ["../precious.txt"])
+    assert (tmp_path / "precious.txt").exists()
+
+
+def test_prune_table_names_real_options_and_template_paths() -> None:
+    choices = choice_options()
+    placeholders = {name: f"{{{{cookiecutter.{name}}}}}" for name in options()}
+    for (option, value), paths in post_gen.PRUNE.items():
+        assert value in choices.get(option, []), f"PRUNE: {option}={value} is not a choice"
+        for path in paths:
+            in_template = PROJECT_TEMPLATE / path.format(**placeholders)
+            assert in_template.exists(), f"PRUNE: {path} is not in the template"
