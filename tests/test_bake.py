@@ -80,6 +80,19 @@ src/term_deposit_model/schema.py
 src/term_deposit_model/scoring.py
 src/term_deposit_model/stage.py
 src/term_deposit_model/train.py
+tests/conftest.py
+tests/helpers.py
+tests/test_atomic.py
+tests/test_compose.py
+tests/test_config.py
+tests/test_dvc_yaml.py
+tests/test_evaluate.py
+tests/test_features.py
+tests/test_gate.py
+tests/test_metrics.py
+tests/test_pipeline.py
+tests/test_prepare.py
+tests/test_train.py
 uv.lock
 """
 
