@@ -83,6 +83,7 @@ src/term_deposit_model/train.py
 tests/conftest.py
 tests/helpers.py
 tests/test_atomic.py
+tests/test_cli.py
 tests/test_compose.py
 tests/test_config.py
 tests/test_dvc_yaml.py

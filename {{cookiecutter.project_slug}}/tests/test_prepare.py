@@ -149,3 +149,30 @@ def test_command_line_exits_non_zero_with_one_paragraph(workspace, sample_slice,
     err = capsys.readouterr().err
     assert err.startswith("error in prepare: ")
     assert "Traceback" not in err
+
+
+def test_reads_parquet_input(workspace, sample_slice) -> None:
+    root = workspace(edit=lambda p: p["data"].update(path="data/raw/sample.parquet"))
+    typed = sample_slice.copy()
+    for column in ("age", "campaign", "pdays", "previous", "duration"):
+        typed[column] = typed[column].astype(int)
+    typed.to_parquet(root / "data/raw/sample.parquet", index=False)
+    assert run_prepare()["rows_out"] == len(sample_slice)
+
+
+def test_missing_value_policies_drop_and_fill(workspace, sample_slice) -> None:
+    frame = sample_slice.copy()
+    frame.loc[[0, 1], "euribor3m"] = ""
+    frame.loc[[2, 3, 4], "emp.var.rate"] = ""
+
+    def policies(params: dict) -> None:
+        columns = params["data"]["columns"]
+        columns["euribor3m"]["on_missing"] = "drop_row"
+        columns["emp.var.rate"].update(on_missing="fill", fill_value=0.0)
+
+    workspace(frame, edit=policies)
+    report = run_prepare()
+    assert report["rows_dropped_missing"] == 2
+    assert report["values_filled"] == {"emp.var.rate": 3}
+    assert report["rows_out"] == len(sample_slice) - 2
+    assert report["nulls"]["emp.var.rate"] == 0
