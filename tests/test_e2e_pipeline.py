@@ -1,4 +1,4 @@
-"""End to end: a baked project runs its real pipeline, passes its own checks, and is reproducible."""
+"""End to end: a baked project runs its real pipeline, passes its own checks, reproduces."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import bake, ensure_git_repository, run, uv_run, uv_sync
 
 pytestmark = pytest.mark.e2e
@@ -56,22 +55,29 @@ def test_generated_project_passes_its_own_lint_and_tests(pipeline_project: Path)
     assert " passed" in result.stdout
     assert "skipped" not in result.stdout
     help_text = run(["make", "help"], pipeline_project).stdout
-    assert "setup" in help_text and "gate" in help_text
+    assert "setup" in help_text
+    assert "gate" in help_text
 
 
-def test_two_fresh_bakes_train_byte_identical_models(pipeline_project: Path, tmp_path: Path) -> None:
+def test_two_fresh_bakes_train_byte_identical_models(
+    pipeline_project: Path, tmp_path: Path
+) -> None:
     again = bake(tmp_path)
     ensure_git_repository(again)
     uv_sync(again)
     uv_run(again, "dvc", "exp", "run", timeout=900)
     model = "models/model.ubj"
     assert (again / model).read_bytes() == (pipeline_project / model).read_bytes()
-    assert read_json(again, "metrics/evaluate.json") == read_json(pipeline_project, "metrics/evaluate.json")
+    assert read_json(again, "metrics/evaluate.json") == read_json(
+        pipeline_project, "metrics/evaluate.json"
+    )
 
 
 def test_bad_override_names_the_key(pipeline_project: Path, tmp_path: Path) -> None:
     project = tmp_path / "copy"
-    shutil.copytree(pipeline_project, project, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
+    shutil.copytree(
+        pipeline_project, project, symlinks=True, ignore=shutil.ignore_patterns(".venv")
+    )
     uv_sync(project)
     result = uv_run(project, "dvc", "exp", "run", "-S", "model.max_dpeth=3", check=False)
     assert result.returncode != 0

@@ -60,9 +60,18 @@ def round_trip(project: Path, clone_into: Path, env: dict[str, str] | None = Non
     assert cached, "the clone should start without the cached outputs"
     uv_run(clone_into, "dvc", "pull", env=env)
     for output in outputs:
-        assert (clone_into / output).read_bytes() == (project / output).read_bytes(), output
+        assert file_contents(clone_into / output) == file_contents(project / output), output
     assert "up to date" in uv_run(clone_into, "dvc", "status", env=env).stdout
     return clone_into
+
+
+def file_contents(path: Path) -> dict[str, bytes]:
+    """Every file under `path` (or `path` itself) by relative name, with its bytes."""
+    if path.is_file():
+        return {"": path.read_bytes()}
+    return {
+        str(f.relative_to(path)): f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file()
+    }
 
 
 def extras_of(project: Path) -> list[str]:
@@ -111,8 +120,11 @@ def s3_server() -> Iterator[str]:
                     raise RuntimeError("moto_server did not start") from None
                 time.sleep(0.2)
         boto3.client(
-            "s3", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
         ).create_bucket(Bucket="acme-ml")
         yield endpoint
     finally:
@@ -122,12 +134,18 @@ def s3_server() -> Iterator[str]:
 
 def test_s3_remote_push_pull(pipeline_project: Path, tmp_path: Path, s3_server: str) -> None:
     project = project_with_results(
-        pipeline_project, tmp_path / "bake", dvc_remote="s3",
+        pipeline_project,
+        tmp_path / "bake",
+        dvc_remote="s3",
         dvc_remote_url="s3://acme-ml/term-deposit-model",
     )
     assert extras_of(project) == ["s3"]
     sync(project, "s3")
     # Where the server is and who we are: machine-local settings, as a user would keep them.
     uv_run(project, "dvc", "remote", "modify", "--local", "storage", "endpointurl", s3_server)
-    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     round_trip(project, tmp_path / "clone", env=env)
