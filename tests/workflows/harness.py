@@ -300,10 +300,6 @@ def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) 
         "STANDIN_UV": _executable("uv"),
         "STANDIN_ARTIFACTS": str(artifacts),
         "STANDIN_CML_LOG": str(cml_log),
-        "GIT_AUTHOR_NAME": "Test Author",
-        "GIT_AUTHOR_EMAIL": "test@example.com",
-        "GIT_COMMITTER_NAME": "Test Author",
-        "GIT_COMMITTER_EMAIL": "test@example.com",
     }
     for key in ("UV_CACHE_DIR", "TMPDIR"):
         if key in os.environ:
