@@ -45,7 +45,7 @@ def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 def resolve_ref(ref: str) -> str:
     """The commit of `ref`, or of `origin/<ref>` (CI checkouts have only remote branches)."""
     for candidate in (ref, f"origin/{ref}"):
-        found = git("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", check=False)
+        found = git("rev-parse", "--verify", "--quiet", candidate + "^{commit}", check=False)
         if found.returncode == 0:
             return found.stdout.strip()
     raise PipelineError(
@@ -105,13 +105,18 @@ def changed_files(commit: str) -> list[tuple[str, str]]:
     return sorted([*changes, *(("A", path) for path in untracked)], key=lambda c: c[1])
 
 
-def baseline_model(commit: str, reproduce: bool) -> BaselineModel:
-    """The baseline's model: from the DVC cache or remote, else reproduced, else None."""
-    try:
-        return BaselineModel(_read_model(commit), "restored from the DVC cache / remote")
-    except Exception as exc:  # dvc.api raises many types: missing file, no remote, no access
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        log.info("baseline model not in the DVC cache or remote (%s)", reason)
+def baseline_model(commit: str, reproduce: bool, use_dvc: bool = True) -> BaselineModel:
+    """The baseline's model: from the DVC cache or remote, else reproduced, else None.
+
+    `use_dvc=False` skips DVC's cache and remote (no credentials: a fork's pull request).
+    """
+    reason = "no access to the DVC remote in this run"
+    if use_dvc:
+        try:
+            return BaselineModel(_read_model(commit), "restored from the DVC cache / remote")
+        except Exception as exc:  # dvc.api raises many types: missing file, no remote, no access
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            log.info("baseline model not in the DVC cache or remote (%s)", reason)
     if not reproduce:
         return BaselineModel(None, f"not available ({reason}); reproduce_baseline is off")
     try:

@@ -6,6 +6,7 @@ files stay local unless CML is explicitly told to publish them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from html import escape
 
@@ -26,6 +27,12 @@ def curve_on_grid(
     xs = np.array(sorted(best))
     ys = np.array([best[k] for k in xs])
     return [round(float(v), 4) for v in np.interp(grid, xs, ys)]
+
+
+def _init(palette: str) -> str:
+    """Mermaid's init directive giving the series colours."""
+    theme = {"themeVariables": {"xyChart": {"plotColorPalette": palette}}}
+    return "%%{init: " + json.dumps(theme) + "}%%"
 
 
 def _numbers(values: Sequence[float]) -> str:
@@ -49,7 +56,7 @@ def line_chart(
     palette = ", ".join(colours[: len(series)])
     lines = [
         "```mermaid",
-        f"%%{{init: {{'themeVariables': {{'xyChart': {{'plotColorPalette': '{palette}'}}}}}}}}%%",
+        _init(palette),
         "xychart-beta",
         f"    title {_label(title)}",
         f"    x-axis {_label(x_label)} {_numbers(x_values)}",
@@ -74,7 +81,7 @@ def bar_chart(
     names = ", ".join(_label(c) for c in categories)
     lines = [
         "```mermaid",
-        f"%%{{init: {{'themeVariables': {{'xyChart': {{'plotColorPalette': '{palette}'}}}}}}}}%%",
+        _init(palette),
         "xychart-beta",
         f"    title {_label(title)}",
         f"    x-axis [{names}]",

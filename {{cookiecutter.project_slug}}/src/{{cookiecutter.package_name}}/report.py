@@ -79,7 +79,9 @@ def build_report(params: Params, baseline_ref: str, remote: str) -> tuple[str, d
     elif not same_test:
         why = "The test split differs from the baseline's (data or split changed)."
     else:
-        found = base.baseline_model(commit, settings.reproduce_baseline)
+        found = base.baseline_model(
+            commit, settings.reproduce_baseline, use_dvc=remote != "unavailable"
+        )
         source = found.source
         if found.model is None:
             why = f"The baseline's model is {found.source}."
