@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
-from conftest import clone_project, run, uv_run  # noqa: E402  (the top-level conftest)
+from conftest import clone_project, run, uv_run
 
 # Each PR branch: (files to edit: {path: (old text, new text)}, commit message).
 BRANCHES = {

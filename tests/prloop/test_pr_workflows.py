@@ -11,10 +11,11 @@ import re
 import shutil
 from pathlib import Path
 
+import prloop_support  # noqa: F401  (first: puts tests/workflows on sys.path)
 import pytest
+from harness import WorkflowRun, pull_request_event, run_workflow, workflow_run_event
 from markdown_it import MarkdownIt
 from prloop_support import checkout, move_away, pr_repository, remote_dir
-from harness import WorkflowRun, pull_request_event, run_workflow, workflow_run_event
 
 __all__ = ["pr_repository"]  # the fixture, used by name
 

@@ -157,7 +157,9 @@ def _reproduce(commit: str) -> LoadedModel:
                 )  # fmt: skip
                 if done.returncode != 0:
                     tail = (done.stderr or done.stdout).strip()[-1500:]
-                    raise PipelineError(f"`dvc {' '.join(command)}` exited {done.returncode}: {tail}")
+                    raise PipelineError(
+                        f"`dvc {' '.join(command)}` exited {done.returncode}: {tail}"
+                    )
             return load_model(tree / paths.MODEL_FILE, tree / paths.METADATA_FILE)
         finally:
             git("worktree", "remove", "--force", str(tree), check=False)

@@ -115,7 +115,9 @@ def svg_lines(
             for x, y in zip(x_values, values, strict=True)
         )
         colour = COLOURS[i % len(COLOURS)]
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
+        )
         parts.append(
             f'<text x="{margin + 10}" y="{margin + 18 + 16 * i}" fill="{colour}" '
             f'font-size="12">{escape(name)}</text>'

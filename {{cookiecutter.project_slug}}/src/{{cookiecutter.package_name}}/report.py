@@ -58,7 +58,9 @@ REMOTE_NOTES = {
 GRID = np.round(np.linspace(0, 1, 21), 2)
 
 
-def build_report(params: Params, baseline_ref: str, remote: str) -> tuple[str, dict[str, Any], dict[str, str]]:
+def build_report(
+    params: Params, baseline_ref: str, remote: str
+) -> tuple[str, dict[str, Any], dict[str, str]]:
     """The report text, the combined gate verdict, and SVG files (name -> text) if asked."""
     settings = params.evaluate.comparison
     commit = base.resolve_ref(baseline_ref)
@@ -114,7 +116,10 @@ def build_report(params: Params, baseline_ref: str, remote: str) -> tuple[str, d
     head = base.git("rev-parse", "HEAD").stdout.strip()
     dirty = bool(base.git("status", "--porcelain", "--untracked-files=no").stdout.strip())
     run_url = _run_url()
-    artifacts = ["pr_report.md", *sorted(p.name for pat in ARTIFACT_PATTERNS for p in Path().glob(pat))]
+    artifacts = [
+        "pr_report.md",
+        *sorted(p.name for pat in ARTIFACT_PATTERNS for p in Path().glob(pat)),
+    ]
     text = sections.assemble(
         "Model report: this pull request against " + f"`{label}`",
         [
@@ -124,7 +129,9 @@ def build_report(params: Params, baseline_ref: str, remote: str) -> tuple[str, d
             ),
             sections.all_metrics_section(metrics_diff),
             sections.params_section(params_diff),
-            sections.data_section(base.show_json(commit, paths.DATA_REPORT), current["data"], hashes),
+            sections.data_section(
+                base.show_json(commit, paths.DATA_REPORT), current["data"], hashes
+            ),
             sections.code_section(_code_changes(commit)),
             sections.plots_section(charts, legend),
             sections.drift_section(_read_text(DRIFT_FILE)),
@@ -144,7 +151,9 @@ def _current_outputs() -> dict[str, Any]:
         ("data", paths.DATA_REPORT),
     ):
         if not path.is_file():
-            raise PipelineError(f"{path} not found: run the pipeline (`dvc exp run`) before the report")
+            raise PipelineError(
+                f"{path} not found: run the pipeline (`dvc exp run`) before the report"
+            )
         found[key] = json.loads(path.read_text(encoding="utf-8"))
     return found
 
@@ -177,7 +186,14 @@ def _paired(params: Params, model: Any, metrics: Sequence[str]) -> dict[str, Met
 def _plots(commit: str, label: str, kind: str) -> tuple[list[str], str, dict[str, str]]:
     curves = [
         ("roc", "ROC curve", "fpr", "tpr", "False positive rate", "True positive rate"),
-        ("precision_recall", "Precision-recall curve", "recall", "precision", "Recall", "Precision"),
+        (
+            "precision_recall",
+            "Precision-recall curve",
+            "recall",
+            "precision",
+            "Recall",
+            "Precision",
+        ),
     ]
     charts: list[str] = []
     images: dict[str, str] = {}
@@ -192,7 +208,8 @@ def _plots(commit: str, label: str, kind: str) -> tuple[list[str], str, dict[str
         colours = mermaid.COLOURS[-len(series) :]
         if kind == "images":
             names = [f"baseline ({label})", "this PR"][-len(series) :]
-            images[f"{name}.svg"] = mermaid.svg_lines(title, list(GRID), dict(zip(names, series)))
+            named = dict(zip(names, series, strict=True))
+            images[f"{name}.svg"] = mermaid.svg_lines(title, list(GRID), named)
             charts.append(f"![{title}]({IMAGES_DIR.name}/{name}.svg)")
         else:
             charts.append(
@@ -217,7 +234,10 @@ def _importance_chart(commit: str, label: str) -> str:
 
     now, then = shares(current), shares(before)
     top = sorted(now, key=lambda f: -now[f])[:10]
-    rows = [[f"`{f}`", f"{then.get(f, 0):.3f}", f"{now[f]:.3f}"] for f in sorted(now, key=lambda f: -now[f])]
+    rows = [
+        [f"`{f}`", f"{then.get(f, 0):.3f}", f"{now[f]:.3f}"]
+        for f in sorted(now, key=lambda f: -now[f])
+    ]
     series = [[round(now[f], 4) for f in top]]
     if then:
         series.append([round(then.get(f, 0.0), 4) for f in top])
@@ -257,7 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .stage import guarded
 
     parser = argparse.ArgumentParser(prog=f"{__package__} report", description=__doc__)
-    parser.add_argument("--baseline", help="git ref to compare with (default: evaluate.comparison.baseline)")
+    parser.add_argument(
+        "--baseline", help="git ref to compare with (default: evaluate.comparison.baseline)"
+    )
     parser.add_argument("--output", type=Path, default=REPORT_FILE, help="report file")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file")
     parser.add_argument(
@@ -276,7 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, svg in images.items():
                 staged.write_text(args.output.parent / IMAGES_DIR.name / name, svg)
         verdict = "PASS" if gate["passed"] else "FAIL"
-        log.info("report: %s (%s comparison), written to %s", verdict, gate["comparison"], args.output)
+        log.info(
+            "report: %s (%s comparison), written to %s", verdict, gate["comparison"], args.output
+        )
 
     return guarded(write, "report")
 

@@ -58,7 +58,12 @@ def verdict_section(gate: Mapping[str, Any]) -> str:
     if failed:
         lines += ["Failing: " + "; ".join(f"`{r['rule']}`" for r in failed), ""]
     rows = [
-        ["✅" if r["passed"] else "❌", r["rule"], _n(r["value"]), f"{r['operator']} {_n(r['limit'])}"]
+        [
+            "✅" if r["passed"] else "❌",
+            r["rule"],
+            _n(r["value"]),
+            f"{r['operator']} {_n(r['limit'])}",
+        ]
         for r in gate["rules"]
     ]
     lines.append(table(["", "rule", "value", "limit"], rows))
@@ -96,7 +101,9 @@ def metrics_section(
             diff = f"{_signed(c.difference.value)} [{_signed(c.difference.ci_low)}, "
             diff += f"{_signed(c.difference.ci_high)}]"
             mark = _direction(c)
-        rows.append([m + (" ↓" if c.lower_is_better else ""), base, _interval(c.current), diff, mark])
+        rows.append(
+            [m + (" ↓" if c.lower_is_better else ""), base, _interval(c.current), diff, mark]
+        )
     note = (
         f"Values are point estimates with {level} bootstrap intervals; ↓ marks metrics where "
         "lower is better."
@@ -149,14 +156,21 @@ def _plain(value: Any) -> str:
 
 
 def data_section(
-    baseline: Mapping[str, Any] | None, current: Mapping[str, Any], hashes: Mapping[str, tuple[str | None, str | None]]
+    baseline: Mapping[str, Any] | None,
+    current: Mapping[str, Any],
+    hashes: Mapping[str, tuple[str | None, str | None]],
 ) -> str:
     """Data files (md5), rows and class balance on both sides."""
     rows = []
     for path, (old, new) in sorted(hashes.items()):
         state = "unchanged" if old == new else ("new" if old is None else "**changed**")
         rows.append([f"`{path}`", (old or "—")[:12], (new or "—")[:12], state])
-    keys = [("rows_in", "raw rows"), ("rows_out", "rows after cleaning"), ("train_rows", "train rows"), ("test_rows", "test rows")]
+    keys = [
+        ("rows_in", "raw rows"),
+        ("rows_out", "rows after cleaning"),
+        ("train_rows", "train rows"),
+        ("test_rows", "test rows"),
+    ]
     facts = []
     for key, label in keys:
         facts.append([label, _n((baseline or {}).get(key)), _n(current.get(key))])
@@ -165,7 +179,11 @@ def data_section(
         new = (current.get("positive_share") or {}).get(split)
         facts.append([f"positive share ({split})", _n(old), _n(new)])
     parts = ["### Data", "", table(["", "baseline", "this PR"], facts), ""]
-    parts.append(table(["file", "baseline md5", "this PR md5", ""], rows) if rows else "_No data files recorded._")
+    parts.append(
+        table(["file", "baseline md5", "this PR md5", ""], rows)
+        if rows
+        else "_No data files recorded._"
+    )
     return "\n".join(parts)
 
 
@@ -201,7 +219,8 @@ def provenance_section(
     lines = [
         "### Commits, data source and artifacts",
         "",
-        f"- Baseline: `{baseline_label}` at `{baseline_commit[:12]}`; its model was {baseline_source}.",
+        f"- Baseline: `{baseline_label}` at `{baseline_commit[:12]}`; "
+        f"its model was {baseline_source}.",
         f"- This PR: `{current_commit[:12]}`" + (" with uncommitted changes" if dirty else ""),
         f"- Data: {remote_note}",
     ]
