@@ -216,3 +216,16 @@ def test_comparison_settings_are_validated() -> None:
     raw["evaluate"]["comparison"]["plots"] = "png"
     with pytest.raises(errors.PipelineError, match=r"evaluate\.comparison\.plots"):
         config.parse_params(raw)
+
+
+def test_svg_charts_are_well_formed_and_escaped() -> None:
+    from xml.etree import ElementTree
+
+    grid = [0.0, 0.5, 1.0]
+    svg = mermaid.svg_lines("ROC <curve>", grid, {"baseline (main & co)": grid, "this PR": grid})
+    root = ElementTree.fromstring(svg)
+    assert root.tag.endswith("svg")
+    lines = [e for e in root.iter() if e.tag.endswith("polyline")]
+    assert [e.get("stroke") for e in lines] == list(mermaid.COLOURS)
+    texts = [e.text for e in root.iter() if e.tag.endswith("text")]
+    assert texts == ["ROC <curve>", "baseline (main & co)", "this PR"]

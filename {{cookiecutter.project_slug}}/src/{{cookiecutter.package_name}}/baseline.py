@@ -126,13 +126,14 @@ def baseline_model(commit: str, reproduce: bool, use_dvc: bool = True) -> Baseli
 
 
 def _read_model(commit: str) -> LoadedModel:
-    import dvc.api
+    from dvc.api import DVCFileSystem
 
+    fs = DVCFileSystem(".", rev=commit)  # one repository view for both files
     with tempfile.TemporaryDirectory() as scratch:
         files = {}
         for path in (paths.MODEL_FILE, paths.METADATA_FILE):
             target = Path(scratch) / path.name
-            target.write_bytes(dvc.api.read(path.as_posix(), rev=commit, mode="rb"))
+            target.write_bytes(fs.read_bytes(path.as_posix()))
             files[path.name] = target
         return load_model(files[paths.MODEL_FILE.name], files[paths.METADATA_FILE.name])
 
@@ -155,6 +156,9 @@ def _reproduce(commit: str) -> LoadedModel:
                     [sys.executable, "-m", "dvc", *command],
                     cwd=tree, env=env, capture_output=True, text=True, check=False,
                 )  # fmt: skip
+                for line in done.stdout.splitlines():
+                    if "stage" in line.lower():
+                        log.info("baseline %s: %s", commit[:12], line.strip())
                 if done.returncode != 0:
                     tail = (done.stderr or done.stdout).strip()[-1500:]
                     raise PipelineError(
