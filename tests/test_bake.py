@@ -40,6 +40,8 @@ EXPECTED_TREE = """
 .dvc/.gitignore
 .dvc/config
 .dvcignore
+.github/workflows/pr-comment.yml
+.github/workflows/pr.yml
 .gitignore
 .pre-commit-config.yaml
 .python-version
@@ -63,7 +65,9 @@ pyproject.toml
 src/term_deposit_model/__init__.py
 src/term_deposit_model/__main__.py
 src/term_deposit_model/atomic.py
+src/term_deposit_model/baseline.py
 src/term_deposit_model/cli.py
+src/term_deposit_model/comparison.py
 src/term_deposit_model/compose.py
 src/term_deposit_model/config.py
 src/term_deposit_model/errors.py
@@ -71,11 +75,14 @@ src/term_deposit_model/evaluate.py
 src/term_deposit_model/features.py
 src/term_deposit_model/gate.py
 src/term_deposit_model/hashing.py
+src/term_deposit_model/mermaid.py
 src/term_deposit_model/metrics.py
 src/term_deposit_model/model_io.py
 src/term_deposit_model/paths.py
 src/term_deposit_model/prepare.py
 src/term_deposit_model/raw_data.py
+src/term_deposit_model/report.py
+src/term_deposit_model/report_sections.py
 src/term_deposit_model/schema.py
 src/term_deposit_model/scoring.py
 src/term_deposit_model/stage.py
@@ -93,6 +100,7 @@ tests/test_gate.py
 tests/test_metrics.py
 tests/test_pipeline.py
 tests/test_prepare.py
+tests/test_report.py
 tests/test_train.py
 uv.lock
 """
