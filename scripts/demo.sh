@@ -20,12 +20,10 @@ echo "==> make setup (uv sync from the committed uv.lock)"
 make setup
 echo "==> make run (dvc exp run: prepare -> train -> evaluate)"
 make run
-echo "==> Metrics (95% bootstrap intervals)"
-uv run --frozen dvc metrics show --md
 echo "==> Quality gate"
 make gate
 if make -n report >/dev/null 2>&1; then
-  echo "==> Report against main (reports/pr_report.md)"
+  echo "==> The report (reports/pr_report.md): gate, metrics with 95% intervals, data, plots"
   make report
   cat reports/pr_report.md
 fi
