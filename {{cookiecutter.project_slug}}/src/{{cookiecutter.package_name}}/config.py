@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import PipelineError
 
@@ -50,9 +57,7 @@ class ColumnSpec(_Strict):
                 raise ValueError("a category column needs a non-empty 'categories' list")
             bad = [c for c in self.categories if normalise_category(c) != c]
             if bad:
-                raise ValueError(
-                    f"categories must be written stripped and lower-case, got {bad}"
-                )
+                raise ValueError(f"categories must be written stripped and lower-case, got {bad}")
             if len(set(self.categories)) != len(self.categories):
                 raise ValueError("'categories' lists a level twice")
             if self.min is not None or self.max is not None:
@@ -167,6 +172,40 @@ class EvaluateConfig(_Strict):
     gate: list[GateRule]
 
 
+NumericDriftMethod = Literal["wasserstein", "ks", "psi", "jensenshannon", "hellinger", "kl_div"]
+CategoryDriftMethod = Literal["jensenshannon", "chisquare", "psi", "hellinger", "kl_div"]
+
+
+class PerformanceFloor(_Strict):
+    """The lowest acceptable value of one metric on a labelled batch."""
+
+    metric: MetricName
+    min: float
+
+
+class DriftConfig(_Strict):
+    """Drift methods and thresholds (stage and monitor), sampling, alarm settings."""
+
+    num_method: NumericDriftMethod
+    num_threshold: float = Field(gt=0)
+    cat_method: CategoryDriftMethod
+    cat_threshold: float = Field(gt=0)
+    drift_share: float = Field(gt=0, le=1)
+    prediction_threshold: float = Field(gt=0)
+    target_threshold: float = Field(gt=0)
+    sample_rows: int = Field(ge=0)
+    incoming_dir: str
+    performance: PerformanceFloor
+    retrain_pr: bool
+
+    @field_validator("sample_rows")
+    @classmethod
+    def _sample_is_large_enough(cls, value: int) -> int:
+        if 0 < value < 1000:
+            raise ValueError("give 0 (no sampling) or at least 1000 rows")
+        return value
+
+
 class Params(_Strict):
     """The whole of `params.yaml`."""
 
@@ -176,6 +215,7 @@ class Params(_Strict):
     model: ModelConfig
     train: TrainConfig
     evaluate: EvaluateConfig
+    drift: DriftConfig
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
@@ -220,7 +260,6 @@ def _describe(error: Any) -> str:
     got = error.get("input")
     shown = "" if isinstance(got, (dict, list)) else f", got {got!r}"
     return f"key '{key}': {message}{shown}"
-
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
