@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from helpers import PACKAGE, ROOT, committed_params, module
 
 config = module("config")
@@ -46,6 +47,7 @@ def test_summary_keys_are_stable() -> None:
     assert tuple(summary["prediction_drift"]) == drift_summary.RESULT_KEYS
     # The JSON the stage writes is exactly this, so `dvc metrics diff` compares stable keys.
     assert json.loads(json.dumps(summary)) == summary
+    assert summary["too_few_values"] == {}
 
 
 def test_dataset_verdict_uses_the_share_of_drifted_columns() -> None:
@@ -82,7 +84,7 @@ def test_markdown_lists_drifted_columns_first_and_folds_the_rest() -> None:
         "batch 2010-09.csv.gz (100,000 rows, a seeded sample of 50,000) against training split "
         "(32,941 rows). 2 of 4 feature columns drifted (50%; the data set drifts from 50%)."
     ) in lines
-    assert "- Prediction drift (model scores): no drift (wasserstein 0.03124 < 0.1)" in lines
+    assert "- Prediction drift (model scores): no drift (wasserstein 0.03123 < 0.1)" in lines
     assert "- Target drift: not checked (no labels)" in lines
     drifted_rows = [line for line in lines if line.endswith("| yes |")]
     assert drifted_rows == [
@@ -104,12 +106,19 @@ def test_markdown_without_drift_and_with_target() -> None:
         target=result("target", 0.2, True, "jensenshannon"),
         reference={"name": "training split", "rows": 10, "rows_checked": 10},
         current={"name": "test split", "rows": 5, "rows_checked": 5},
+        too_few_values={"pdays": [1200, 41]},
     )
+    assert summary["columns"] == 1  # a column without enough values is not counted
+    assert summary["too_few_values"] == {"pdays": [1200, 41]}
     text = drift_summary.markdown(summary, "Data drift")
     assert text.startswith("### Data drift: no dataset drift\n")
     assert "No column drifted." in text
     assert "- Prediction drift (model scores): **drifted** (wasserstein 0.5 >= 0.1)" in text
     assert "- Target drift: **drifted** (jensenshannon 0.2 >= 0.1)" in text
+    assert (
+        "Not checked, too few non-missing values (reference / current): `pdays` (1,200 / 41)."
+        in text
+    )
 
 
 def evidently_like(column: str, value: float, status: str, metric_id: str) -> tuple[dict, dict]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from helpers import ROOT, committed_params, module
 
 config = module("config")
@@ -77,7 +78,9 @@ def test_a_bad_batch_is_refused_naming_the_difference(tmp_path, change, expected
 def test_monitor_cli_refuses_a_bad_batch_before_any_work(tmp_path, capsys) -> None:
     bad = write(batch_frame().drop(columns=["age"]), tmp_path / "bad.csv")
     out = tmp_path / "monitor"
-    status = monitor.main([str(bad), "--output-dir", str(out), "--params", str(ROOT / "params.yaml")])
+    status = monitor.main(
+        [str(bad), "--output-dir", str(out), "--params", str(ROOT / "params.yaml")]
+    )
     assert status == 1
     assert not out.exists()
     assert "error in monitor" in capsys.readouterr().err
@@ -95,9 +98,7 @@ def test_incorporate_appends_a_batch_once(tmp_path: Path) -> None:
     assert incorporate.incorporate(settings, batch) == 635
     grown = raw_data.read_table(raw, settings.data)
     assert len(grown) == before + 635
-    assert grown.tail(635).reset_index(drop=True).equals(
-        raw_data.read_table(batch, settings.data)
-    )
+    assert grown.tail(635).reset_index(drop=True).equals(raw_data.read_table(batch, settings.data))
     assert (incoming / "ADDED").read_text() == f"{BATCH.name}\n"
     size = raw.stat().st_size
     with pytest.raises(errors.PipelineError, match="already added"):
@@ -111,7 +112,9 @@ def test_incorporate_refuses_a_different_format(tmp_path: Path) -> None:
     original = raw.read_bytes()
     batch = tmp_path / "2011-01.csv.gz"
     frame = batch_frame()
-    batch.write_bytes(gzip.compress(frame[list(reversed(frame.columns))].to_csv(sep=";", index=False).encode()))
+    batch.write_bytes(
+        gzip.compress(frame[list(reversed(frame.columns))].to_csv(sep=";", index=False).encode())
+    )
     with pytest.raises(errors.PipelineError, match="header"):
         incorporate.incorporate(params(path=str(raw)), batch)
     assert raw.read_bytes() == original

@@ -193,6 +193,7 @@ class DriftConfig(_Strict):
     drift_share: float = Field(gt=0, le=1)
     prediction_threshold: float = Field(gt=0)
     target_threshold: float = Field(gt=0)
+    min_values: int = Field(ge=1)
     sample_rows: int = Field(ge=0)
     incoming_dir: str
     performance: PerformanceFloor

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,16 @@ def run_check(
     rng = np.random.default_rng(seed)
     ref = sample_rows(reference, config.sample_rows, rng)
     cur = sample_rows(current, config.sample_rows, rng)
+    thin = {
+        name: [int(ref[name].notna().sum()), int(cur[name].notna().sum())] for name in spec.names
+    }
+    thin = {name: counts for name, counts in thin.items() if min(counts) < config.min_values}
+    checked = [name for name in spec.names if name not in thin]
+    if not checked:
+        raise PipelineError(
+            f"drift check: every feature has fewer than drift.min_values ({config.min_values}) "
+            f"non-missing values on a side: {thin}"
+        )
     ref_scores, cur_scores = positive_scores(model, ref), positive_scores(model, cur)
     labelled = spec.target in cur.columns and bool(cur[spec.target].notna().any())
     numeric = [f.name for f in spec.features if f.kind == "numeric"]
@@ -99,7 +110,7 @@ def run_check(
 
     metrics: list[Any] = [
         DataDriftPreset(
-            columns=spec.names,
+            columns=checked,
             num_method=config.num_method,
             num_threshold=config.num_threshold,
             cat_method=config.cat_method,
@@ -116,9 +127,12 @@ def run_check(
                 column=spec.target, method=config.cat_method, threshold=config.target_threshold
             )
         )
-    snapshot = Report(metrics, include_tests=True).run(
-        dataset(cur, cur_scores), dataset(ref, ref_scores)
-    )
+    with warnings.catch_warnings():
+        # Constant columns (one value in a period) make numpy warn inside Evidently's stats.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        snapshot = Report(metrics, include_tests=True).run(
+            dataset(cur, cur_scores), dataset(ref, ref_scores)
+        )
     results = _column_results(
         snapshot.dict(),
         kinds={
@@ -128,16 +142,17 @@ def run_check(
             spec.target: "target",
         },
     )
-    missing = [name for name in [*spec.names, SCORE_COLUMN] if name not in results]
+    missing = [name for name in [*checked, SCORE_COLUMN] if name not in results]
     if missing:
         raise PipelineError(f"drift check: Evidently returned no result for {missing}")
     summary = summarise(
-        {name: results[name] for name in spec.names},
+        {name: results[name] for name in checked},
         drift_share=config.drift_share,
         prediction=results[SCORE_COLUMN],
         target=results.get(spec.target) if labelled else None,
         reference={"name": names[0], "rows": len(reference), "rows_checked": len(ref)},
         current={"name": names[1], "rows": len(current), "rows_checked": len(cur)},
+        too_few_values=thin,
     )
     return DriftCheck(summary, snapshot, cur, cur_scores)
 

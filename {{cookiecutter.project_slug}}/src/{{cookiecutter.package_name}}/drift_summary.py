@@ -19,6 +19,7 @@ SUMMARY_KEYS = (
     "prediction_drift",
     "target_drift",
     "per_column",
+    "too_few_values",
 )
 RESULT_KEYS = ("kind", "method", "score", "threshold", "drifted")
 
@@ -44,11 +45,13 @@ def summarise(
     target: dict[str, Any] | None,
     reference: dict[str, Any],
     current: dict[str, Any],
+    too_few_values: Mapping[str, list[int]] | None = None,
 ) -> dict[str, Any]:
     """The summary: dataset verdict from the share of drifted feature columns, and the details.
 
     `reference` / `current` describe each side (name, rows, rows checked); `target` is None when
-    the current data has no labels.
+    the current data has no labels. `too_few_values` lists the columns left out for lack of
+    values, with the count of non-missing values on each side (reference, current).
     """
     if not per_column:
         raise ValueError("no column results to summarise")
@@ -65,6 +68,7 @@ def summarise(
         "prediction_drift": dict(prediction),
         "target_drift": None if target is None else dict(target),
         "per_column": {name: dict(result) for name, result in per_column.items()},
+        "too_few_values": {name: list(counts) for name, counts in (too_few_values or {}).items()},
     }
 
 
@@ -105,6 +109,12 @@ def markdown(summary: Mapping[str, Any], title: str = "Data drift", level: int =
             "</details>",
             "",
         ]
+    if summary["too_few_values"]:
+        thin = ", ".join(
+            f"`{name}` ({ref:,} / {cur:,})"
+            for name, (ref, cur) in summary["too_few_values"].items()
+        )
+        lines += [f"Not checked, too few non-missing values (reference / current): {thin}.", ""]
     return "\n".join(lines)
 
 

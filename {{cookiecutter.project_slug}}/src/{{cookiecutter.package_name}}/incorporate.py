@@ -25,7 +25,12 @@ LEDGER = "ADDED"
 
 
 def incorporate(params: Params, batch: Path) -> int:
-    """Append `batch`'s rows to the raw training file; return the number of rows added."""
+    """Append `batch`'s rows to the raw training file; return the number of rows added.
+
+    A bare file name that does not exist here is looked up in `drift.incoming_dir`.
+    """
+    if not batch.exists() and batch.parent == Path():
+        batch = Path(params.drift.incoming_dir) / batch
     data = params.data
     raw_path = Path(data.path)
     if not raw_path.name.endswith((".csv", ".csv.gz")):
