@@ -1,0 +1,201 @@
+"""`monitor.yml` run with act on the host: one issue created then updated, nothing without drift,
+the retraining pull request through `cml pr create`; plus the static checks act cannot make.
+
+GitHub is a strict `gh` stand-in (`stand_ins/gh`) keeping labels and issues in a JSON file that
+persists across runs. The project is a clone of `pipeline_project` with a local DVC remote, so
+the workflow restores the model of `main` with `dvc repro --pull` instead of retraining.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import clone_project, run, uv_run
+from workflows.harness import missing_stand_ins, run_workflow
+
+STAND_INS = Path(__file__).resolve().parent / "stand_ins"
+REPOSITORY = "example-owner/term-deposit-model"
+WORKFLOW = "monitor.yml"
+
+
+@pytest.fixture(scope="module")
+def project(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("monitor-workflow")
+    clone = clone_project(pipeline_project, root / "project")
+    uv_run(clone, "dvc", "remote", "add", "-d", "storage", str(root / "remote"))
+    uv_run(clone, "dvc", "push", "--quiet")
+    run(["git", "commit", "-qam", "Use a local DVC remote"], clone)
+    return clone
+
+
+class GitHub:
+    """The gh stand-in's state and call log, shared by consecutive runs."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.state, self.log = folder / "gh-state.json", folder / "gh-calls.jsonl"
+
+    def env(self) -> dict[str, str]:
+        tools = [str(Path(shutil.which(t) or "/usr/bin/" + t).parent) for t in ("git", "make")]
+        path = [str(STAND_INS), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
+        return {
+            "PATH": os.pathsep.join(dict.fromkeys(path)),
+            "STANDIN_GH_STATE": str(self.state),
+            "STANDIN_GH_LOG": str(self.log),
+        }
+
+    def issues(self) -> list[dict]:
+        if not self.state.is_file():
+            return []
+        return json.loads(self.state.read_text())["repositories"][REPOSITORY]["issues"]
+
+    def calls(self) -> list[list[str]]:
+        if not self.log.is_file():
+            return []
+        return [json.loads(line)["argv"] for line in self.log.read_text().splitlines()]
+
+
+def monitor_run(project: Path, work: Path, github: GitHub, **kwargs):
+    result = run_workflow(
+        project, WORKFLOW, "schedule", {"schedule": "17 6 * * 1"},
+        work_dir=work, env=github.env(), repository=REPOSITORY, **kwargs,
+    )  # fmt: skip
+    return result
+
+
+def test_drift_opens_one_issue_and_the_next_run_updates_it(project: Path, tmp_path: Path) -> None:
+    github = GitHub(tmp_path / "github")
+    first = monitor_run(project, tmp_path / "run1", github)
+    assert first.jobs == {"check": "success", "alarm": "success", "retrain": "skipped"}, (
+        first.summary()
+    )
+    summary = (first.artifacts / "monitor-reports" / "summary.md").read_text()
+    assert summary.startswith("## Drift monitor: **alarm**")
+    assert "| `2010-09.csv.gz` | 635 |" in summary  # the newest batch only
+    assert "2010-06.csv.gz" not in summary
+    assert (first.artifacts / "monitor-reports" / "2010-09.html").stat().st_size > 100_000
+    assert "/example-owner/term-deposit-model/actions/runs/" in summary  # link to the reports
+    issues = github.issues()
+    assert len(issues) == 1
+    assert issues[0]["labels"] == ["drift"]
+    assert issues[0]["body"] == summary
+    assert issues[0]["edits"] == 0
+
+    second = monitor_run(project, tmp_path / "run2", github)
+    assert second.jobs["alarm"] == "success", second.summary()
+    issues = github.issues()
+    assert len(issues) == 1, "a second alarm must update the open issue, not open another"
+    assert issues[0]["edits"] == 1
+    assert len(issues[0]["comments"]) == 1
+    assert "`2010-09.csv.gz`" in issues[0]["comments"][0]
+    commands = [call[:2] for call in github.calls()]
+    assert commands == [
+        ["label", "create"], ["issue", "list"], ["issue", "create"],
+        ["label", "create"], ["issue", "list"], ["issue", "edit"], ["issue", "comment"],
+    ]  # fmt: skip
+
+
+def test_no_drift_opens_nothing(project: Path, tmp_path: Path) -> None:
+    """A newest batch drawn at random from the whole sample: the training split's world."""
+    raw = project / "data" / "raw" / "bank-additional-full.csv.gz"
+    text = gzip.decompress(raw.read_bytes()).decode()
+    header, *rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    chosen = random.Random(3).sample(rows, 3000)
+    batch = project / "data" / "incoming" / "2099-01.csv"
+    with batch.open("w", newline="") as handle:
+        csv.writer(handle, delimiter=";", quoting=csv.QUOTE_NONNUMERIC).writerows([header, *chosen])
+    try:
+        github = GitHub(tmp_path / "github")
+        result = monitor_run(project, tmp_path / "run", github)
+    finally:
+        batch.unlink()
+    assert result.jobs == {"check": "success", "alarm": "skipped", "retrain": "skipped"}, (
+        result.summary()
+    )
+    summary = json.loads((result.artifacts / "monitor-reports" / "summary.json").read_text())
+    assert summary["newest_batch"] == "2099-01.csv"
+    assert summary["alarm"] is False
+    assert github.calls() == []
+    assert github.issues() == []
+
+
+def test_retraining_pull_request(project: Path, tmp_path: Path) -> None:
+    conf = project / "conf" / "drift" / "default.yaml"
+    params = project / "params.yaml"
+    originals = {conf: conf.read_text(), params: params.read_text()}
+    for path, text in originals.items():
+        path.write_text(text.replace("retrain_pr: false", "retrain_pr: true"))
+    try:
+        github = GitHub(tmp_path / "github")
+        result = monitor_run(project, tmp_path / "run", github, secrets={"REPO_TOKEN": "pat"})
+    finally:
+        for path, text in originals.items():
+            path.write_text(text)
+    assert result.jobs == {"check": "success", "alarm": "success", "retrain": "success"}, (
+        result.summary()
+    )
+    assert len(github.issues()) == 1
+    assert len(result.cml_calls) == 1
+    call = result.cml_calls[0]
+    assert call["command"] == "pr create"
+    assert call["options"] == {
+        "branch": "retrain/2010-09",
+        "title": "Retrain with the new batch 2010-09.csv.gz",
+        "body": (
+            "The drift monitor raised the alarm on `2010-09.csv.gz`. This pull request adds the "
+            "batch to the training data; the pull-request workflow evaluates the retrained "
+            "model against main."
+        ),
+        "message": "Add batch 2010-09.csv.gz to the training data",
+        "user-name": "drift-monitor[bot]",
+        "user-email": "drift-monitor@users.noreply.github.com",
+        "publish": False,
+        "globs": ["data/incoming/ADDED", "data/raw/bank-additional-full.csv.gz"],
+    }
+    assert call["token_source"] == "REPO_TOKEN"
+    assert call["ITERATIVE_DO_NOT_TRACK"] == "1"
+    # What the pull request would commit: the batch appended to the raw file, and the ledger.
+    workspace = Path(call["cwd"])
+    assert (workspace / "data" / "incoming" / "ADDED").read_text() == "2010-09.csv.gz\n"
+    grown = gzip.decompress((workspace / "data/raw/bank-additional-full.csv.gz").read_bytes())
+    original = gzip.decompress((project / "data/raw/bank-additional-full.csv.gz").read_bytes())
+    batch = gzip.decompress((project / "data/incoming/2010-09.csv.gz").read_bytes())
+    assert grown == original + batch.split(b"\n", 1)[1]
+
+
+def test_static_checks(project: Path) -> None:
+    workflow = project / ".github" / "workflows" / WORKFLOW
+    assert missing_stand_ins([workflow]) == {}
+    document = yaml.safe_load(workflow.read_text())
+    triggers = document[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert document["permissions"] == {}
+    jobs = document["jobs"]
+    assert jobs["check"]["permissions"] == {"contents": "read"}
+    assert jobs["alarm"]["permissions"] == {"issues": "write"}
+    assert jobs["retrain"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert jobs["retrain"]["environment"] == "retrain"
+    assert not any("uses" in s and "checkout" in s["uses"] for s in jobs["alarm"]["steps"])
+    text = workflow.read_text()
+    assert "${{ github.event" not in text
+    for step in (s for job in jobs.values() for s in job["steps"] if "run" in s):
+        assert "${{" not in step["run"], step["run"]
+    zizmor = subprocess.run(
+        ["zizmor", "--offline", "--no-progress", str(workflow)], capture_output=True, text=True
+    )
+    assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
+    schema = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert schema.returncode == 0, schema.stdout + schema.stderr
