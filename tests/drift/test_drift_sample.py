@@ -35,6 +35,7 @@ def test_drift_stage_outputs_on_the_default_split(pipeline_project: Path) -> Non
     assert list(summary) == [
         "reference", "current", "dataset_drift", "drifted_columns", "columns", "drifted_share",
         "drift_share_threshold", "prediction_drift", "target_drift", "per_column",
+        "too_few_values",
     ]  # fmt: skip
     # A stratified random split: the test split is the same world as the training split.
     assert summary["dataset_drift"] is False
@@ -96,7 +97,9 @@ print(json.dumps(check.summary))
 """
     done = uv_run(pipeline_project, "python", "-c", script)
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert summary["columns"] == 19
+    # `pdays` is missing for ~98% of that month's clients: too few values to compare.
+    assert summary["too_few_values"].keys() == {"pdays"}
+    assert summary["columns"] == 18
     assert summary["dataset_drift"] is False
     assert summary["drifted_columns"] == 0, summary["per_column"]
     assert summary["prediction_drift"]["drifted"] is False
@@ -129,7 +132,11 @@ def test_a_bad_batch_fails_and_overwrites_nothing(
 @pytest.fixture(scope="module")
 def time_split_project(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = clone_project(pipeline_project, tmp_path_factory.mktemp("drift") / "time-split")
-    uv_run(project, "dvc", "exp", "run", "-S", "experiment=time_split", timeout=900)
+    # Cross-validation off (it only reports): the same time-ordered model, in a third of the time.
+    uv_run(
+        project, "dvc", "exp", "run", "-S", "experiment=time_split", "-S", "train.cv_folds=0",
+        timeout=900,
+    )  # fmt: skip
     return project
 
 

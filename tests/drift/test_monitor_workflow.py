@@ -48,7 +48,10 @@ class GitHub:
     def env(self) -> dict[str, str]:
         tools = [str(Path(shutil.which(t) or "/usr/bin/" + t).parent) for t in ("git", "make")]
         path = [str(STAND_INS), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
+        # This machine reaches the package index through a proxy with its own CA: keep it.
+        passed = {k: os.environ[k] for k in ("SSL_CERT_FILE", "SSL_CERT_DIR") if k in os.environ}
         return {
+            **passed,
             "PATH": os.pathsep.join(dict.fromkeys(path)),
             "STANDIN_GH_STATE": str(self.state),
             "STANDIN_GH_LOG": str(self.log),
@@ -73,7 +76,18 @@ def monitor_run(project: Path, work: Path, github: GitHub, **kwargs):
     return result
 
 
-def test_drift_opens_one_issue_and_the_next_run_updates_it(project: Path, tmp_path: Path) -> None:
+def retrain_switch(project: Path, on: bool) -> None:
+    """Set drift.retrain_pr in conf/ and in the composed params.yaml (what a commit would do)."""
+    for path in (project / "conf" / "drift" / "default.yaml", project / "params.yaml"):
+        text = path.read_text()
+        old, new = ("false", "true") if on else ("true", "false")
+        assert f"retrain_pr: {old}" in text
+        path.write_text(text.replace(f"retrain_pr: {old}", f"retrain_pr: {new}"))
+
+
+def test_alarm_opens_one_issue_then_updates_it_and_opens_a_retraining_pr(
+    project: Path, tmp_path: Path
+) -> None:
     github = GitHub(tmp_path / "github")
     first = monitor_run(project, tmp_path / "run1", github)
     assert first.jobs == {"check": "success", "alarm": "success", "retrain": "skipped"}, (
@@ -90,9 +104,17 @@ def test_drift_opens_one_issue_and_the_next_run_updates_it(project: Path, tmp_pa
     assert issues[0]["labels"] == ["drift"]
     assert issues[0]["body"] == summary
     assert issues[0]["edits"] == 0
+    assert first.cml_calls == []
 
-    second = monitor_run(project, tmp_path / "run2", github)
-    assert second.jobs["alarm"] == "success", second.summary()
+    # Second run, with the retraining switch on (drift.retrain_pr: true).
+    retrain_switch(project, on=True)
+    try:
+        second = monitor_run(project, tmp_path / "run2", github, secrets={"REPO_TOKEN": "pat"})
+    finally:
+        retrain_switch(project, on=False)
+    assert second.jobs == {"check": "success", "alarm": "success", "retrain": "success"}, (
+        second.summary()
+    )
     issues = github.issues()
     assert len(issues) == 1, "a second alarm must update the open issue, not open another"
     assert issues[0]["edits"] == 1
@@ -104,49 +126,8 @@ def test_drift_opens_one_issue_and_the_next_run_updates_it(project: Path, tmp_pa
         ["label", "create"], ["issue", "list"], ["issue", "edit"], ["issue", "comment"],
     ]  # fmt: skip
 
-
-def test_no_drift_opens_nothing(project: Path, tmp_path: Path) -> None:
-    """A newest batch drawn at random from the whole sample: the training split's world."""
-    raw = project / "data" / "raw" / "bank-additional-full.csv.gz"
-    text = gzip.decompress(raw.read_bytes()).decode()
-    header, *rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    chosen = random.Random(3).sample(rows, 3000)
-    batch = project / "data" / "incoming" / "2099-01.csv"
-    with batch.open("w", newline="") as handle:
-        csv.writer(handle, delimiter=";", quoting=csv.QUOTE_NONNUMERIC).writerows([header, *chosen])
-    try:
-        github = GitHub(tmp_path / "github")
-        result = monitor_run(project, tmp_path / "run", github)
-    finally:
-        batch.unlink()
-    assert result.jobs == {"check": "success", "alarm": "skipped", "retrain": "skipped"}, (
-        result.summary()
-    )
-    summary = json.loads((result.artifacts / "monitor-reports" / "summary.json").read_text())
-    assert summary["newest_batch"] == "2099-01.csv"
-    assert summary["alarm"] is False
-    assert github.calls() == []
-    assert github.issues() == []
-
-
-def test_retraining_pull_request(project: Path, tmp_path: Path) -> None:
-    conf = project / "conf" / "drift" / "default.yaml"
-    params = project / "params.yaml"
-    originals = {conf: conf.read_text(), params: params.read_text()}
-    for path, text in originals.items():
-        path.write_text(text.replace("retrain_pr: false", "retrain_pr: true"))
-    try:
-        github = GitHub(tmp_path / "github")
-        result = monitor_run(project, tmp_path / "run", github, secrets={"REPO_TOKEN": "pat"})
-    finally:
-        for path, text in originals.items():
-            path.write_text(text)
-    assert result.jobs == {"check": "success", "alarm": "success", "retrain": "success"}, (
-        result.summary()
-    )
-    assert len(github.issues()) == 1
-    assert len(result.cml_calls) == 1
-    call = result.cml_calls[0]
+    assert len(second.cml_calls) == 1
+    call = second.cml_calls[0]
     assert call["command"] == "pr create"
     assert call["options"] == {
         "branch": "retrain/2010-09",
@@ -171,6 +152,30 @@ def test_retraining_pull_request(project: Path, tmp_path: Path) -> None:
     original = gzip.decompress((project / "data/raw/bank-additional-full.csv.gz").read_bytes())
     batch = gzip.decompress((project / "data/incoming/2010-09.csv.gz").read_bytes())
     assert grown == original + batch.split(b"\n", 1)[1]
+
+
+def test_no_drift_opens_nothing(project: Path, tmp_path: Path) -> None:
+    """A newest batch drawn at random from the whole sample: the training split's world."""
+    raw = project / "data" / "raw" / "bank-additional-full.csv.gz"
+    text = gzip.decompress(raw.read_bytes()).decode()
+    header, *rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    chosen = random.Random(3).sample(rows, 3000)
+    batch = project / "data" / "incoming" / "2099-01.csv"
+    with batch.open("w", newline="") as handle:
+        csv.writer(handle, delimiter=";", quoting=csv.QUOTE_NONNUMERIC).writerows([header, *chosen])
+    try:
+        github = GitHub(tmp_path / "github")
+        result = monitor_run(project, tmp_path / "run", github)
+    finally:
+        batch.unlink()
+    assert result.jobs == {"check": "success", "alarm": "skipped", "retrain": "skipped"}, (
+        result.summary()
+    )
+    summary = json.loads((result.artifacts / "monitor-reports" / "summary.json").read_text())
+    assert summary["newest_batch"] == "2099-01.csv"
+    assert summary["alarm"] is False
+    assert github.calls() == []
+    assert github.issues() == []
 
 
 def test_static_checks(project: Path) -> None:
