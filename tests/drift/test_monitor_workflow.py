@@ -68,6 +68,11 @@ class GitHub:
         return [json.loads(line)["argv"] for line in self.log.read_text().splitlines()]
 
 
+def ran(result) -> dict[str, str]:
+    """The jobs that ran and their results (act does not report a job skipped by its `if:`)."""
+    return {job: outcome for job, outcome in result.jobs.items() if outcome != "skipped"}
+
+
 def monitor_run(project: Path, work: Path, github: GitHub, **kwargs):
     result = run_workflow(
         project, WORKFLOW, "schedule", {"schedule": "17 6 * * 1"},
@@ -90,9 +95,7 @@ def test_alarm_opens_one_issue_then_updates_it_and_opens_a_retraining_pr(
 ) -> None:
     github = GitHub(tmp_path / "github")
     first = monitor_run(project, tmp_path / "run1", github)
-    assert first.jobs == {"check": "success", "alarm": "success", "retrain": "skipped"}, (
-        first.summary()
-    )
+    assert ran(first) == {"check": "success", "alarm": "success"}, first.summary()
     summary = (first.artifacts / "monitor-reports" / "summary.md").read_text()
     assert summary.startswith("## Drift monitor: **alarm**")
     assert "| `2010-09.csv.gz` | 635 |" in summary  # the newest batch only
@@ -112,7 +115,7 @@ def test_alarm_opens_one_issue_then_updates_it_and_opens_a_retraining_pr(
         second = monitor_run(project, tmp_path / "run2", github, secrets={"REPO_TOKEN": "pat"})
     finally:
         retrain_switch(project, on=False)
-    assert second.jobs == {"check": "success", "alarm": "success", "retrain": "success"}, (
+    assert ran(second) == {"check": "success", "alarm": "success", "retrain": "success"}, (
         second.summary()
     )
     issues = github.issues()
@@ -168,9 +171,7 @@ def test_no_drift_opens_nothing(project: Path, tmp_path: Path) -> None:
         result = monitor_run(project, tmp_path / "run", github)
     finally:
         batch.unlink()
-    assert result.jobs == {"check": "success", "alarm": "skipped", "retrain": "skipped"}, (
-        result.summary()
-    )
+    assert ran(result) == {"check": "success"}, result.summary()
     summary = json.loads((result.artifacts / "monitor-reports" / "summary.json").read_text())
     assert summary["newest_batch"] == "2099-01.csv"
     assert summary["alarm"] is False
