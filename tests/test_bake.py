@@ -40,6 +40,7 @@ EXPECTED_TREE = """
 .dvc/.gitignore
 .dvc/config
 .dvcignore
+.github/workflows/monitor.yml
 .github/workflows/pr-comment.yml
 .github/workflows/pr.yml
 .gitignore
@@ -50,6 +51,7 @@ Makefile
 README.md
 conf/config.yaml
 conf/data/bank_marketing.yaml
+conf/drift/default.yaml
 conf/evaluate/default.yaml
 conf/experiment/deep_trees.yaml
 conf/experiment/time_split.yaml
@@ -57,6 +59,12 @@ conf/model/xgboost.yaml
 conf/split/stratified.yaml
 conf/split/time.yaml
 conf/train/default.yaml
+data/incoming/2009-06.csv.gz
+data/incoming/2009-09.csv.gz
+data/incoming/2010-03.csv.gz
+data/incoming/2010-06.csv.gz
+data/incoming/2010-09.csv.gz
+data/incoming/README.md
 data/raw/README.md
 data/raw/bank-additional-full.csv.gz
 dvc.yaml
@@ -70,14 +78,18 @@ src/term_deposit_model/cli.py
 src/term_deposit_model/comparison.py
 src/term_deposit_model/compose.py
 src/term_deposit_model/config.py
+src/term_deposit_model/drift.py
+src/term_deposit_model/drift_summary.py
 src/term_deposit_model/errors.py
 src/term_deposit_model/evaluate.py
 src/term_deposit_model/features.py
 src/term_deposit_model/gate.py
 src/term_deposit_model/hashing.py
+src/term_deposit_model/incorporate.py
 src/term_deposit_model/mermaid.py
 src/term_deposit_model/metrics.py
 src/term_deposit_model/model_io.py
+src/term_deposit_model/monitor.py
 src/term_deposit_model/paths.py
 src/term_deposit_model/prepare.py
 src/term_deposit_model/raw_data.py
@@ -93,11 +105,13 @@ tests/test_atomic.py
 tests/test_cli.py
 tests/test_compose.py
 tests/test_config.py
+tests/test_drift.py
 tests/test_dvc_yaml.py
 tests/test_evaluate.py
 tests/test_features.py
 tests/test_gate.py
 tests/test_metrics.py
+tests/test_monitor.py
 tests/test_pipeline.py
 tests/test_prepare.py
 tests/test_report.py
@@ -171,7 +185,8 @@ CASES = {
     for answers in itertools.starmap(_case, enumerate(MATRIX))
 }
 
-TEXT_MARKERS = re.compile(r"(?<!\$)\{\{|\{%|\{#")  # GitHub's ${{ }} is not ours
+# GitHub's ${{ }} and shell's ${#array[@]} (length) are not ours.
+TEXT_MARKERS = re.compile(r"(?<!\$)\{\{|\{%|(?<!\$)\{#")
 
 
 @dataclass(frozen=True)

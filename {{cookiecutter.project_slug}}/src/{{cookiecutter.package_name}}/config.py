@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import PipelineError
 
@@ -182,6 +189,41 @@ class EvaluateConfig(_Strict):
     comparison: ComparisonConfig
 
 
+NumericDriftMethod = Literal["wasserstein", "ks", "psi", "jensenshannon", "hellinger", "kl_div"]
+CategoryDriftMethod = Literal["jensenshannon", "chisquare", "psi", "hellinger", "kl_div"]
+
+
+class PerformanceFloor(_Strict):
+    """The lowest acceptable value of one metric on a labelled batch."""
+
+    metric: MetricName
+    min: float
+
+
+class DriftConfig(_Strict):
+    """Drift methods and thresholds (stage and monitor), sampling, alarm settings."""
+
+    num_method: NumericDriftMethod
+    num_threshold: float = Field(gt=0)
+    cat_method: CategoryDriftMethod
+    cat_threshold: float = Field(gt=0)
+    drift_share: float = Field(gt=0, le=1)
+    prediction_threshold: float = Field(gt=0)
+    target_threshold: float = Field(gt=0)
+    min_values: int = Field(ge=1)
+    sample_rows: int = Field(ge=0)
+    incoming_dir: str
+    performance: PerformanceFloor
+    retrain_pr: bool
+
+    @field_validator("sample_rows")
+    @classmethod
+    def _sample_is_large_enough(cls, value: int) -> int:
+        if 0 < value < 1000:
+            raise ValueError("give 0 (no sampling) or at least 1000 rows")
+        return value
+
+
 class Params(_Strict):
     """The whole of `params.yaml`."""
 
@@ -191,6 +233,7 @@ class Params(_Strict):
     model: ModelConfig
     train: TrainConfig
     evaluate: EvaluateConfig
+    drift: DriftConfig
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

@@ -17,3 +17,8 @@ EVALUATE_METRICS = Path("metrics/evaluate.json")
 GATE_FILE = Path("reports/gate.json")
 TEST_PREDICTIONS = Path("reports/test_predictions.parquet")
 PLOTS_DIR = Path("plots")
+
+DRIFT_METRICS = Path("metrics/drift.json")
+DRIFT_MARKDOWN = Path("reports/drift.md")
+DRIFT_HTML = Path("reports/drift.html")
+MONITOR_DIR = Path("reports/monitor")

@@ -24,15 +24,23 @@ class CleaningReport:
     values_filled: dict[str, int] = field(default_factory=dict)
 
 
-def clean(raw: pd.DataFrame, data: DataConfig) -> tuple[pd.DataFrame, CleaningReport]:
+def clean(
+    raw: pd.DataFrame, data: DataConfig, *, labels_required: bool = True
+) -> tuple[pd.DataFrame, CleaningReport]:
     """Validate `raw` against the schema and return the cleaned frame.
 
     Steps: structure (columns present, none unexpected, none all-null), spelling of categories,
     missing-value markers, types/ranges/levels/nullability (pandera, all problems at once),
     the missing-value policy per column, exact duplicates, and the minimum row count.
     Raises `PipelineError` listing every problem with its column and example rows.
+    With `labels_required=False` (new data to monitor), input without the target column is
+    validated against the other columns.
     """
     report = CleaningReport(rows_in=len(raw))
+    if not labels_required and data.target not in [str(c) for c in raw.columns]:
+        data = data.model_copy(
+            update={"columns": {k: v for k, v in data.columns.items() if k != data.target}}
+        )
     _check_structure(raw, data)
     frame = raw[list(data.columns)].copy()
     # Before markers become nulls: a batch where every pdays is 999 ("never contacted") is fine.
@@ -64,7 +72,7 @@ def _check_structure(raw: pd.DataFrame, data: DataConfig) -> None:
             f"the columns of data.columns and at least data.min_rows ({data.min_rows}) rows"
         )
     columns = [str(c) for c in raw.columns]
-    if data.target not in columns:
+    if data.target in data.columns and data.target not in columns:
         raise PipelineError(
             f"the target column '{data.target}' (data.target) is missing from the input; "
             f"found columns: {columns}"

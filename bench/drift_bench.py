@@ -1,0 +1,173 @@
+"""Benchmark of the drift check: 1M rows against a 1M-row reference, sampled vs full data.
+
+Run inside a baked project whose pipeline has run (it needs the model and the prepared splits):
+
+    cd <project> && uv run --frozen python <template>/bench/drift_bench.py [--repeats 3]
+
+Data (the sample's 19 feature columns, seeded): the reference is the training split resampled
+to 1,000,000 rows; the current data is, per scenario, 1,000,000 rows resampled from
+- `late batches`: the real incoming batches of 2010 (real drift),
+- `same world`: the training split again (another seed: no drift expected),
+- synthetic shifts of known size on the `same world` rows: `age` moved by 0.05 and by 0.3 of
+  its standard deviation (the normed Wasserstein distance of a pure shift is the shift itself,
+  so the first must pass the 0.1 threshold and the second must drift), and 10% of the clients
+  moved to job `student` (Jensen-Shannon distance about 0.2).
+Timed: `drift.run_check` with the default sample (drift.sample_rows) against the full data
+(sample_rows: 0) on the same frames; verdicts (per column, dataset, prediction) compared.
+Prints a Markdown section for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROWS = 1_000_000
+
+
+def package() -> str:
+    return Path(sorted(glob.glob("src/*/__init__.py"))[0]).parent.name
+
+
+def resample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    picks = np.random.default_rng(seed).integers(0, len(frame), rows)
+    return frame.iloc[picks].reset_index(drop=True)
+
+
+def verdicts(summary: dict) -> dict:
+    return {
+        "dataset": summary["dataset_drift"],
+        "prediction": summary["prediction_drift"]["drifted"],
+        "columns": {n: r["drifted"] for n, r in summary["per_column"].items()},
+        "thin": sorted(summary["too_few_values"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--full-repeats", type=int, default=1)
+    args = parser.parse_args()
+    pkg = package()
+    cfg = importlib.import_module(f"{pkg}.config")
+    drift = importlib.import_module(f"{pkg}.drift")
+    model_io = importlib.import_module(f"{pkg}.model_io")
+    monitor = importlib.import_module(f"{pkg}.monitor")
+    params = cfg.load_params()
+    model = model_io.load_model()
+    train = pd.read_parquet("data/prepared/train.parquet")
+    late = pd.concat(
+        [monitor.load_batch(Path(p), params.data)[0]
+         for p in sorted(glob.glob("data/incoming/2010-*.csv.gz"))],
+        ignore_index=True,
+    )  # fmt: skip
+    reference = resample(train, ROWS, 1)
+    same = resample(train, ROWS, 2)
+    shifted_small = same.assign(age=same["age"] + 0.05 * train["age"].std())
+    shifted_large = same.assign(age=same["age"] + 0.3 * train["age"].std())
+    job = same["job"].copy()
+    job[np.random.default_rng(3).random(ROWS) < 0.10] = "student"
+    scenarios = {
+        "late batches (real, 2010)": resample(late, ROWS, 4),
+        "same world (no drift)": same,
+        "age +0.05 sd (below threshold)": shifted_small,
+        "age +0.3 sd (above threshold)": shifted_large,
+        "10% moved to job=student": same.assign(job=job),
+    }
+    sampled_config = params.drift
+    full_config = params.drift.model_copy(update={"sample_rows": 0})
+
+    started = time.perf_counter()
+    import evidently  # noqa: F401  (timed once: the check itself is timed without it)
+
+    import_seconds = time.perf_counter() - started
+    rows = []
+    for name, current in scenarios.items():
+        times = []
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            sampled = drift.run_check(reference, current, model, sampled_config, params.seed)
+            times.append(time.perf_counter() - started)
+        full_times = []
+        for _ in range(args.full_repeats):
+            started = time.perf_counter()
+            full = drift.run_check(reference, current, model, full_config, params.seed)
+            full_times.append(time.perf_counter() - started)
+        a, b = verdicts(sampled.summary), verdicts(full.summary)
+        differing = sorted(c for c in a["columns"] if a["columns"][c] != b["columns"].get(c))
+        rows.append(
+            {
+                "name": name,
+                "sampled": statistics.median(times),
+                "full": statistics.median(full_times),
+                "same": a == b,
+                "differing": differing,
+                "dataset": (a["dataset"], b["dataset"]),
+                "prediction": (a["prediction"], b["prediction"]),
+                "drifted": (sum(a["columns"].values()), sum(b["columns"].values())),
+                "age": (
+                    sampled.summary["per_column"].get("age", {}).get("score"),
+                    full.summary["per_column"].get("age", {}).get("score"),
+                ),
+            }
+        )
+        print(rows[-1], file=sys.stderr, flush=True)
+
+    cli_import = [
+        float(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    f"import time,sys; t=time.perf_counter(); import {pkg}.cli, {pkg}.monitor; "
+                    "print(time.perf_counter()-t); "
+                    "sys.exit('evidently' in sys.modules)",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    cores = len(__import__("os").sched_getaffinity(0))
+    print(
+        f"## Drift check\n\n`bench/drift_bench.py`, {platform.processor() or platform.machine()}, "
+        f"{cores} cores available, Python {platform.python_version()}; {args.repeats} runs "
+        f"sampled (median), {args.full_repeats} full. 1,000,000 current rows against a "
+        f"1,000,000-row reference, 19 feature columns plus the model's scores; sample "
+        f"{sampled_config.sample_rows:,} rows per side, seed {params.seed}.\n"
+    )
+    print(
+        "| current data | sampled (s) | full data (s) | speed-up | dataset drift (sampled / full) "
+        "| drifted columns | prediction drift | `age` score | verdicts identical |"
+    )
+    print("|---|---:|---:|---:|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['name']} | {r['sampled']:.1f} | {r['full']:.1f} "
+            f"| {r['full'] / r['sampled']:.0f}x "
+            f"| {r['dataset'][0]} / {r['dataset'][1]} | {r['drifted'][0]} / {r['drifted'][1]} "
+            f"| {r['prediction'][0]} / {r['prediction'][1]} "
+            f"| {r['age'][0]} / {r['age'][1]} "
+            f"| {'yes' if r['same'] else 'no: ' + ', '.join(r['differing'])} |"
+        )
+    print(
+        f"\nImport of Evidently: {import_seconds:.1f} s (once per process). "
+        f"`import {pkg}.cli, {pkg}.monitor`: median {statistics.median(cli_import):.2f} s, "
+        "without loading Evidently (checked by the same command's exit status)."
+    )
+
+
+if __name__ == "__main__":
+    main()

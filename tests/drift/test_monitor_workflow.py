@@ -1,0 +1,207 @@
+"""`monitor.yml` run with act on the host: one issue created then updated, nothing without drift,
+the retraining pull request through `cml pr create`; plus the static checks act cannot make.
+
+GitHub is a strict `gh` stand-in (`stand_ins/gh`) keeping labels and issues in a JSON file that
+persists across runs. The project is a clone of `pipeline_project` with a local DVC remote, so
+the workflow restores the model of `main` with `dvc repro --pull` instead of retraining.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import clone_project, run, uv_run
+from workflows.harness import missing_stand_ins, run_workflow
+
+STAND_INS = Path(__file__).resolve().parent / "stand_ins"
+REPOSITORY = "example-owner/term-deposit-model"
+WORKFLOW = "monitor.yml"
+
+
+@pytest.fixture(scope="module")
+def project(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("monitor-workflow")
+    clone = clone_project(pipeline_project, root / "project")
+    uv_run(clone, "dvc", "remote", "add", "-d", "storage", str(root / "remote"))
+    uv_run(clone, "dvc", "push", "--quiet")
+    run(["git", "commit", "-qam", "Use a local DVC remote"], clone)
+    return clone
+
+
+class GitHub:
+    """The gh stand-in's state and call log, shared by consecutive runs."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.state, self.log = folder / "gh-state.json", folder / "gh-calls.jsonl"
+
+    def env(self) -> dict[str, str]:
+        tools = [str(Path(shutil.which(t) or "/usr/bin/" + t).parent) for t in ("git", "make")]
+        path = [str(STAND_INS), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
+        # This machine reaches the package index through a proxy with its own CA: keep it.
+        passed = {k: os.environ[k] for k in ("SSL_CERT_FILE", "SSL_CERT_DIR") if k in os.environ}
+        return {
+            **passed,
+            "PATH": os.pathsep.join(dict.fromkeys(path)),
+            "STANDIN_GH_STATE": str(self.state),
+            "STANDIN_GH_LOG": str(self.log),
+        }
+
+    def issues(self) -> list[dict]:
+        if not self.state.is_file():
+            return []
+        return json.loads(self.state.read_text())["repositories"][REPOSITORY]["issues"]
+
+    def calls(self) -> list[list[str]]:
+        if not self.log.is_file():
+            return []
+        return [json.loads(line)["argv"] for line in self.log.read_text().splitlines()]
+
+
+def ran(result) -> dict[str, str]:
+    """The jobs that ran and their results (act does not report a job skipped by its `if:`)."""
+    return {job: outcome for job, outcome in result.jobs.items() if outcome != "skipped"}
+
+
+def monitor_run(project: Path, work: Path, github: GitHub, **kwargs):
+    result = run_workflow(
+        project, WORKFLOW, "schedule", {"schedule": "17 6 * * 1"},
+        work_dir=work, env=github.env(), repository=REPOSITORY, **kwargs,
+    )  # fmt: skip
+    return result
+
+
+def retrain_switch(project: Path, on: bool) -> None:
+    """Set drift.retrain_pr in conf/ and in the composed params.yaml (what a commit would do)."""
+    for path in (project / "conf" / "drift" / "default.yaml", project / "params.yaml"):
+        text = path.read_text()
+        old, new = ("false", "true") if on else ("true", "false")
+        assert f"retrain_pr: {old}" in text
+        path.write_text(text.replace(f"retrain_pr: {old}", f"retrain_pr: {new}"))
+
+
+def test_alarm_opens_one_issue_then_updates_it_and_opens_a_retraining_pr(
+    project: Path, tmp_path: Path
+) -> None:
+    github = GitHub(tmp_path / "github")
+    first = monitor_run(project, tmp_path / "run1", github)
+    assert ran(first) == {"check": "success", "alarm": "success"}, first.summary()
+    summary = (first.artifacts / "monitor-reports" / "summary.md").read_text()
+    assert summary.startswith("## Drift monitor: **alarm**")
+    assert "| `2010-09.csv.gz` | 635 |" in summary  # the newest batch only
+    assert "2010-06.csv.gz" not in summary
+    assert (first.artifacts / "monitor-reports" / "2010-09.html").stat().st_size > 100_000
+    assert "/example-owner/term-deposit-model/actions/runs/" in summary  # link to the reports
+    issues = github.issues()
+    assert len(issues) == 1
+    assert issues[0]["labels"] == ["drift"]
+    assert issues[0]["body"] == summary
+    assert issues[0]["edits"] == 0
+    assert first.cml_calls == []
+
+    # Second run, with the retraining switch on (drift.retrain_pr: true).
+    retrain_switch(project, on=True)
+    try:
+        second = monitor_run(project, tmp_path / "run2", github, secrets={"REPO_TOKEN": "pat"})
+    finally:
+        retrain_switch(project, on=False)
+    assert ran(second) == {"check": "success", "alarm": "success", "retrain": "success"}, (
+        second.summary()
+    )
+    issues = github.issues()
+    assert len(issues) == 1, "a second alarm must update the open issue, not open another"
+    assert issues[0]["edits"] == 1
+    assert len(issues[0]["comments"]) == 1
+    assert "`2010-09.csv.gz`" in issues[0]["comments"][0]
+    commands = [call[:2] for call in github.calls()]
+    assert commands == [
+        ["label", "create"], ["issue", "list"], ["issue", "create"],
+        ["label", "create"], ["issue", "list"], ["issue", "edit"], ["issue", "comment"],
+    ]  # fmt: skip
+
+    assert len(second.cml_calls) == 1
+    call = second.cml_calls[0]
+    assert call["command"] == "pr create"
+    assert call["options"] == {
+        "branch": "retrain/2010-09",
+        "title": "Retrain with the new batch 2010-09.csv.gz",
+        "body": (
+            "The drift monitor raised the alarm on `2010-09.csv.gz`. This pull request adds the "
+            "batch to the training data; the pull-request workflow evaluates the retrained "
+            "model against main."
+        ),
+        "message": "Add batch 2010-09.csv.gz to the training data",
+        "user-name": "drift-monitor[bot]",
+        "user-email": "drift-monitor@users.noreply.github.com",
+        "publish": False,
+        "globs": ["data/incoming/ADDED", "data/raw/bank-additional-full.csv.gz"],
+    }
+    assert call["token_source"] == "REPO_TOKEN"
+    assert call["ITERATIVE_DO_NOT_TRACK"] == "1"
+    # What the pull request would commit: the batch appended to the raw file, and the ledger.
+    workspace = Path(call["cwd"])
+    assert (workspace / "data" / "incoming" / "ADDED").read_text() == "2010-09.csv.gz\n"
+    grown = gzip.decompress((workspace / "data/raw/bank-additional-full.csv.gz").read_bytes())
+    original = gzip.decompress((project / "data/raw/bank-additional-full.csv.gz").read_bytes())
+    batch = gzip.decompress((project / "data/incoming/2010-09.csv.gz").read_bytes())
+    assert grown == original + batch.split(b"\n", 1)[1]
+
+
+def test_no_drift_opens_nothing(project: Path, tmp_path: Path) -> None:
+    """A newest batch drawn at random from the whole sample: the training split's world."""
+    raw = project / "data" / "raw" / "bank-additional-full.csv.gz"
+    text = gzip.decompress(raw.read_bytes()).decode()
+    header, *rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    chosen = random.Random(3).sample(rows, 3000)
+    batch = project / "data" / "incoming" / "2099-01.csv"
+    with batch.open("w", newline="") as handle:
+        csv.writer(handle, delimiter=";", quoting=csv.QUOTE_NONNUMERIC).writerows([header, *chosen])
+    try:
+        github = GitHub(tmp_path / "github")
+        result = monitor_run(project, tmp_path / "run", github)
+    finally:
+        batch.unlink()
+    assert ran(result) == {"check": "success"}, result.summary()
+    summary = json.loads((result.artifacts / "monitor-reports" / "summary.json").read_text())
+    assert summary["newest_batch"] == "2099-01.csv"
+    assert summary["alarm"] is False
+    assert github.calls() == []
+    assert github.issues() == []
+
+
+def test_static_checks(project: Path) -> None:
+    workflow = project / ".github" / "workflows" / WORKFLOW
+    assert missing_stand_ins([workflow]) == {}
+    document = yaml.safe_load(workflow.read_text())
+    triggers = document[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert document["permissions"] == {}
+    jobs = document["jobs"]
+    assert jobs["check"]["permissions"] == {"contents": "read"}
+    assert jobs["alarm"]["permissions"] == {"issues": "write"}
+    assert jobs["retrain"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert jobs["retrain"]["environment"] == "retrain"
+    assert not any("uses" in s and "checkout" in s["uses"] for s in jobs["alarm"]["steps"])
+    text = workflow.read_text()
+    assert "${{ github.event" not in text
+    for step in (s for job in jobs.values() for s in job["steps"] if "run" in s):
+        assert "${{" not in step["run"], step["run"]
+    zizmor = subprocess.run(
+        ["zizmor", "--offline", "--no-progress", str(workflow)], capture_output=True, text=True
+    )
+    assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
+    schema = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert schema.returncode == 0, schema.stdout + schema.stderr
