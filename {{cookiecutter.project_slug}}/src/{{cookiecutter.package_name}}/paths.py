@@ -17,3 +17,5 @@ EVALUATE_METRICS = Path("metrics/evaluate.json")
 GATE_FILE = Path("reports/gate.json")
 TEST_PREDICTIONS = Path("reports/test_predictions.parquet")
 PLOTS_DIR = Path("plots")
+
+BENTO_MODEL = MODEL_DIR / "service.bentomodel"
