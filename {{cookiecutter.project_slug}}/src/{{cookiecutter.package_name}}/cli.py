@@ -12,6 +12,9 @@ COMMANDS = {
     "evaluate": "evaluate: test metrics with intervals, plots data, quality gate",
     "gate": "gate: print the quality-gate verdict; exit 1 if it failed",
     "compose": "compose: compose conf/ into params.yaml (--check to verify it)",
+    "package": "package: write models/service.bentomodel (the model for the service)",
+    "bento": "bento: import the packaged model and build the service bento (--no-build)",
+    "predict": "predict: batch scoring, --input FILE(.csv|.parquet) --output FILE.parquet",
 }
 
 
