@@ -1,7 +1,7 @@
 """The service's request schema, generated from the model's metadata (pydantic).
 
-One typed field per model feature, named as in the data (aliases keep names such as
-`emp.var.rate`); extra fields are forbidden. Category values are normalised like `preprocess`
+One typed key per model feature, named as in the data (`emp.var.rate` included); extra keys
+are forbidden. Category values are normalised like `preprocess`
 does (stripped, lower-cased), then must be one of the training levels: an unseen category is
 rejected (HTTP 400 naming the field and the allowed values), never silently scored as missing.
 Numbers must be finite; integer columns take JSON integers; ranges and nullability come from
@@ -10,12 +10,12 @@ Numbers must be finite; integer columns take JSON integers; ranges and nullabili
 
 from __future__ import annotations
 
-import keyword
-import re
 from typing import Annotated, Any, Literal, Optional, Union
 
+from typing_extensions import TypedDict
+
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from .config import ColumnSpec, DataConfig, normalise_category
 from .features import FeatureSpec
@@ -49,37 +49,26 @@ def field_type(column: ColumnSpec) -> Any:
     return Optional[kind] if column.nullable else kind  # noqa: UP045 (runtime union)
 
 
-def record_model(data: DataConfig, spec: FeatureSpec) -> type[BaseModel]:
-    """A pydantic model of one raw record: the model's features, typed, nothing else."""
+def record_model(data: DataConfig, spec: FeatureSpec) -> Any:
+    """The type of one raw record: the model's features, typed, nothing else.
+
+    A `TypedDict` (keys are the data's column names, e.g. `emp.var.rate`): pydantic
+    validates it into a plain dict, which is cheaper than model instances.
+    """
     fields: dict[str, Any] = {}
     for feature in spec.features:
         column = data.columns[feature.name]
-        fields[python_name(feature.name)] = (
-            field_type(column),
-            Field(..., alias=feature.name, description=_describe(feature.name, column)),
-        )
-    return create_model(  # type: ignore[call-overload, no-any-return]
-        "Record",
-        __config__=ConfigDict(extra="forbid", populate_by_name=False, frozen=True),
-        **fields,
-    )
+        fields[feature.name] = Annotated[
+            field_type(column), Field(description=_describe(feature.name, column))
+        ]
+    record = TypedDict("Record", fields)  # type: ignore[misc]  # noqa: UP013 (dotted keys)
+    record.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    return record
 
 
-def python_name(name: str) -> str:
-    """A Python identifier for a column name (the alias keeps the real name)."""
-    cleaned = re.sub(r"\W", "_", name)
-    if not cleaned or cleaned[0].isdigit() or keyword.iskeyword(cleaned):
-        cleaned = f"f_{cleaned}"
-    return cleaned
-
-
-def records_frame(records: list[BaseModel], spec: FeatureSpec) -> pd.DataFrame:
+def records_frame(records: list[dict[str, Any]], spec: FeatureSpec) -> pd.DataFrame:
     """Validated records as a raw DataFrame with the data's column names (for `preprocess`)."""
-    columns = {
-        feature.name: [getattr(r, python_name(feature.name)) for r in records]
-        for feature in spec.features
-    }
-    return pd.DataFrame(columns)
+    return pd.DataFrame({name: [r[name] for r in records] for name in spec.names})
 
 
 def _describe(name: str, column: ColumnSpec) -> str:

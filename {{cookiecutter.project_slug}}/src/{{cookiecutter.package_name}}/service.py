@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import bentoml
 import numpy as np
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -65,14 +66,14 @@ Records = Annotated[
 ]
 
 
-class Prediction(BaseModel):
+class Prediction(TypedDict):
     """The predicted class (positive when its probability >= the threshold) and probabilities."""
 
     label: str
     probabilities: dict[str, float]
 
 
-class Explanation(BaseModel):
+class Explanation(TypedDict):
     """Per-feature contributions in log-odds; `base_value` plus their sum is the logit."""
 
     base_value: float
@@ -160,7 +161,7 @@ class Service:
         if self.inference_log is not None:
             self.inference_log.append(frame, scores, labels.tolist())
         return [
-            Prediction(label=label, probabilities={NEGATIVE: 1.0 - score, POSITIVE: score})
+            {"label": label, "probabilities": {NEGATIVE: 1.0 - score, POSITIVE: score}}
             for label, score in zip(labels.tolist(), scores.tolist(), strict=True)
         ]
 
@@ -172,11 +173,11 @@ class Service:
         scores = positive_scores(self.model, frame)
         names = MODEL.spec.names
         return [
-            Explanation(
-                base_value=float(b),
-                contributions=dict(zip(names, row.tolist(), strict=True)),
-                probability=float(s),
-            )
+            {
+                "base_value": float(b),
+                "contributions": dict(zip(names, row.tolist(), strict=True)),
+                "probability": float(s),
+            }
             for row, b, s in zip(values, base, scores, strict=True)
         ]
 
