@@ -187,6 +187,15 @@ class ServeConfig(_Strict):
     chunk_rows: int = Field(ge=1)
     inference_log: InferenceLogConfig = Field(default_factory=InferenceLogConfig)
 
+    @model_validator(mode="after")
+    def _one_request_fits_a_batch(self) -> ServeConfig:
+        if self.max_batch_size < self.max_records:
+            raise ValueError(
+                f"'max_batch_size' ({self.max_batch_size}) must be at least 'max_records' "
+                f"({self.max_records}): a request larger than a batch cannot be served"
+            )
+        return self
+
 
 class Params(_Strict):
     """The whole of `params.yaml`."""

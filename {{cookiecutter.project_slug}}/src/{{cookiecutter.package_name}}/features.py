@@ -124,7 +124,15 @@ def model_matrix(model_input: pd.DataFrame) -> np.ndarray:
             codes = column.cat.codes.to_numpy()
             matrix[:, index] = np.where(codes < 0, np.nan, codes)
         else:
-            matrix[:, index] = column.to_numpy(dtype=np.float64)
+            values = column.to_numpy(dtype=np.float64)
+            matrix[:, index] = values
+            infinite = np.isinf(matrix[:, index])
+            if infinite.any():
+                raise PipelineError(
+                    f"column '{name}': {int(infinite.sum())} value(s) infinite or beyond the "
+                    f"float32 range the model computes in, e.g. {values[infinite][0]!r} "
+                    f"(row {int(np.flatnonzero(infinite)[0]) + 1} of this chunk)"
+                )
     return matrix
 
 

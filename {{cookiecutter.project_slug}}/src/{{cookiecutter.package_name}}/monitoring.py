@@ -90,8 +90,19 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        if scope["method"] == "POST" and not headers.get(b"content-type", b"").startswith(
+            b"application/json"
+        ):
+            await self._drain(receive)
+            await self._refuse(
+                send, 415, "unsupported_media_type",
+                "send the request body as JSON with the header Content-Type: application/json",
+            )
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._drain(receive)
             await self._too_large(send, int(declared))
             return
         state = {"received": 0, "status": 0, "started": False, "body": b""}
@@ -120,21 +131,32 @@ class RequestGuard:
         except BodyTooLarge:
             if state["started"]:
                 raise
+            await self._drain(receive)
             await self._too_large(send, state["received"])
 
+    @staticmethod
+    async def _drain(receive: Receive) -> None:
+        """Read and discard the rest of the body (a client still sending gets its answer)."""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+
     async def _too_large(self, send: Send, size: int) -> None:
-        REJECTED.labels(reason="body_too_large").inc()
-        body = json.dumps(
-            {
-                "error": f"request body of {size} bytes or more is above the limit of "
-                f"{self.max_body_bytes} bytes (serve.max_body_bytes); send fewer records "
-                "per request"
-            }
-        ).encode()
+        await self._refuse(
+            send, 413, "body_too_large",
+            f"request body of {size} bytes or more is above the limit of "
+            f"{self.max_body_bytes} bytes (serve.max_body_bytes); send fewer records per request",
+        )
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, reason: str, message: str) -> None:
+        REJECTED.labels(reason=reason).inc()
+        body = json.dumps({"error": message}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

@@ -10,6 +10,7 @@ Numbers must be finite; integer columns take JSON integers; ranges and nullabili
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, Optional, Union
 
 from typing_extensions import TypedDict
@@ -19,6 +20,9 @@ from pydantic import BeforeValidator, ConfigDict, Field
 
 from .config import ColumnSpec, DataConfig, normalise_category
 from .features import FeatureSpec
+
+
+FLOAT32_LIMIT = 1e38
 
 
 def _normalise(value: Any) -> Any:
@@ -33,18 +37,19 @@ def field_type(column: ColumnSpec) -> Any:
         levels = tuple(dict.fromkeys([*(column.categories or []), *markers]))
         kind = Annotated[Literal[levels], BeforeValidator(_normalise)]  # type: ignore[valid-type]
     else:
-        bounds: dict[str, Any] = {"strict": True}
-        if column.min is not None:
-            bounds["ge"] = column.min
-        if column.max is not None:
-            bounds["le"] = column.max
+        # The model computes in float32: larger magnitudes would overflow to infinity.
+        low = -FLOAT32_LIMIT if column.min is None else column.min
+        high = FLOAT32_LIMIT if column.max is None else column.max
+        if column.dtype == "int":
+            low, high = math.ceil(low), math.floor(high)
+        bounds: dict[str, Any] = {"strict": True, "ge": low, "le": high}
         # The declared missing-value markers (e.g. 999) are valid values outside the range.
         numeric = int if column.dtype == "int" else float
         if column.dtype == "float":
             bounds["allow_inf_nan"] = False
         kind = Annotated[numeric, Field(**bounds)]  # type: ignore[valid-type]
         markers = [m for m in column.missing_values if isinstance(m, (int, float))]
-        if markers and (column.min is not None or column.max is not None):
+        if markers:
             kind = Union[kind, Literal[tuple(markers)]]  # type: ignore[valid-type]  # noqa: UP007
     return Optional[kind] if column.nullable else kind  # noqa: UP045 (runtime union)
 
