@@ -11,25 +11,26 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import bentoml
 import numpy as np
+from prometheus_client import Counter, Histogram
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-PREDICTIONS = bentoml.metrics.Counter(
+# BentoML serves these at /metrics (it sets up prometheus_client's multi-process mode).
+PREDICTIONS = Counter(
     name="model_predictions",
     documentation="Records scored by /predict, by predicted class",
     labelnames=["label"],
 )
-SCORES = bentoml.metrics.Histogram(
+SCORES = Histogram(
     name="model_score",
     documentation="Predicted probability of the positive class",
     buckets=[i / 20 for i in range(1, 20)],
 )
-REJECTED = bentoml.metrics.Counter(
+REJECTED = Counter(
     name="model_rejected_requests",
     documentation="Requests answered 4xx, by reason",
     labelnames=["reason"],
