@@ -15,6 +15,7 @@ COMMANDS = {
     "package": "package: write models/service.bentomodel (the model for the service)",
     "bento": "bento: import the packaged model and build the service bento (--no-build)",
     "predict": "predict: batch scoring, --input FILE(.csv|.parquet) --output FILE.parquet",
+    "report": "report: compare with a baseline git ref in reports/pr_report.md (--baseline REF)",
 }
 
 

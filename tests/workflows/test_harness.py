@@ -1,0 +1,208 @@
+"""The act harness itself, on a tiny repository: stand-ins, artifacts, the strict cml, results."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from harness import (
+    STAND_INS,
+    MissingStandIn,
+    missing_stand_ins,
+    pull_request_event,
+    run_workflow,
+    workflow_run_event,
+)
+
+CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"
+SETUP_UV = "astral-sh/setup-uv@e92bafb6253dcd438e0484186d7669ea7a8ca1cc # v6.4.3"
+UPLOAD = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2"
+DOWNLOAD = "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0"
+SETUP_CML = "iterative/setup-cml@0000000000000000000000000000000000000001 # v2.0.1"
+
+PRODUCER = f"""\
+name: producer
+on: pull_request
+permissions: {{}}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      answer: ${{{{ steps.compute.outputs.answer }}}}
+    steps:
+      - uses: {CHECKOUT}
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: {SETUP_UV}
+        with:
+          enable-cache: true
+      - id: compute
+        env:
+          NUMBER: ${{{{ github.event.pull_request.number }}}}
+        run: |
+          uv --version
+          git log --oneline | wc -l > commits.txt
+          mkdir -p out/sub && echo "report for $NUMBER" > out/report.md && echo x > out/sub/x.txt
+          test ! -e ignored.txt
+          echo "answer=42" >> "$GITHUB_OUTPUT"
+      - uses: {UPLOAD}
+        with:
+          name: bundle
+          path: |
+            out/
+            commits.txt
+      - name: fail at the end
+        run: exit 3
+"""
+
+CONSUMER = f"""\
+name: consumer
+on:
+  workflow_run:
+    workflows: [producer]
+    types: [completed]
+permissions: {{}}
+jobs:
+  post:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: {DOWNLOAD}
+        with:
+          name: bundle
+          path: got
+          run-id: ${{{{ github.event.workflow_run.id }}}}
+          github-token: ${{{{ github.token }}}}
+      - uses: {SETUP_CML}
+        with:
+          vega: false
+      - name: post
+        env:
+          FLAG: ${{{{ vars.CML_FLAG }}}}
+          REPO_TOKEN: ${{{{ github.token }}}}
+        run: cml comment update --watermark-title="Title" --target=pr/7 $FLAG got/out/report.md
+"""
+
+
+def make_repository(root: Path, workflows: dict[str, str]) -> Path:
+    repo = root / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    for name, text in workflows.items():
+        (repo / ".github" / "workflows" / name).write_text(text, encoding="utf-8")
+    (repo / ".gitignore").write_text("ignored.txt\n", encoding="utf-8")
+    (repo / "ignored.txt").write_text("not copied\n", encoding="utf-8")
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["commit", "-qm", "one"],
+        ["checkout", "-qb", "pr"],
+    ):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=repo, check=True
+        )
+    return repo
+
+
+@pytest.fixture(scope="module")
+def producer_run(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("harness")
+    repo = make_repository(root, {"producer.yml": PRODUCER, "consumer.yml": CONSUMER})
+    run = run_workflow(
+        repo, "producer.yml", "pull_request", pull_request_event(7, "pr"), work_dir=root / "act"
+    )
+    return repo, root, run
+
+
+def test_a_run_reports_jobs_steps_outputs_logs_and_artifacts(producer_run) -> None:
+    _, _, run = producer_run
+    assert run.jobs == {"build": "failure"}, run.summary()
+    assert run.returncode != 0
+    assert run.step("build", "compute").result == "success"
+    assert run.step("build", "fail at the end").result == "failure"
+    assert run.outputs["build"]["answer"] == "42"
+    assert "uv " in run.log("build")
+    bundle = run.artifacts / "bundle"
+    # upload-artifact v4 roots the artifact at the paths' least common ancestor.
+    assert (bundle / "out" / "report.md").read_text() == "report for 7\n"
+    assert (bundle / "out" / "sub" / "x.txt").is_file()
+    assert int((bundle / "commits.txt").read_text()) == 1
+
+
+def test_a_follow_up_run_downloads_the_artifact_and_records_cml(
+    producer_run, tmp_path: Path
+) -> None:
+    repo, _, first = producer_run
+    run = run_workflow(
+        repo, "consumer.yml", "workflow_run", workflow_run_event(99, [7], workflow="producer"),
+        work_dir=tmp_path, artifacts=first.artifacts, variables={"CML_FLAG": "--no-publish"},
+    )  # fmt: skip
+    assert run.jobs == {"post": "success"}, run.summary()
+    (call,) = run.cml_calls
+    assert call["argv"] == [
+        "comment", "update", "--watermark-title=Title", "--target=pr/7", "--no-publish",
+        "got/out/report.md",
+    ]  # fmt: skip
+    assert call["options"] == {"watermark-title": "Title", "target": "pr/7", "publish": False}
+    assert call["body"] == "report for 7\n"
+
+
+@pytest.mark.parametrize(
+    "flag", ["--dry-run", "--publish=maybe", "-v", "--watermark-title"], ids=lambda f: f.strip("-")
+)
+def test_the_cml_stand_in_rejects_what_cml_rejects(producer_run, tmp_path: Path, flag: str) -> None:
+    repo, _, first = producer_run
+    run = run_workflow(
+        repo, "consumer.yml", "workflow_run", workflow_run_event(99, [7], workflow="producer"),
+        work_dir=tmp_path, artifacts=first.artifacts, variables={"CML_FLAG": flag},
+    )  # fmt: skip
+    assert run.jobs == {"post": "failure"}
+    assert run.cml_calls == []
+
+
+def test_the_cml_stand_in_needs_a_token_and_a_known_command(tmp_path: Path) -> None:
+    cml = STAND_INS / "iterative" / "setup-cml" / "cml.py"
+    report = tmp_path / "r.md"
+    report.write_text("x", encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "STANDIN_CML_LOG": str(tmp_path / "log")}
+    no_token = subprocess.run(
+        ["python3", cml, "comment", "create", report], env=env, capture_output=True, text=True
+    )
+    assert no_token.returncode == 1
+    assert "REPO_TOKEN" in no_token.stderr
+    env["GITHUB_TOKEN"] = "t"
+    for argv in (
+        ["send-comment", report],
+        ["comment", "delete", report],
+        ["comment", "create", tmp_path / "nope.md"],
+    ):
+        assert subprocess.run(["python3", cml, *argv], env=env, capture_output=True).returncode == 1
+    assert not (tmp_path / "log").exists()
+    ok = subprocess.run(["python3", cml, "comment", "create", report], env=env, capture_output=True)
+    assert ok.returncode == 0
+    assert (tmp_path / "log").read_text().count("\n") == 1
+
+
+def test_an_action_without_a_stand_in_is_refused(tmp_path: Path) -> None:
+    text = PRODUCER.replace(SETUP_UV, "someone/unknown-action@" + "a" * 40)
+    repo = make_repository(tmp_path, {"producer.yml": text})
+    assert missing_stand_ins([repo / ".github/workflows/producer.yml"]) == {
+        "producer.yml": {"someone/unknown-action@" + "a" * 40}
+    }
+    with pytest.raises(MissingStandIn, match="someone/unknown-action"):
+        run_workflow(
+            repo,
+            "producer.yml",
+            "pull_request",
+            pull_request_event(1, "pr"),
+            work_dir=tmp_path / "a",
+        )
+
+
+def test_every_stand_in_is_a_composite_action() -> None:
+    import yaml
+
+    actions = sorted(STAND_INS.glob("*/*/action.yml"))
+    assert len(actions) >= 5
+    for action in actions:
+        assert yaml.safe_load(action.read_text())["runs"]["using"] == "composite", action
