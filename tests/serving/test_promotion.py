@@ -19,7 +19,7 @@ from serving_support import clone_project, run, uv_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
-from harness import pull_request_event, run_workflow  # noqa: E402
+from harness import pull_request_event, run_workflow
 
 OWNER_REPO = "example-owner/term-deposit-model"
 
@@ -49,8 +49,13 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
 
     env = {"BENTOML_HOME": str(root / "bentoml-home"), "BENTOML_DO_NOT_TRACK": "True"}
     pr = run_workflow(
-        project, "pr.yml", "pull_request", pull_request_event(3, "tune"),
-        work_dir=root / "act-pr", env=env, repository=OWNER_REPO,
+        project,
+        "pr.yml",
+        "pull_request",
+        pull_request_event(3, "tune"),
+        work_dir=root / "act-pr",
+        env=env,
+        repository=OWNER_REPO,
     )
     assert pr.jobs == {"experiment": "success"}, pr.summary()
 
@@ -59,13 +64,19 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
     sha = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
     docker_log = root / "docker-calls.jsonl"
     main = run_workflow(
-        project, "main.yml", "push", push_event(sha),
-        work_dir=root / "act-main", repository=OWNER_REPO,
+        project,
+        "main.yml",
+        "push",
+        push_event(sha),
+        work_dir=root / "act-main",
+        repository=OWNER_REPO,
         env={**env, "STANDIN_DOCKER_LOG": str(docker_log)},
     )
-    calls = [json.loads(line) for line in docker_log.read_text().splitlines()] if (
-        docker_log.exists()
-    ) else []
+    calls = (
+        [json.loads(line) for line in docker_log.read_text().splitlines()]
+        if (docker_log.exists())
+        else []
+    )
     return {"pr": pr, "main": main, "sha": sha, "docker": calls, "project": project}
 
 
@@ -106,7 +117,7 @@ def test_the_image_is_tagged_labelled_pushed_and_non_root(promoted: dict) -> Non
     assert 0.5 < float(labels["io.github.model.roc_auc"]) < 1
     assert build["dockerfile_users"][-1] not in {"root", "0"}
     logins = [c for c in promoted["docker"] if c["command"] == "login"]
-    assert logins == [{"command": "login", "registry": "ghcr.io", "username": logins[0]["username"]}]
+    assert [(c["registry"], bool(c["username"])) for c in logins] == [("ghcr.io", True)]
     summary = promoted["main"].log("publish")
     assert f"{image}:{promoted['sha']}" in summary
 

@@ -12,9 +12,23 @@ import re
 import sys
 from pathlib import Path
 
-BUILD_VALUE_FLAGS = {"--tag", "-t", "--label", "--file", "-f", "--platform", "--build-arg",
-                     "--progress", "--output", "--cache-from", "--cache-to", "--secret",
-                     "--attest", "--provenance", "--sbom"}
+BUILD_VALUE_FLAGS = {
+    "--tag",
+    "-t",
+    "--label",
+    "--file",
+    "-f",
+    "--platform",
+    "--build-arg",
+    "--progress",
+    "--output",
+    "--cache-from",
+    "--cache-to",
+    "--secret",
+    "--attest",
+    "--provenance",
+    "--sbom",
+}
 BUILD_SWITCHES = {"--push", "--load", "--pull", "--no-cache"}
 
 
@@ -66,16 +80,20 @@ def build(args: list[str]) -> None:
             fail(f"not a registry image reference: {tag}")
     labels = dict(label.split("=", 1) for label in options.get("label", []))
     text = dockerfile.read_text(encoding="utf-8")
-    record({
-        "command": "buildx build",
-        "tags": tags,
-        "labels": labels,
-        "push": "--push" in switches,
-        "load": "--load" in switches,
-        "dockerfile_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "dockerfile_users": re.findall(r"^USER\s+(\S+)", text, flags=re.M),
-        "context_files": sorted(str(p.relative_to(context)) for p in context.rglob("*.json"))[:50],
-    })
+    record(
+        {
+            "command": "buildx build",
+            "tags": tags,
+            "labels": labels,
+            "push": "--push" in switches,
+            "load": "--load" in switches,
+            "dockerfile_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "dockerfile_users": re.findall(r"^USER\s+(\S+)", text, flags=re.M),
+            "context_files": sorted(str(p.relative_to(context)) for p in context.rglob("*.json"))[
+                :50
+            ],
+        }
+    )
 
 
 def main(argv: list[str]) -> None:
