@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
 import pytest
-from helpers import committed_params, module
 from pydantic import TypeAdapter, ValidationError
+
+from helpers import committed_params, module
 
 config = module("config")
 features = module("features")
@@ -25,11 +27,25 @@ def records() -> TypeAdapter:
 
 def valid_record() -> dict:
     return {
-        "age": 41, "job": "technician", "marital": "married", "education": "university.degree",
-        "default": "no", "housing": "yes", "loan": "no", "contact": "cellular", "month": "may",
-        "day_of_week": "mon", "campaign": 2, "pdays": 999, "previous": 0,
-        "poutcome": "nonexistent", "emp.var.rate": 1.1, "cons.price.idx": 93.994,
-        "cons.conf.idx": -36.4, "euribor3m": 4.857, "nr.employed": 5191.0,
+        "age": 41,
+        "job": "technician",
+        "marital": "married",
+        "education": "university.degree",
+        "default": "no",
+        "housing": "yes",
+        "loan": "no",
+        "contact": "cellular",
+        "month": "may",
+        "day_of_week": "mon",
+        "campaign": 2,
+        "pdays": 999,
+        "previous": 0,
+        "poutcome": "nonexistent",
+        "emp.var.rate": 1.1,
+        "cons.price.idx": 93.994,
+        "cons.conf.idx": -36.4,
+        "euribor3m": 4.857,
+        "nr.employed": 5191.0,
     }
 
 
@@ -63,7 +79,7 @@ def test_bad_values_name_the_field(
 ) -> None:
     found = errors(records, [{**valid_record(), **change}])
     assert any(e["loc"][1] == field and e["type"] == error_type for e in found), found
-    body = ('{"detail": [{"type": "%s"}]}' % error_type).encode()
+    body = json.dumps({"detail": [{"type": error_type}]}).encode()
     reason = monitoring.rejection_reason(400, body)
     assert reason != "invalid"
 
@@ -105,7 +121,7 @@ def test_inference_log_rotates_and_keeps_the_newest(tmp_path) -> None:
     log.flush()
     files = sorted(tmp_path.glob("*.parquet"))
     assert len(files) == 2  # four files of 2 rows written, the newest 2 kept
-    assert len(list((tmp_path / 'outputs').glob('*.parquet'))) == 2
+    assert len(list((tmp_path / "outputs").glob("*.parquet"))) == 2
     for path in files:
         inputs = pd.read_parquet(path)
         outputs = pd.read_parquet(tmp_path / "outputs" / path.name)

@@ -76,8 +76,17 @@ def assemble(build_dir: Path = BUILD_DIR) -> Path:
         json.dumps({"git_commit": git_commit()}) + "\n", encoding="utf-8"
     )
     export = [
-        "uv", "export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project",
-        "--extra", "cpu", "--quiet", "--output-file", str(build_dir / "requirements.txt"),
+        "uv",
+        "export",
+        "--frozen",
+        "--no-hashes",
+        "--no-dev",
+        "--no-emit-project",
+        "--extra",
+        "cpu",
+        "--quiet",
+        "--output-file",
+        str(build_dir / "requirements.txt"),
     ]
     result = subprocess.run(export, capture_output=True, text=True, check=False)
     if result.returncode != 0:

@@ -76,7 +76,7 @@ def rejection_reason(status: int, body: bytes) -> str:
     return "wrong_type" if kind.endswith("_type") or kind.endswith("_parsing") else "invalid"
 
 
-class BodyTooLarge(Exception):
+class BodyTooLargeError(Exception):
     """The request body grew past the limit while it was read."""
 
 
@@ -97,7 +97,9 @@ class RequestGuard:
         ):
             await self._drain(receive)
             await self._refuse(
-                send, 415, "unsupported_media_type",
+                send,
+                415,
+                "unsupported_media_type",
                 "send the request body as JSON with the header Content-Type: application/json",
             )
             return
@@ -113,7 +115,7 @@ class RequestGuard:
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
                 if state["received"] > self.max_body_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLargeError
             return message
 
         async def observed_send(message: Message) -> None:
@@ -129,7 +131,7 @@ class RequestGuard:
 
         try:
             await self.app(scope, limited_receive, observed_send)
-        except BodyTooLarge:
+        except BodyTooLargeError:
             if state["started"]:
                 raise
             await self._drain(receive)
@@ -145,7 +147,9 @@ class RequestGuard:
 
     async def _too_large(self, send: Send, size: int) -> None:
         await self._refuse(
-            send, 413, "body_too_large",
+            send,
+            413,
+            "body_too_large",
             f"request body of {size} bytes or more is above the limit of "
             f"{self.max_body_bytes} bytes (serve.max_body_bytes); send fewer records per request",
         )

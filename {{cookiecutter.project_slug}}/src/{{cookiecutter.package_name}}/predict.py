@@ -61,12 +61,12 @@ def score_file(
                 try:
                     checked = validate(chunk, data, labels=False)
                 except PipelineError as exc:
-                    raise PipelineError(f"{source}, rows {rows + 1}-{rows + len(chunk)}: {exc}") from None
+                    raise PipelineError(
+                        f"{source}, rows {rows + 1}-{rows + len(chunk)}: {exc}"
+                    ) from None
                 scores = positive_scores(model, checked)
                 labels = np.where(scores >= threshold, positive, negative)
-                writer.write_table(
-                    pa.table({"label": labels, "score": scores}, schema=schema)
-                )
+                writer.write_table(pa.table({"label": labels, "score": scores}, schema=schema))
                 rows += len(chunk)
                 bar.update(len(chunk))
         if rows == 0:
@@ -91,8 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise PipelineError(f"--chunk-rows must be at least 1, got {chunk_rows}")
         model = load_model(args.model, args.metadata)
         rows = score_file(
-            model, args.input, args.output,
-            threshold=params.evaluate.threshold, chunk_rows=chunk_rows,
+            model,
+            args.input,
+            args.output,
+            threshold=params.evaluate.threshold,
+            chunk_rows=chunk_rows,
         )
         print(f"scored {rows} rows from {args.input} into {args.output}", file=sys.stderr)
 

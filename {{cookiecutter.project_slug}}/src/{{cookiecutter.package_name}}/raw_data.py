@@ -64,7 +64,9 @@ def table_columns(path: str | Path, data: DataConfig) -> tuple[list[str], int | 
         raise PipelineError(f"input file {path} has no header and no rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise PipelineError(f"input file {path} could not be parsed: {exc}") from None
-    raise PipelineError(f"input file {path}: unsupported format; expected .csv, .csv.gz or .parquet")
+    raise PipelineError(
+        f"input file {path}: unsupported format; expected .csv, .csv.gz or .parquet"
+    )
 
 
 def iter_table(path: str | Path, data: DataConfig, chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -18,11 +18,11 @@ from typing import Annotated, Any
 import bentoml
 import numpy as np
 from pydantic import BaseModel, Field
-from typing_extensions import TypedDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from typing_extensions import TypedDict
 
 from . import monitoring
 from .config import DataConfig, ServeConfig
@@ -187,6 +187,4 @@ class Service:
             self.inference_log.flush()
 
 
-Service.add_asgi_middleware(
-    monitoring.RequestGuard, max_body_bytes=SETTINGS.max_body_bytes
-)  # type: ignore[attr-defined]
+Service.add_asgi_middleware(monitoring.RequestGuard, max_body_bytes=SETTINGS.max_body_bytes)  # type: ignore[attr-defined]
