@@ -39,6 +39,7 @@ from {package}.model_io import load_model
 from {package}.request_schema import record_model
 
 MODEL = load_model()
+MODEL.booster.set_param({{"nthread": 1}})  # as the service does (see service.py)
 DATA = DataConfig.model_validate(MODEL.metadata["params"]["data"])
 Record = record_model(DATA, MODEL.spec)
 Input = TypeAdapter(TypedDict("Input", {{"records": list[Record]}}))
