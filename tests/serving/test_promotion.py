@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from serving_support import clone_project, run, uv_run
+from serving_support import DEFAULT_PACKAGE, clone_project, run, uv_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
@@ -45,6 +45,7 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
     model.write_text(model.read_text().replace("max_depth: 5", "max_depth: 4", 1))
     train = project / "conf" / "train" / "default.yaml"
     train.write_text(train.read_text().replace("cv_folds: 5", "cv_folds: 0", 1))
+    uv_run(project, "python", "-m", DEFAULT_PACKAGE, "compose")  # as `make params` does
     run(["git", "commit", "-qam", "Shallower trees"], project)
 
     env = {"BENTOML_HOME": str(root / "bentoml-home"), "BENTOML_DO_NOT_TRACK": "True"}
