@@ -7,6 +7,7 @@ Training, evaluation, batch scoring and the online service all call `preprocess`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -192,7 +193,13 @@ def _categorical(values: pd.Series, feature: Feature) -> pd.Categorical:
         dtype=np.int64,
     )
     mapped = lookup[codes]  # the sentinel -1 indexes the trailing -1 entry
-    return pd.Categorical.from_codes(mapped, categories=list(feature.categories))
+    return pd.Categorical.from_codes(mapped, dtype=_category_dtype(feature.categories))
+
+
+@lru_cache(maxsize=256)
+def _category_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """One dtype per level list (pandas validates the levels on each construction)."""
+    return pd.CategoricalDtype(categories=list(categories))
 
 
 def _is_number(value: Any) -> bool:
