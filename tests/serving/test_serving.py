@@ -55,19 +55,9 @@ def service_project(pipeline_project: Path, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="session")
 def service_url(service_project: Path) -> Iterator[str]:
-    """Base URL of `bentoml serve` on the built context (as `make serve` runs it)."""
+    """Base URL of `make serve` (package stage up to date, model imported, bentoml serve)."""
     port = free_port()
-    command = [
-        str(service_project / ".venv" / "bin" / "bentoml"),
-        "serve",
-        f"{DEFAULT_PACKAGE}.service:Service",
-        "--working-dir",
-        "build/bento",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+    command = ["make", "serve", f"PORT={port}"]
     base = f"http://127.0.0.1:{port}"
     log = service_project.parent / "service.log"
     with running(command, service_project, service_env(service_project), f"{base}/readyz", log):
