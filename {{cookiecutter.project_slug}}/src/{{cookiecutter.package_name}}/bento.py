@@ -31,6 +31,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def import_model(bento_model: Path = paths.BENTO_MODEL) -> str:
     """Import the packaged model into the BentoML store (if absent); return its tag."""
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")  # no usage statistics
     import bentoml
     from bentoml.exceptions import NotFound
 

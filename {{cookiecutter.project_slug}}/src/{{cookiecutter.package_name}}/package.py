@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -62,6 +63,7 @@ def service_info(params: Params, metadata: dict[str, Any]) -> dict[str, Any]:
 
 def package(params: Params) -> dict[str, Any]:
     """Run the stage: write `models/service.bentomodel`."""
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")  # no usage statistics
     import bentoml
     from bentoml._internal.models import ModelStore
 
