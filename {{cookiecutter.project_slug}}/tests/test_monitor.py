@@ -61,10 +61,10 @@ def test_a_batch_without_labels_is_accepted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda f: f.drop(columns=["euribor3m"]), r"missing declared column\(s\) \['euribor3m'\]"),
+        (lambda f: f.drop(columns=["euribor3m"]), r"missing feature column\(s\) \['euribor3m'\]"),
         (lambda f: f.assign(branch="lisbon"), r"column\(s\) \['branch'\] that data.columns"),
         (lambda f: f.assign(age="old"), r"column 'age': \d+ of \d+ rows fail the type check"),
-        (lambda f: f.iloc[:0], r"0 rows"),
+        (lambda f: f.iloc[:0], r"has no rows"),
     ],
     ids=["missing column", "extra column", "wrong type", "zero rows"],
 )

@@ -133,7 +133,7 @@ def test_empty_file_is_explained(workspace) -> None:
 
 def test_header_only_file_is_explained(workspace, sample_slice) -> None:
     workspace(sample_slice.head(0))
-    with pytest.raises(errors.PipelineError, match="0 rows"):
+    with pytest.raises(errors.PipelineError, match="has no rows"):
         run_prepare()
 
 

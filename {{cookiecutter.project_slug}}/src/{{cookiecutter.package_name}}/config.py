@@ -224,6 +224,36 @@ class DriftConfig(_Strict):
         return value
 
 
+class InferenceLogConfig(_Strict):
+    """Optional log of the service's inputs and outputs, in rotated local Parquet files."""
+
+    enabled: bool = False
+    directory: str = "logs/inference"
+    rotate_rows: int = Field(default=10_000, ge=1)
+    keep_files: int = Field(default=20, ge=1)
+
+
+class ServeConfig(_Strict):
+    """Limits and batching of the online service; chunking of batch scoring."""
+
+    max_records: int = Field(ge=1, le=1_000_000)
+    max_body_bytes: int = Field(ge=1024)
+    max_batch_size: int = Field(ge=1)
+    max_latency_ms: int = Field(ge=1)
+    workers: int = Field(ge=1, le=64)
+    chunk_rows: int = Field(ge=1)
+    inference_log: InferenceLogConfig = Field(default_factory=InferenceLogConfig)
+
+    @model_validator(mode="after")
+    def _one_request_fits_a_batch(self) -> ServeConfig:
+        if self.max_batch_size < self.max_records:
+            raise ValueError(
+                f"'max_batch_size' ({self.max_batch_size}) must be at least 'max_records' "
+                f"({self.max_records}): a request larger than a batch cannot be served"
+            )
+        return self
+
+
 class Params(_Strict):
     """The whole of `params.yaml`."""
 
@@ -234,6 +264,7 @@ class Params(_Strict):
     train: TrainConfig
     evaluate: EvaluateConfig
     drift: DriftConfig
+    serve: ServeConfig
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

@@ -54,7 +54,7 @@ def load_batch(path: Path, data: DataConfig) -> tuple[pd.DataFrame, bool]:
     """A validated, cleaned batch (the training path, labels optional); is it labelled?"""
     try:
         raw = read_table(path, data)
-        frame, _ = clean(raw, data, labels_required=False)
+        frame, _ = clean(raw, data, labels=False)
     except PipelineError as exc:
         raise PipelineError(f"batch {path}: {exc}") from None
     frame = frame.drop(columns=[c for c in data.drop_columns if c in frame.columns])

@@ -22,3 +22,4 @@ DRIFT_METRICS = Path("metrics/drift.json")
 DRIFT_MARKDOWN = Path("reports/drift.md")
 DRIFT_HTML = Path("reports/drift.html")
 MONITOR_DIR = Path("reports/monitor")
+BENTO_MODEL = MODEL_DIR / "service.bentomodel"

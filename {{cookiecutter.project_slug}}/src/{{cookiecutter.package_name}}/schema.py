@@ -25,7 +25,7 @@ class CleaningReport:
 
 
 def clean(
-    raw: pd.DataFrame, data: DataConfig, *, labels_required: bool = True
+    raw: pd.DataFrame, data: DataConfig, *, labels: bool = True
 ) -> tuple[pd.DataFrame, CleaningReport]:
     """Validate `raw` against the schema and return the cleaned frame.
 
@@ -33,21 +33,10 @@ def clean(
     missing-value markers, types/ranges/levels/nullability (pandera, all problems at once),
     the missing-value policy per column, exact duplicates, and the minimum row count.
     Raises `PipelineError` listing every problem with its column and example rows.
-    With `labels_required=False` (new data to monitor), input without the target column is
-    validated against the other columns.
+    With `labels=False` (new data to monitor), the target and non-feature columns may be absent.
     """
     report = CleaningReport(rows_in=len(raw))
-    if not labels_required and data.target not in [str(c) for c in raw.columns]:
-        data = data.model_copy(
-            update={"columns": {k: v for k, v in data.columns.items() if k != data.target}}
-        )
-    _check_structure(raw, data)
-    frame = raw[list(data.columns)].copy()
-    # Before markers become nulls: a batch where every pdays is 999 ("never contacted") is fine.
-    _check_all_null(frame, data)
-    for name, spec in data.columns.items():
-        frame[name] = _normalise(frame[name], spec)
-    frame = _validate(frame, data)
+    frame = validate(raw, data, labels=labels)
     frame = _apply_missing_policy(frame, data, report)
     if data.drop_duplicates:
         duplicated = frame.duplicated(keep="first")
@@ -58,30 +47,56 @@ def clean(
             f"only {len(frame)} rows left after cleaning ({report.rows_in} read); "
             f"data.min_rows requires at least {data.min_rows}"
         )
-    for name, spec in data.columns.items():
+    for name in frame.columns:
+        spec = data.columns[name]
         if spec.dtype == "category":
             frame[name] = pd.Categorical(frame[name], categories=spec.categories)
     report.rows_out = len(frame)
     return frame.reset_index(drop=True), report
 
 
-def _check_structure(raw: pd.DataFrame, data: DataConfig) -> None:
-    if raw.shape[1] == 0 or len(raw) == 0:
+def validate(raw: pd.DataFrame, data: DataConfig, *, labels: bool = True) -> pd.DataFrame:
+    """Check structure, normalise spelling and markers, validate types/ranges/levels.
+
+    With `labels=False` (batch scoring) the target and the non-feature columns may be absent,
+    and a column may be entirely missing in a batch. No row is dropped or reordered.
+    Raises `PipelineError` listing every problem with its column and example rows.
+    """
+    check_columns([str(c) for c in raw.columns], data, labels=labels)
+    if len(raw) == 0:
         raise PipelineError(
-            f"the input has {len(raw)} rows and {raw.shape[1]} columns: expected a header with "
-            f"the columns of data.columns and at least data.min_rows ({data.min_rows}) rows"
+            f"the input has no rows: expected at least data.min_rows ({data.min_rows}) rows"
+            if labels
+            else "the input has no rows"
         )
-    columns = [str(c) for c in raw.columns]
-    if data.target in data.columns and data.target not in columns:
+    present = [c for c in data.columns if c in raw.columns]
+    frame = raw[present].copy()
+    if labels:
+        # Before markers become nulls: a batch where every pdays is 999 ("never contacted")
+        # is fine; a column with no value at all in training data is not.
+        _check_all_null(frame, data)
+    for name in present:
+        frame[name] = _normalise(frame[name], data.columns[name])
+    return _validate(frame, data)
+
+
+def check_columns(columns: list[str], data: DataConfig, *, labels: bool = True) -> None:
+    """Raise `PipelineError` unless `columns` are those the schema expects (see `validate`)."""
+    if not columns:
+        raise PipelineError(
+            "the input has no columns: expected a header with the columns of data.columns"
+        )
+    if labels and data.target not in columns:
         raise PipelineError(
             f"the target column '{data.target}' (data.target) is missing from the input; "
             f"found columns: {columns}"
         )
-    missing = [c for c in data.columns if c not in columns]
+    required = list(data.columns) if labels else data.feature_columns
+    missing = [c for c in required if c not in columns]
     if missing:
         raise PipelineError(
-            f"the input is missing declared column(s) {missing} (data.columns); "
-            f"found columns: {columns}"
+            f"the input is missing {'declared' if labels else 'feature'} column(s) {missing} "
+            f"(data.columns); found columns: {columns}"
         )
     extra = [c for c in columns if c not in data.columns]
     if extra:
@@ -93,9 +108,12 @@ def _check_structure(raw: pd.DataFrame, data: DataConfig) -> None:
 
 def _normalise(values: pd.Series, spec: ColumnSpec) -> pd.Series:
     if spec.dtype == "category":
-        text = values.astype("string").str.strip().str.lower()
-        markers = [normalise_category(str(m)) for m in spec.missing_values]
-        return text.mask(text.isin(markers)) if markers else text
+        # Normalise each distinct value once: fast on millions of rows.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        markers = {normalise_category(str(m)) for m in spec.missing_values}
+        spelled = [normalise_category(str(u)) for u in uniques]
+        lookup = pd.array([None if s in markers else s for s in spelled] + [None], dtype="string")
+        return pd.Series(lookup.take(codes), index=values.index, name=values.name)
     if spec.missing_values:
         return values.mask(values.isin(spec.missing_values))
     return values
@@ -112,7 +130,7 @@ def _check_all_null(frame: pd.DataFrame, data: DataConfig) -> None:
 
 def _validate(frame: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
     schema = pa.DataFrameSchema(
-        {name: _column_schema(name, spec) for name, spec in data.columns.items()},
+        {name: _column_schema(name, data.columns[name]) for name in frame.columns},
         strict=True,
         coerce=True,
     )
@@ -168,7 +186,8 @@ def _apply_missing_policy(
     frame: pd.DataFrame, data: DataConfig, report: CleaningReport
 ) -> pd.DataFrame:
     drop = pd.Series(False, index=frame.index)
-    for name, spec in data.columns.items():
+    for name in frame.columns:
+        spec = data.columns[name]
         nulls = frame[name].isna()
         if spec.on_missing == "drop_row":
             drop |= nulls

@@ -180,6 +180,7 @@ def build_metadata(
         "training": metrics,
         "params": {
             "seed": params.seed,
+            "data": params.data.model_dump(mode="json"),
             "model": params.model.model_dump(),
             "train": params.train.model_dump(),
         },

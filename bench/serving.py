@@ -1,0 +1,333 @@
+"""Benchmark: the BentoML service against a bare ASGI baseline, and batch scoring of 1M rows.
+
+Usage (from the template root; PROJECT is a baked project after `dvc exp run`):
+
+    uv run python bench/serving.py PROJECT [--repeats 3] [--workers 1] [--out result.json]
+
+Both servers get the same number of worker processes and parse the same generated pydantic
+schema. The baseline (a plain ASGI function under uvicorn) turns records into the booster's
+input with a dictionary lookup per category and calls `inplace_predict`; the service runs
+the full path (`records_frame` -> `preprocess` -> `inplace_predict`, metrics, batching).
+Load comes from bench/loadgen.py (closed loop, fixed concurrency) on the same machine.
+Figures are medians over `--repeats` runs; a Markdown table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+BASELINE_APP = """
+import json, os
+import numpy as np
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
+from {package}.config import DataConfig
+from {package}.model_io import load_model
+from {package}.request_schema import record_model
+
+MODEL = load_model()
+MODEL.booster.set_param({{"nthread": 1}})  # as the service does (see service.py)
+DATA = DataConfig.model_validate(MODEL.metadata["params"]["data"])
+Record = record_model(DATA, MODEL.spec)
+Input = TypeAdapter(TypedDict("Input", {{"records": list[Record]}}))
+NAMES = MODEL.spec.names
+CODES = {{f.name: {{c: float(i) for i, c in enumerate(f.categories)}}
+          for f in MODEL.spec.features if f.kind == "category"}}
+POS = MODEL.spec.positive_class
+NEG = [c for c in MODEL.spec.classes if c != POS][0]
+
+def row(record):
+    return [CODES[n].get(record[n], np.nan) if n in CODES else
+            (np.nan if record[n] is None else record[n]) for n in NAMES]
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({{"type": "lifespan.startup.complete"}})
+            elif message["type"] == "lifespan.shutdown":
+                await send({{"type": "lifespan.shutdown.complete"}})
+                return
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    if scope["path"] == "/readyz":
+        status, payload = 200, b"ok"
+    else:
+        try:
+            records = Input.validate_json(body)["records"]
+            matrix = np.array([row(r) for r in records], dtype=np.float32)
+            scores = MODEL.booster.inplace_predict(matrix).tolist()
+            payload = json.dumps([
+                {{"label": POS if s >= 0.5 else NEG, "probabilities": {{NEG: 1 - s, POS: s}}}}
+                for s in scores
+            ]).encode()
+            status = 200
+        except Exception as exc:
+            status, payload = 400, str(exc).encode()
+    await send({{"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json")]}})
+    await send({{"type": "http.response.body", "body": payload}})
+"""
+
+SCENARIOS = [
+    # name, body file, concurrency, requests, warm-up requests
+    ("single c=1", "one", 1, 400, 50),
+    ("single c=32", "one", 32, 3000, 300),
+    ("single c=64", "one", 64, 3000, 300),
+    ("1,000 records c=4", "thousand", 4, 60, 8),
+]
+SOAK = ("single c=32, 10,000 after warm-up", "one", 32, 10_000, 1000)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(command: list[str], cwd: Path, env: dict[str, str], port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.5)
+    stop(process)
+    raise SystemExit(f"server did not start: {command}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def load(python: Path, url: str, body: Path, concurrency: int, n: int, warmup: int) -> dict:
+    result = subprocess.run(
+        [
+            str(python),
+            str(HERE / "loadgen.py"),
+            url,
+            str(body),
+            "--concurrency",
+            str(concurrency),
+            "--requests",
+            str(n),
+            "--warmup",
+            str(warmup),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def median_of(runs: list[dict], rows_per_request: int) -> dict:
+    out = {
+        key: statistics.median(r[key] for r in runs)
+        for key in ("requests_per_s", "p50_ms", "p99_ms")
+    }
+    out["rows_per_s"] = out["requests_per_s"] * rows_per_request
+    out["errors"] = sum(r["errors"] for r in runs)
+    out["statuses"] = runs[-1]["statuses"]
+    return out
+
+
+def bench_server(
+    name: str,
+    command: list[str],
+    project: Path,
+    env: dict[str, str],
+    port: int,
+    bodies: dict[str, Path],
+    repeats: int,
+) -> dict:
+    python = project / ".venv" / "bin" / "python"
+    process = start(command, project, env, port)
+    results = {}
+    try:
+        url = f"http://127.0.0.1:{port}/predict"
+        for scenario, body, concurrency, n, warmup in SCENARIOS:
+            runs = [load(python, url, bodies[body], concurrency, n, warmup) for _ in range(repeats)]
+            results[scenario] = median_of(runs, 1000 if body == "thousand" else 1)
+            print(name, scenario, results[scenario], file=sys.stderr)
+        scenario, body, concurrency, n, warmup = SOAK
+        results[scenario] = median_of([load(python, url, bodies[body], concurrency, n, warmup)], 1)
+        print(name, scenario, results[scenario], file=sys.stderr)
+    finally:
+        stop(process)
+    return results
+
+
+def bench_batch(project: Path, package: str, repeats: int, scratch: Path) -> dict:
+    python = project / ".venv" / "bin" / "python"
+    source = scratch / "million.parquet"
+    subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import pandas as pd; t = pd.read_parquet('data/prepared/test.parquet')"
+            ".drop(columns=['y']); n = -(-1_000_000 // len(t)); "
+            f"pd.concat([t] * n, ignore_index=True).iloc[:1_000_000].to_parquet(r'{source}')",
+        ],
+        cwd=project,
+        check=True,
+    )
+    runs = []
+    for _ in range(repeats):
+        code = (
+            "import resource, sys, time; t = time.perf_counter(); "
+            f"from {package}.predict import main; "
+            f"rc = main(['--input', r'{source}', '--output', r'{scratch / 'out.parquet'}']); "
+            "s = time.perf_counter() - t; "
+            "print(s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rc)"
+        )
+        out = subprocess.run(
+            [str(python), "-c", code], cwd=project, capture_output=True, text=True, check=True
+        ).stdout.split()
+        runs.append((float(out[0]), int(out[1]) / 1024))
+    seconds = statistics.median(r[0] for r in runs)
+    return {
+        "rows": 1_000_000,
+        "seconds_incl_imports": round(seconds, 2),
+        "rows_per_s": round(1_000_000 / seconds),
+        "peak_rss_mib": round(max(r[1] for r in runs)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("project", type=Path)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    project = args.project.resolve()
+    package = next(p.parent.name for p in (project / "src").glob("*/__init__.py"))
+    python = project / ".venv" / "bin" / "python"
+    env = {
+        **os.environ,
+        "BENTOML_DO_NOT_TRACK": "True",
+        "BENTOML_HOME": str(project.parent / "bench-bentoml-home"),
+    }
+    subprocess.run(
+        [str(python), "-m", package, "bento", "--no-build"], cwd=project, env=env, check=True
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import json, pandas as pd; t = pd.read_parquet('data/prepared/test.parquet')"
+                ".drop(columns=['y']); r = json.loads(t.iloc[:1000].to_json(orient='records')); "
+                f"open(r'{scratch / 'one.json'}', 'w').write(json.dumps({{'records': r[:1]}})); "
+                f"open(r'{scratch / 'thousand.json'}', 'w').write(json.dumps({{'records': r}}))",
+            ],
+            cwd=project,
+            check=True,
+        )
+        bodies = {"one": scratch / "one.json", "thousand": scratch / "thousand.json"}
+        (scratch / "baseline_app.py").write_text(BASELINE_APP.format(package=package))
+        port = free_port()
+        baseline = bench_server(
+            "baseline",
+            [
+                str(project / ".venv" / "bin" / "uvicorn"),
+                "baseline_app:app",
+                "--app-dir",
+                str(scratch),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            project,
+            env,
+            port,
+            bodies,
+            args.repeats,
+        )
+        port = free_port()
+        service = bench_server(
+            "bentoml",
+            [
+                str(project / ".venv" / "bin" / "bentoml"),
+                "serve",
+                f"{package}.service:Service",
+                "--working-dir",
+                "build/bento",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            project,
+            env,
+            port,
+            bodies,
+            args.repeats,
+        )
+        batch = bench_batch(project, package, args.repeats, scratch)
+    result = {
+        "cpus": os.cpu_count(),
+        "workers": args.workers,
+        "baseline": baseline,
+        "bentoml": service,
+        "batch": batch,
+    }
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2))
+    print(
+        "| scenario | baseline req/s | BentoML req/s | ratio | BentoML rows/s | "
+        "p50 ms (base / Bento) | p99 ms (base / Bento) | errors (base / Bento) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for scenario in [s[0] for s in SCENARIOS] + [SOAK[0]]:
+        b, s = baseline[scenario], service[scenario]
+        print(
+            f"| {scenario} | {b['requests_per_s']:.0f} | {s['requests_per_s']:.0f} | "
+            f"{s['requests_per_s'] / b['requests_per_s']:.2f} | {s['rows_per_s']:.0f} | "
+            f"{b['p50_ms']:.1f} / {s['p50_ms']:.1f} | {b['p99_ms']:.1f} / {s['p99_ms']:.1f} | "
+            f"{b['errors']} / {s['errors']} |"
+        )
+    print(f"\nbatch scoring: {batch}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Helpers for the serving tests: servers on free loopback ports, always stopped.
+
+Not a conftest: a second module named `conftest` would shadow the root one for other areas'
+`from conftest import ...`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _root_conftest():
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_template_conftest_for_serving", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_root = _root_conftest()
+DEFAULT_PACKAGE: str = _root.DEFAULT_PACKAGE
+clean_env = _root.clean_env
+clone_project = _root.clone_project
+run = _root.run
+uv_run = _root.uv_run
+
+READY_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll `url` until it answers 200; fail with the server's log on timeout or exit."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited {process.returncode}:\n{log.read_text()[-6000:]}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.5)
+    pytest.fail(f"{url} not ready after {READY_TIMEOUT_S} s:\n{log.read_text()[-6000:]}")
+
+
+@contextlib.contextmanager
+def running(command: list[str], cwd: Path, env: dict[str, str], ready_url: str, log: Path):
+    """Start a server in its own process group; yield it once ready; stop the whole group."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_ready(ready_url, process, log)
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def service_env(project: Path) -> dict[str, str]:
+    """Environment of the service: a private BentoML home, no telemetry."""
+    return clean_env({"BENTOML_HOME": str(project.parent / "bentoml-home")})
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))

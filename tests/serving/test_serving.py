@@ -1,0 +1,478 @@
+"""The service, its bento, batch scoring and the Prometheus hooks, on a real pipeline project.
+
+One module on purpose: the bento build and the running service are shared session fixtures
+(see serving_support.py), started once for all of these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from serving_support import (
+    DEFAULT_PACKAGE,
+    clone_project,
+    free_port,
+    read_json,
+    run,
+    running,
+    service_env,
+    uv_run,
+)
+
+CHECKS = Path(__file__).with_name("project_checks.py")
+
+
+@pytest.fixture(scope="session")
+def service_project(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of the pipeline project with its model imported and its bento built offline.
+
+    Offline: uv may not reach an index and any proxied connection fails.
+    """
+    project = clone_project(pipeline_project, tmp_path_factory.mktemp("serving") / "project")
+    offline = {
+        **service_env(project),
+        "UV_OFFLINE": "1",
+        "PIP_NO_INDEX": "1",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    uv_run(project, "python", "-m", DEFAULT_PACKAGE, "bento", env=offline)
+    return project
+
+
+@pytest.fixture(scope="session")
+def service_url(service_project: Path) -> Iterator[str]:
+    """Base URL of `make serve` (package stage up to date, model imported, bentoml serve)."""
+    port = free_port()
+    command = ["make", "serve", f"PORT={port}"]
+    base = f"http://127.0.0.1:{port}"
+    log = service_project.parent / "service.log"
+    with running(command, service_project, service_env(service_project), f"{base}/readyz", log):
+        yield base
+
+
+def http(
+    method: str, url: str, body: bytes | None = None, content_type: str = "application/json"
+) -> tuple[int, Any]:
+    """One request; returns the status and the decoded JSON (or text) body."""
+    request = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        request.add_header("content-type", content_type)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode("utf-8", errors="replace")
+
+
+def post(url: str, payload: Any) -> tuple[int, Any]:
+    return http("POST", url, json.dumps(payload).encode())
+
+
+@pytest.fixture(scope="module")
+def record(service_project: Path) -> dict[str, Any]:
+    """One valid raw record from the test split."""
+    result = uv_run(service_project, "python", str(CHECKS), "record")
+    return json.loads(result.stdout)
+
+
+# --- the bento -----------------------------------------------------------------------------
+
+
+def test_bento_is_built_from_the_lock_and_runs_as_non_root(service_project: Path) -> None:
+    context = service_project / "build" / "bento"
+    requirements = [
+        line.split(";")[0].strip()
+        for line in (context / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert requirements, "no requirements exported"
+    assert all("==" in line for line in requirements), "every requirement is pinned"
+    assert any(line.startswith("xgboost-cpu==") for line in requirements)
+    assert any(line.startswith("bentoml==") for line in requirements)
+    bentofile = yaml.safe_load((context / "bentofile.yaml").read_text())
+    assert bentofile["python"]["lock_packages"] is False
+    head = run(["git", "rev-parse", "HEAD"], service_project).stdout.strip()
+    assert read_json(context / "build_info.json") == {"git_commit": head}
+
+    tag = (service_project / "build" / "bento_tag.txt").read_text().strip()
+    name, version = tag.split(":")
+    bento = service_project.parent / "bentoml-home" / "bentos" / name / version
+    manifest = yaml.safe_load((bento / "bento.yaml").read_text())
+    model_md5 = read_json(service_project / "models" / "metadata.json")["model_md5"]
+    assert manifest["services"][0]["models"][0]["tag"] == f"{DEFAULT_PACKAGE}:{model_md5}"
+    dockerfile = (bento / "env" / "docker" / "Dockerfile").read_text()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.M)
+    assert users, "the Dockerfile sets no USER: it would run as root"
+    assert users[-1] not in {"root", "0", "0:0"}, f"the image runs as {users[-1]}"
+    assert "ENTRYPOINT" in dockerfile.split(f"USER {users[-1]}")[-1]
+
+
+# --- the HTTP service ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/livez", "/metrics"])
+def test_health_and_metrics_endpoints_answer(service_url: str, path: str) -> None:
+    status, _ = http("GET", service_url + path)
+    assert status == 200
+
+
+def test_metadata_describes_the_served_model(service_url: str, service_project: Path) -> None:
+    status, body = http("GET", f"{service_url}/metadata")
+    assert status == 200
+    metadata = read_json(service_project / "models" / "metadata.json")
+    evaluation = read_json(service_project / "metrics" / "evaluate.json")
+    gate = read_json(service_project / "reports" / "gate.json")
+    assert body["model_md5"] == metadata["model_md5"] == evaluation["model_md5"]
+    assert body["model_version"] == metadata["model_md5"]
+    assert body["training_data_md5"] == metadata["training_data_md5"]
+    assert body["git_commit"] == run(["git", "rev-parse", "HEAD"], service_project).stdout.strip()
+    assert body["test_metrics"]["metrics"] == evaluation["metrics"]
+    assert body["gate"] == gate
+    assert body["features"] == [f["name"] for f in metadata["feature_spec"]["features"]]
+
+
+def test_openapi_document_shows_the_real_features(service_url: str, service_project: Path) -> None:
+    status, spec = http("GET", f"{service_url}/docs.json")
+    assert status == 200
+    record_schema = spec["components"]["schemas"]["Record"]
+    features = read_json(service_project / "models" / "metadata.json")["feature_spec"]["features"]
+    assert list(record_schema["properties"]) == [f["name"] for f in features]
+    assert record_schema["additionalProperties"] is False
+    assert set(record_schema["required"]) == {f["name"] for f in features}
+    assert record_schema["properties"]["age"]["type"] == "integer"
+    job = next(f for f in features if f["name"] == "job")
+    assert record_schema["properties"]["job"]["anyOf"][0]["enum"] == job["categories"]
+    body = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]
+    records = body["schema"]["properties"]["records"]
+    assert (records["minItems"], records["maxItems"]) == (1, 10000)
+
+
+def test_evaluation_batch_scoring_and_http_give_identical_probabilities(
+    service_url: str, service_project: Path, tmp_path: Path
+) -> None:
+    result = uv_run(
+        service_project,
+        "python",
+        str(CHECKS),
+        "consistency",
+        service_url,
+        DEFAULT_PACKAGE,
+        str(tmp_path),
+        env={"BENTOML_HOME": str(service_project.parent / "bentoml-home")},
+    )
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["rows"] == summary["batch_rows"] == summary["http_rows"] >= 450
+    assert summary["batch_equals_evaluation"], summary
+    assert summary["http_equals_evaluation"], summary
+    assert summary["labels_agree"], summary
+    assert summary["positive_rows"] > 0, "the rows should exercise both classes"
+
+
+def _bad_inputs(record: dict[str, Any]) -> list[tuple[str, bytes, int, str]]:
+    """(case, body, expected status, text the error must contain: the field or the limit)."""
+
+    def body(records: Any) -> bytes:
+        return json.dumps({"records": records}).encode()
+
+    def changed(**values: Any) -> dict[str, Any]:
+        return {**record, **values}
+
+    missing = {k: v for k, v in record.items() if k != "age"}
+    nan = json.dumps({"records": [changed(euribor3m=math.nan)]}).encode()  # NaN literal
+    inf = json.dumps({"records": [changed(**{"cons.conf.idx": math.inf})]}).encode()
+    return [
+        ("malformed JSON", b'{"records": [', 400, "Invalid JSON"),
+        ("not an object", b"[1, 2]", 400, "Input should be an object"),
+        ("no records key", b"{}", 400, "records"),
+        ("missing field", body([missing]), 400, "age"),
+        ("wrong type", body([changed(age="thirty")]), 400, "age"),
+        ("number as string", body([changed(campaign="2")]), 400, "campaign"),
+        ("extra field", body([changed(favourite_colour="red")]), 400, "favourite_colour"),
+        ("empty list", body([]), 400, "at least 1"),
+        ("NaN", nan, 400, "euribor3m"),
+        ("infinity", inf, 400, "cons.conf.idx"),
+        ("null where not allowed", body([changed(age=None)]), 400, "age"),
+        ("out of range", body([changed(age=5)]), 400, "age"),
+        ("unseen category", body([changed(job="astronaut")]), 400, "blue-collar"),
+        ("above the batch limit", body([record] * 10_001), 400, "at most 10000"),
+        ("body above the size limit", b" " * 8_000_001, 413, "8000000 bytes"),
+    ]
+
+
+def test_bad_input_is_a_4xx_naming_the_field(service_url: str, record: dict[str, Any]) -> None:
+    failures = []
+    for case, payload, expected, text in _bad_inputs(record):
+        for endpoint in ("/predict", "/explain"):
+            status, answer = http("POST", service_url + endpoint, payload)
+            shown = json.dumps(answer) if not isinstance(answer, str) else answer
+            if status != expected or text not in shown:
+                failures.append(f"{case} {endpoint}: {status} {shown[:300]}")
+            if case == "unseen category" and status == 400:
+                assert "job" in json.dumps(answer["detail"][0]["loc"])
+    assert not failures, "\n".join(failures)
+
+
+def test_category_spelling_is_normalised_like_batch_scoring(
+    service_url: str, record: dict[str, Any]
+) -> None:
+    plain = post(f"{service_url}/predict", {"records": [{**record, "job": "technician"}]})
+    spelled = post(f"{service_url}/predict", {"records": [{**record, "job": "  TECHNICIAN "}]})
+    assert plain[0] == spelled[0] == 200
+    assert plain[1] == spelled[1]
+
+
+def test_explain_contributions_add_up_to_the_logit(
+    service_url: str, record: dict[str, Any], service_project: Path
+) -> None:
+    status, answers = post(f"{service_url}/explain", {"records": [record, record]})
+    assert status == 200
+    assert len(answers) == 2
+    features = read_json(service_project / "models" / "metadata.json")["feature_spec"]["features"]
+    answer = answers[0]
+    assert list(answer["contributions"]) == [f["name"] for f in features]
+    logit = answer["base_value"] + sum(answer["contributions"].values())
+    assert 1 / (1 + math.exp(-logit)) == pytest.approx(answer["probability"], abs=1e-6)
+    _, predicted = post(f"{service_url}/predict", {"records": [record]})
+    assert predicted[0]["probabilities"]["yes"] == pytest.approx(answer["probability"], abs=1e-7)
+
+
+def _metric_samples(service_url: str) -> dict[str, float]:
+    _, text = http("GET", f"{service_url}/metrics")
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+def test_metrics_count_predictions_scores_and_rejections(
+    service_url: str, record: dict[str, Any]
+) -> None:
+    before = _metric_samples(service_url)
+    assert post(f"{service_url}/predict", {"records": [record] * 3})[0] == 200
+    assert post(f"{service_url}/predict", {"records": [{**record, "job": "pilot"}]})[0] == 400
+    assert post(f"{service_url}/predict", {"records": []})[0] == 400
+    after = _metric_samples(service_url)
+
+    def delta(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    predicted = sum(delta(n) for n in after if n.startswith("model_predictions_total{"))
+    assert predicted == 3
+    assert delta("model_score_count") == 3
+    assert delta('model_rejected_requests_total{reason="unseen_category"}') == 1
+    assert delta('model_rejected_requests_total{reason="empty_batch"}') == 1
+    assert any(n.startswith("bentoml_service_request_duration_seconds_bucket") for n in after)
+
+
+def test_schemathesis_finds_no_server_error(service_url: str, service_project: Path) -> None:
+    result = uv_run(
+        service_project,
+        "schemathesis",
+        "run",
+        f"{service_url}/docs.json",
+        "--checks",
+        "not_a_server_error",
+        "--max-examples",
+        "25",
+        "--generation-deterministic",
+        "--workers",
+        "2",
+        check=False,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    tested = re.search(r"Operations:\s+(\d+) selected", output)
+    assert tested, output[-2000:]
+    assert int(tested.group(1)) >= 2  # /predict and /explain at least
+
+
+def test_importing_the_service_does_not_load_evidently(service_project: Path) -> None:
+    code = (
+        f"import sys, {DEFAULT_PACKAGE}.service as s; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'evidently'))"
+    )
+    result = uv_run(service_project, "python", "-c", code, env=service_env(service_project))
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- batch scoring -------------------------------------------------------------------------
+
+
+def test_batch_scoring_schema_mismatch_fails_before_writing(
+    service_project: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "batch.csv"
+    source.write_text("age;job\n30;technician\n", encoding="utf-8")
+    output = tmp_path / "out.parquet"
+    result = uv_run(
+        service_project,
+        "python",
+        "-m",
+        DEFAULT_PACKAGE,
+        "predict",
+        "--input",
+        str(source),
+        "--output",
+        str(output),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "missing feature column(s)" in result.stderr
+    assert "'marital'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == [source], "no temporary file is left behind"
+
+
+def test_batch_scoring_bad_value_names_column_and_rows(
+    service_project: Path, tmp_path: Path
+) -> None:
+    header = (service_project / "data" / "prepared" / "test.parquet").exists()
+    assert header
+    rows = uv_run(
+        service_project,
+        "python",
+        "-c",
+        "import pandas as pd, sys; "
+        "t = pd.read_parquet('data/prepared/test.parquet').drop(columns=['y']).iloc[:300]; "
+        "t['age'] = t['age'].astype('object'); t.loc[250, 'age'] = 'old'; "
+        f"t.to_csv(r'{tmp_path / 'bad.csv'}', sep=';', index=False)",
+    )
+    assert rows.returncode == 0
+    output = tmp_path / "out.parquet"
+    result = uv_run(
+        service_project,
+        "python",
+        "-m",
+        DEFAULT_PACKAGE,
+        "predict",
+        "--input",
+        str(tmp_path / "bad.csv"),
+        "--output",
+        str(output),
+        "--chunk-rows",
+        "100",
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "rows 201-300" in result.stderr, result.stderr
+    assert "column 'age'" in result.stderr, result.stderr
+    assert "'old' (row 251)" in result.stderr, result.stderr
+    assert not output.exists()
+
+
+# --- Prometheus and the dashboard ----------------------------------------------------------
+
+
+def _exported_metric_names(service_url: str) -> set[str]:
+    _, text = http("GET", f"{service_url}/metrics")
+    return {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")} | {
+        re.split(r"[{ ]", line)[0] for line in text.splitlines() if line and line[0] != "#"
+    }
+
+
+PROMQL_WORDS = {
+    "sum",
+    "rate",
+    "increase",
+    "histogram_quantile",
+    "by",
+    "without",
+    "le",
+    "avg",
+    "max",
+    "min",
+    "count",
+    "irate",
+    "on",
+    "ignoring",
+    "and",
+    "or",
+    "unless",
+    "offset",
+}
+
+
+def test_dashboard_queries_name_exported_metrics(
+    service_url: str, service_project: Path, record: dict[str, Any]
+) -> None:
+    post(f"{service_url}/predict", {"records": [record]})  # histograms exist after a batch
+    dashboard = read_json(service_project / "monitoring" / "grafana-dashboard.json")
+    exported = _exported_metric_names(service_url)
+    queries = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert len(queries) >= 6
+    titles = " ".join(p["title"].lower() for p in dashboard["panels"])
+    for topic in ("request rate", "latency", "errors", "batch size", "score"):
+        assert topic in titles
+    for query in queries:
+        stripped = re.sub(r'\{[^}]*\}|"[^"]*"|\[[^\]]*\]', " ", query)
+        names = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", stripped)) - PROMQL_WORDS
+        names = {n for n in names if not re.fullmatch(r"\d+", n)}
+        labels = {"endpoint", "reason", "label", "http_response_code"}
+        metrics = names - labels
+        assert metrics, query
+        assert metrics <= exported, f"{query}: {metrics - exported} not exported"
+
+
+def test_prometheus_scrapes_our_metrics(
+    service_url: str, service_project: Path, record: dict[str, Any], tmp_path: Path
+) -> None:
+    prometheus = shutil.which("prometheus")
+    assert prometheus, "Debian's `prometheus` package is required (apt-get install prometheus)"
+    shipped = yaml.safe_load((service_project / "monitoring" / "prometheus.yml").read_text())
+    target = service_url.removeprefix("http://")
+    shipped["global"]["scrape_interval"] = "1s"
+    shipped["scrape_configs"][0]["static_configs"] = [{"targets": [target]}]
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump(shipped))
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    command = [
+        prometheus,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp_path / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    for _ in range(5):
+        post(f"{service_url}/predict", {"records": [record] * 4})
+        post(f"{service_url}/predict", {"records": [{**record, "month": "smarch"}]})
+    log = tmp_path / "prometheus.log"
+    with running(command, tmp_path, {"PATH": "/usr/bin:/bin"}, f"{api}/-/ready", log):
+        wanted = {
+            "model_predictions_total": None,
+            "model_score_bucket": None,
+            'model_rejected_requests_total{reason="unseen_category"}': None,
+            'bentoml_service_request_total{endpoint="/predict"}': None,
+        }
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(v is None for v in wanted.values()):
+            for query in [q for q, v in wanted.items() if v is None]:
+                url = f"{api}/api/v1/query?query=" + urllib.parse.quote(query)
+                status, body = http("GET", url)
+                if status == 200 and body["data"]["result"]:
+                    wanted[query] = sum(float(r["value"][1]) for r in body["data"]["result"])
+            time.sleep(1)
+        assert all(v is not None for v in wanted.values()), wanted
+        assert wanted["model_predictions_total"] >= 20
+        assert wanted['model_rejected_requests_total{reason="unseen_category"}'] >= 5

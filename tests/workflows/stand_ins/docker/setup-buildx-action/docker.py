@@ -1,0 +1,121 @@
+"""A strict stand-in for the `docker` CLI: only what `bentoml containerize --backend buildx`
+and docker/login-action run. Each call is appended to $STANDIN_DOCKER_LOG as one JSON line;
+anything else (sub-command, flag, missing Dockerfile or context) exits 2 with a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+BUILD_VALUE_FLAGS = {
+    "--tag",
+    "-t",
+    "--label",
+    "--file",
+    "-f",
+    "--platform",
+    "--build-arg",
+    "--progress",
+    "--output",
+    "--cache-from",
+    "--cache-to",
+    "--secret",
+    "--attest",
+    "--provenance",
+    "--sbom",
+}
+BUILD_SWITCHES = {"--push", "--load", "--pull", "--no-cache"}
+
+
+def fail(message: str) -> None:
+    print(f"docker stand-in: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def record(entry: dict) -> None:
+    with open(os.environ["STANDIN_DOCKER_LOG"], "a", encoding="utf-8") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
+def build(args: list[str]) -> None:
+    options: dict[str, list[str]] = {}
+    switches: list[str] = []
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in BUILD_SWITCHES:
+            switches.append(arg)
+        elif arg in BUILD_VALUE_FLAGS:
+            if i + 1 >= len(args):
+                fail(f"{arg} needs a value")
+            options.setdefault(arg.lstrip("-"), []).append(args[i + 1])
+            i += 1
+        elif arg.startswith("-"):
+            fail(f"unknown flag for buildx build: {arg}")
+        else:
+            positional.append(arg)
+        i += 1
+    if len(positional) != 1:
+        fail(f"expected one build context, got {positional}")
+    context = Path(positional[0])
+    files = options.get("file", []) + options.get("f", [])
+    if len(files) != 1:
+        fail(f"expected one --file, got {files}")
+    dockerfile = Path(files[0])
+    if not dockerfile.is_absolute():
+        dockerfile = context / dockerfile
+    if not context.is_dir() or not dockerfile.is_file():
+        fail(f"build context {context} or Dockerfile {dockerfile} does not exist")
+    tags = options.get("tag", []) + options.get("t", [])
+    if not tags:
+        fail("no --tag given")
+    for tag in tags:
+        if not re.fullmatch(r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9_.-]{1,128}", tag):
+            fail(f"not a registry image reference: {tag}")
+    labels = dict(label.split("=", 1) for label in options.get("label", []))
+    text = dockerfile.read_text(encoding="utf-8")
+    record(
+        {
+            "command": "buildx build",
+            "tags": tags,
+            "labels": labels,
+            "push": "--push" in switches,
+            "load": "--load" in switches,
+            "dockerfile_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "dockerfile_users": re.findall(r"^USER\s+(\S+)", text, flags=re.M),
+            "context_files": sorted(str(p.relative_to(context)) for p in context.rglob("*.json"))[
+                :50
+            ],
+        }
+    )
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["version"] and argv[1:] == ["--format", "{{json .Server.Version}}"]:
+        print('"27.3.1"')
+    elif argv == ["buildx", "--help"]:
+        print("Usage:  docker buildx [OPTIONS] COMMAND\n\n      --builder string   Override")
+    elif argv == ["buildx", "version"]:
+        print("github.com/docker/buildx v0.18.0 abcdef0")
+    elif argv[:2] == ["buildx", "build"]:
+        build(argv[2:])
+    elif argv[:1] == ["login"]:
+        if len(argv) != 5 or argv[1] != "--username" or argv[3] != "--password-stdin":
+            fail(f"unsupported login form: {argv}")
+        password = sys.stdin.read()
+        if not password:
+            fail("empty password on stdin")
+        record({"command": "login", "registry": argv[4], "username": argv[2]})
+        print("Login Succeeded")
+    else:
+        fail(f"unsupported command: {argv}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
