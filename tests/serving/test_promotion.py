@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 from harness import pull_request_event, run_workflow
 
 OWNER_REPO = "example-owner/term-deposit-model"
+pytestmark = pytest.mark.e2e  # two workflow runs under act, with training in both (minutes)
 
 
 def push_event(sha: str) -> dict:
