@@ -101,13 +101,6 @@ def test_main_publishes_the_model_evaluated_in_the_pull_request(promoted: dict) 
     assert re.search(rf"model \w+:{pr_md5[0]}; build context", main_log)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="train and evaluate declare `cache: false` metrics (metrics/train.json, "
-    "dvclive/train/metrics.json, metrics/evaluate.json): `dvc push --run-cache` does not push "
-    "them, so on main DVC reports them missing and re-runs train and evaluate (the result is "
-    "byte-identical, deterministic training, and the package stage is restored)",
-)
 def test_main_restores_the_train_stage_instead_of_retraining(promoted: dict) -> None:
     main_log = promoted["main"].log("publish")
     assert "Running stage 'train'" not in main_log
