@@ -82,12 +82,15 @@ def monitor_run(project: Path, work: Path, github: GitHub, **kwargs):
 
 
 def retrain_switch(project: Path, on: bool) -> None:
-    """Set drift.retrain_pr in conf/ and in the composed params.yaml (what a commit would do)."""
+    """Commit drift.retrain_pr: true (conf/ and params.yaml), or drop that commit again."""
+    if not on:
+        run(["git", "reset", "-q", "--hard", "HEAD~1"], project)
+        return
     for path in (project / "conf" / "drift" / "default.yaml", project / "params.yaml"):
         text = path.read_text()
-        old, new = ("false", "true") if on else ("true", "false")
-        assert f"retrain_pr: {old}" in text
-        path.write_text(text.replace(f"retrain_pr: {old}", f"retrain_pr: {new}"))
+        assert "retrain_pr: false" in text
+        path.write_text(text.replace("retrain_pr: false", "retrain_pr: true"))
+    run(["git", "commit", "-qam", "Open retraining pull requests"], project)
 
 
 def test_alarm_opens_one_issue_then_updates_it_and_opens_a_retraining_pr(
@@ -144,8 +147,13 @@ def test_alarm_opens_one_issue_then_updates_it_and_opens_a_retraining_pr(
         "user-name": "drift-monitor[bot]",
         "user-email": "drift-monitor@users.noreply.github.com",
         "publish": False,
-        "globs": ["data/incoming/ADDED", "data/raw/bank-additional-full.csv.gz"],
+        "globs": call["options"]["globs"],
     }
+    # Exactly the two files `incorporate` changes, nothing else of the workspace.
+    assert sorted(call["options"]["globs"]) == [
+        "data/incoming/ADDED",
+        "data/raw/bank-additional-full.csv.gz",
+    ]
     assert call["token_source"] == "REPO_TOKEN"
     assert call["ITERATIVE_DO_NOT_TRACK"] == "1"
     # What the pull request would commit: the batch appended to the raw file, and the ledger.
