@@ -20,12 +20,20 @@ TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SLUG = "term-deposit-model"
 DEFAULT_PACKAGE = "term_deposit_model"
 # Variables that would leak the caller's environment into baked projects' tools.
-LEAKY_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT")
+LEAKY_VARIABLES = (
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "CONDA_PREFIX",
+    "UV_PROJECT_ENVIRONMENT",
+)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for commands run inside a baked project."""
-    env = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES and not k.startswith("GIT_")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES and not k.startswith("GIT_")
+    }
     env.update(
         {
             "DVC_NO_ANALYTICS": "1",

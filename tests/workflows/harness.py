@@ -33,16 +33,17 @@ API::
     )
     run.returncode            # act's exit status (non-zero when a job failed)
     run.jobs                  # {"experiment": "success" | "failure" | "skipped"}
-    run.step("experiment", "report").result / .seconds
+    run.step("experiment", "report").result / .seconds   # top-level steps that ran
+                                                         # (a skipped step has no result)
     run.log("experiment")     # everything the job's steps printed
     run.artifacts / "pr-report" / "pr_report.md"
     run.cml_calls             # [{"argv": [...], "options": {...}, "body": "...", ...}]
 
 The environment is clean (PATH of git, make and the system's python3 only; HOME kept for the
-warm uv cache); act reads no `.actrc`/`.secrets`/`.env` from the caller's directory. act derives
-`github.repository` from the project's git remote `origin`: the harness sets that remote to
-`https://github.com/<repository>.git`. What act cannot check (trigger filters, `permissions:`,
-`concurrency:`) must be asserted by parsing the YAML.
+warm uv cache, plus the host's proxy / certificate settings); act reads no
+`.actrc`/`.secrets`/`.env` from the caller's directory, and the project is not modified
+(`github.repository` is passed to act, not derived from a git remote). What act cannot check
+(trigger filters, `permissions:`, `concurrency:`) must be asserted by parsing the YAML.
 """
 
 from __future__ import annotations
@@ -228,7 +229,6 @@ def run_workflow(
     cml_log.unlink(missing_ok=True)
     event_file = work_dir / f"{event_name}.json"
     event_file.write_text(json.dumps(event), encoding="utf-8")
-    _set_origin(project, repository)
 
     args = [
         _executable("act"), event_name,
@@ -236,7 +236,7 @@ def run_workflow(
         "-P", "ubuntu-latest=-self-hosted", "-P", "ubuntu-24.04=-self-hosted",
         "-e", str(event_file), "--json", "--no-cache-server", "--defaultbranch", "main",
         "--action-cache-path", str(work_dir / "act-cache"),
-        "--env", "GIT_PAGER=cat",
+        "--env", "GIT_PAGER=cat", "--env", f"GITHUB_REPOSITORY={repository}",
     ]  # fmt: skip
     for empty in ("secret-file", "var-file", "env-file", "input-file"):
         blank = work_dir / f"empty.{empty}"
@@ -279,16 +279,6 @@ def _executable(name: str) -> str:
     return found
 
 
-def _set_origin(project: Path, repository: str) -> None:
-    url = f"https://github.com/{repository}.git"
-    git = ["git", "-C", str(project)]
-    has_origin = subprocess.run(
-        [*git, "remote", "get-url", "origin"], capture_output=True, check=False
-    )
-    action = "set-url" if has_origin.returncode == 0 else "add"
-    subprocess.run([*git, "remote", action, "origin", url], check=True, capture_output=True)
-
-
 def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
     """What act (and so every step) sees: no variables of the caller's environment leak in."""
     tools = [Path(_executable(tool)).parent for tool in ("git", "make")]
@@ -300,14 +290,13 @@ def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) 
         "STANDIN_UV": _executable("uv"),
         "STANDIN_ARTIFACTS": str(artifacts),
         "STANDIN_CML_LOG": str(cml_log),
-        "GIT_AUTHOR_NAME": "Test Author",
-        "GIT_AUTHOR_EMAIL": "test@example.com",
-        "GIT_COMMITTER_NAME": "Test Author",
-        "GIT_COMMITTER_EMAIL": "test@example.com",
     }
-    for key in ("UV_CACHE_DIR", "TMPDIR"):
-        if key in os.environ:
-            env[key] = os.environ[key]
+    # The host's network setup (proxy, certificate authorities) and uv/pip settings, so that
+    # `uv sync` behaves as it does for the caller; nothing else of the caller's environment.
+    network = re.compile(
+        r"^(UV_|PIP_|(HTTPS?|NO|ALL)_PROXY$|SSL_CERT_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)", re.I
+    )
+    env.update({k: v for k, v in os.environ.items() if network.match(k) or k == "TMPDIR"})
     env.update(extra or {})
     return env
 
@@ -338,8 +327,10 @@ def _parse(
             )
         if entry.get("command") == "set-output":
             outputs.setdefault(job, {})[entry["name"]] = entry.get("arg", "")
-        if "stepResult" in entry and entry.get("stage", "Main") == "Main":
-            step_id = (entry.get("stepID") or entry.get("stepid") or [""])[0]
+        ids = entry.get("stepID") or []
+        # Top-level steps only (a composite action's inner steps have a longer stepID).
+        if "stepResult" in entry and entry.get("stage") == "Main" and len(ids) == 1:
+            step_id = ids[0]
             steps.append(
                 StepResult(
                     job,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from helpers import committed_params, module
 
 config = module("config")

@@ -12,6 +12,7 @@ COMMANDS = {
     "evaluate": "evaluate: test metrics with intervals, plots data, quality gate",
     "gate": "gate: print the quality-gate verdict; exit 1 if it failed",
     "compose": "compose: compose conf/ into params.yaml (--check to verify it)",
+    "report": "report: compare with a baseline git ref in reports/pr_report.md (--baseline REF)",
     "drift": "drift: the drift stage (test split against the training split)",
     "monitor": "monitor: check new batches for drift and performance (--all, --fail-on-alarm)",
     "incorporate": "incorporate: add a new batch to the training data (retraining pull request)",

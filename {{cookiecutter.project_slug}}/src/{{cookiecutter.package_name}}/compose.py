@@ -23,7 +23,12 @@ def compose(output: Path, overrides: Sequence[str] = (), config_dir: Path = CONF
         candidate = Path(scratch) / "params.yaml"
         try:
             compose_and_dump(
-                candidate, str(config_dir.resolve()), None, "config", str(Path.cwd()), list(overrides)
+                candidate,
+                str(config_dir.resolve()),
+                None,
+                "config",
+                str(Path.cwd()),
+                list(overrides),
             )
         except (HydraException, OmegaConfBaseException) as exc:
             raise PipelineError(f"conf/ could not be composed: {exc}") from None
@@ -36,9 +41,9 @@ def check(params_file: Path = PARAMS_FILE) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         expected = Path(scratch) / "params.yaml"
         compose(expected)
-        if not params_file.is_file() or params_file.read_text(encoding="utf-8") != expected.read_text(
+        if not params_file.is_file() or params_file.read_text(
             encoding="utf-8"
-        ):
+        ) != expected.read_text(encoding="utf-8"):
             raise PipelineError(
                 f"{params_file} is not the composition of conf/: run `make params` and commit it"
             )

@@ -161,8 +161,24 @@ class GateRule(_Strict):
         return self
 
 
+class ComparisonConfig(_Strict):
+    """How the pull-request report compares the working tree with a baseline git ref."""
+
+    baseline: str = Field(default="main", min_length=1)
+    metrics: list[MetricName] = Field(min_length=1)
+    tolerance: float = Field(ge=0, le=1)
+    reproduce_baseline: bool = True
+    plots: Literal["mermaid", "images"] = "mermaid"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ComparisonConfig:
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError("'metrics' lists a metric twice")
+        return self
+
+
 class EvaluateConfig(_Strict):
-    """Test-set evaluation and the quality gate."""
+    """Test-set evaluation, the quality gate, and the comparison with the baseline."""
 
     threshold: float = Field(gt=0, lt=1)
     bootstrap_resamples: int = Field(ge=100, le=100_000)
@@ -170,6 +186,7 @@ class EvaluateConfig(_Strict):
     curve_points: int = Field(ge=10, le=10_000)
     calibration_bins: int = Field(ge=2, le=100)
     gate: list[GateRule]
+    comparison: ComparisonConfig
 
 
 NumericDriftMethod = Literal["wasserstein", "ks", "psi", "jensenshannon", "hellinger", "kl_div"]

@@ -36,8 +36,12 @@ def evaluate(params: Params) -> dict[str, Any]:
     scores = positive_scores(model, test)
     config = params.evaluate
     intervals = with_intervals(
-        labels, scores, config.threshold, config.bootstrap_resamples,
-        config.confidence_level, params.seed,
+        labels,
+        scores,
+        config.threshold,
+        config.bootstrap_resamples,
+        config.confidence_level,
+        params.seed,
     )
     summary = {
         "test_rows": len(labels),
@@ -58,7 +62,9 @@ def evaluate(params: Params) -> dict[str, Any]:
             staged.write_json(paths.PLOTS_DIR / f"{name}.json", records)
     log.info(
         "evaluate: roc_auc %.4f [%.4f, %.4f]; gate %s",
-        intervals["roc_auc"].value, intervals["roc_auc"].ci_low, intervals["roc_auc"].ci_high,
+        intervals["roc_auc"].value,
+        intervals["roc_auc"].ci_low,
+        intervals["roc_auc"].ci_high,
         "passed" if verdict["passed"] else "FAILED",
     )
     return summary

@@ -118,7 +118,9 @@ def unseen_categories(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, list[
         if feature.kind != "category" or feature.name not in frame.columns:
             continue
         raw = frame[feature.name].dropna()
-        levels = set(feature.categories) | {normalise_category(str(m)) for m in feature.missing_values}
+        levels = set(feature.categories) | {
+            normalise_category(str(m)) for m in feature.missing_values
+        }
         uniques = pd.unique(raw.astype(str))
         bad = sorted({u for u in uniques if normalise_category(u) not in levels})
         if bad:
@@ -158,9 +160,7 @@ def _categorical(values: pd.Series, feature: Feature) -> pd.Categorical:
     markers = {normalise_category(str(m)) for m in feature.missing_values}
     lookup = np.array(
         [
-            -1
-            if (key := normalise_category(str(u))) in markers
-            else levels.get(key, -1)
+            -1 if (key := normalise_category(str(u))) in markers else levels.get(key, -1)
             for u in uniques
         ]
         + [-1],

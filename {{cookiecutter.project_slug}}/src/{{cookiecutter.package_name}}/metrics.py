@@ -76,7 +76,9 @@ def metric_values(
     }
 
 
-def _ranking_metrics(y: np.ndarray, scores: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ranking_metrics(
+    y: np.ndarray, scores: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted ROC-AUC (ties count half) and average precision, per weight row."""
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores = scores[order]

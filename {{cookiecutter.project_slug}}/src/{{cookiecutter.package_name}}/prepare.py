@@ -38,7 +38,11 @@ def prepare(params: Params) -> dict[str, Any]:
         staged.write_json(paths.DATA_REPORT, report)
     log.info(
         "prepare: %d rows in, %d out (%d duplicates dropped); train %d, test %d",
-        cleaning.rows_in, cleaning.rows_out, cleaning.duplicates_dropped, len(train), len(test),
+        cleaning.rows_in,
+        cleaning.rows_out,
+        cleaning.duplicates_dropped,
+        len(train),
+        len(test),
     )
     return report
 

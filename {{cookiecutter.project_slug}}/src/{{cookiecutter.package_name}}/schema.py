@@ -43,9 +43,10 @@ def clean(
         )
     _check_structure(raw, data)
     frame = raw[list(data.columns)].copy()
+    # Before markers become nulls: a batch where every pdays is 999 ("never contacted") is fine.
+    _check_all_null(frame, data)
     for name, spec in data.columns.items():
         frame[name] = _normalise(frame[name], spec)
-    _check_all_null(frame, data)
     frame = _validate(frame, data)
     frame = _apply_missing_policy(frame, data, report)
     if data.drop_duplicates:

@@ -1,0 +1,49 @@
+"""Benchmark: the whole pipeline from a fresh bake, and a no-op re-run.
+
+Targets (issue 2): fresh bake + setup (warm package cache) + `dvc exp run` under 30 s on 2 cores;
+a no-op `dvc exp run` / `dvc repro` under 3 s. The baseline, run in the same script, is the three
+stage commands run directly with no DVC around them: the ratio is DVC's cost.
+
+Usage: uv run python bench/pipeline.py [runs]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+
+from common import baked_project, machine, median, timed
+
+STAGES = ("prepare", "train", "evaluate")
+
+
+def main(runs: int = 3) -> None:
+    totals, setups, exp_runs, direct, noop_repro, noop_exp = [], [], [], [], [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        project = baked_project()
+        setups.append(time.perf_counter() - start)
+        exp_runs.append(timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project))
+        totals.append(time.perf_counter() - start)
+        noop_repro.append(timed(["uv", "run", "--frozen", "dvc", "repro"], project))
+        noop_exp.append(timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project))
+        direct.append(
+            sum(
+                timed(["uv", "run", "--frozen", "python", "-m", f"term_deposit_model.{s}"], project)
+                for s in STAGES
+            )
+        )
+        shutil.rmtree(project.parent)
+    print(f"# pipeline benchmark ({machine()}, {runs} runs, medians)")
+    print(f"bake + make setup (warm cache)   {median(setups):6.1f} s")
+    print(f"dvc exp run (3 stages)           {median(exp_runs):6.1f} s")
+    print(f"total from fresh bake            {median(totals):6.1f} s   target < 30 s")
+    print(f"stages run directly (baseline)   {median(direct):6.1f} s")
+    print(f"dvc exp run / direct             {median(exp_runs) / median(direct):6.2f} x")
+    print(f"no-op dvc repro                  {median(noop_repro):6.2f} s   target < 3 s")
+    print(f"no-op dvc exp run                {median(noop_exp):6.2f} s   target < 3 s")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)

