@@ -195,6 +195,7 @@ def test_static_checks(project: Path) -> None:
     assert jobs["alarm"]["permissions"] == {"issues": "write"}
     assert jobs["retrain"]["permissions"] == {"contents": "write", "pull-requests": "write"}
     assert jobs["retrain"]["environment"] == "retrain"
+    assert jobs["check"]["environment"] == "dvc-remote"
     assert not any("uses" in s and "checkout" in s["uses"] for s in jobs["alarm"]["steps"])
     text = workflow.read_text()
     assert "${{ github.event" not in text
