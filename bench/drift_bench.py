@@ -29,18 +29,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import Any
 
 ROWS = 1_000_000
+# numpy and pandas live in the baked project's environment: imported by `main --inside` only.
+np: Any = None
+pd: Any = None
 
 
 def package() -> str:
     return Path(sorted(glob.glob("src/*/__init__.py"))[0]).parent.name
 
 
-def resample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+def resample(frame: Any, rows: int, seed: int) -> Any:
     picks = np.random.default_rng(seed).integers(0, len(frame), rows)
     return frame.iloc[picks].reset_index(drop=True)
 
@@ -64,6 +65,10 @@ def main() -> None:
     if not args.inside:
         outside(args)
         return
+    global np, pd
+    import numpy as np
+    import pandas as pd
+
     pkg = package()
     cfg = importlib.import_module(f"{pkg}.config")
     drift = importlib.import_module(f"{pkg}.drift")
