@@ -1,8 +1,9 @@
 """Benchmark of the drift check: 1M rows against a 1M-row reference, sampled vs full data.
 
-Run inside a baked project whose pipeline has run (it needs the model and the prepared splits):
+    uv run python bench/drift_bench.py [--repeats 3] [--full-repeats 1]
 
-    cd <project> && uv run --frozen python <template>/bench/drift_bench.py [--repeats 3]
+bakes the default project, runs its pipeline, and runs the measurement inside the project's
+environment (`--project DIR` reuses a baked project whose pipeline has run).
 
 Data (the sample's 19 feature columns, seeded): the reference is the training split resampled
 to 1,000,000 rows; the current data is, per scenario, 1,000,000 rows resampled from
@@ -28,18 +29,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import Any
 
 ROWS = 1_000_000
+# numpy and pandas live in the baked project's environment: imported by `main --inside` only.
+np: Any = None
+pd: Any = None
 
 
 def package() -> str:
     return Path(sorted(glob.glob("src/*/__init__.py"))[0]).parent.name
 
 
-def resample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+def resample(frame: Any, rows: int, seed: int) -> Any:
     picks = np.random.default_rng(seed).integers(0, len(frame), rows)
     return frame.iloc[picks].reset_index(drop=True)
 
@@ -57,7 +59,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--full-repeats", type=int, default=1)
+    parser.add_argument("--project", type=Path, help="a baked project whose pipeline has run")
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.inside:
+        outside(args)
+        return
+    global np, pd
+    import numpy as np
+    import pandas as pd
+
     pkg = package()
     cfg = importlib.import_module(f"{pkg}.config")
     drift = importlib.import_module(f"{pkg}.drift")
@@ -167,6 +178,22 @@ def main() -> None:
         f"`import {pkg}.cli, {pkg}.monitor`: median {statistics.median(cli_import):.2f} s, "
         "without loading Evidently (checked by the same command's exit status)."
     )
+
+
+def outside(args: argparse.Namespace) -> None:
+    """Bake and run the pipeline unless given a project; measure inside its environment."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import baked_project, timed
+
+    project = args.project
+    if project is None:
+        project = baked_project()
+        timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project)
+    command = [
+        "uv", "run", "--frozen", "python", str(Path(__file__).resolve()), "--inside",
+        "--repeats", str(args.repeats), "--full-repeats", str(args.full_repeats),
+    ]  # fmt: skip
+    subprocess.run(command, cwd=project, check=True)
 
 
 if __name__ == "__main__":

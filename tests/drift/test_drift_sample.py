@@ -44,7 +44,7 @@ def test_drift_stage_outputs_on_the_default_split(pipeline_project: Path) -> Non
     assert summary["target_drift"]["drifted"] is False
     assert summary["columns"] == 19  # the features: 20 inputs less `duration`
     markdown = (pipeline_project / "reports" / "drift.md").read_text()
-    assert markdown.startswith("### Data drift: no dataset drift")
+    assert markdown.startswith("**Verdict: no dataset drift**")
     assert "<details><summary>Columns without drift (19)</summary>" in markdown
     assert (pipeline_project / "reports" / "drift.html").stat().st_size > 100_000
     lock = yaml.safe_load((pipeline_project / "dvc.lock").read_text())

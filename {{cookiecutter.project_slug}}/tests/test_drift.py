@@ -119,6 +119,10 @@ def test_markdown_without_drift_and_with_target() -> None:
         "Not checked, too few non-missing values (reference / current): `pdays` (1,200 / 41)."
         in text
     )
+    # Without a heading, for a report that gives the section its own (the PR report does).
+    assert drift_summary.markdown(summary, "Verdict", level=0).startswith(
+        "**Verdict: no dataset drift**\n\n"
+    )
 
 
 def evidently_like(column: str, value: float, status: str, metric_id: str) -> tuple[dict, dict]:

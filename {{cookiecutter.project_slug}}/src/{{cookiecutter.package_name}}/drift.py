@@ -206,7 +206,7 @@ def drift(params: Params) -> dict[str, Any]:
     )
     with staged_outputs() as staged:
         staged.write_json(paths.DRIFT_METRICS, check.summary)
-        staged.write_text(paths.DRIFT_MARKDOWN, markdown(check.summary, "Data drift"))
+        staged.write_text(paths.DRIFT_MARKDOWN, markdown(check.summary, "Verdict", level=0))
         check.save_html(staged.path(paths.DRIFT_HTML))
     summary = check.summary
     log.info(

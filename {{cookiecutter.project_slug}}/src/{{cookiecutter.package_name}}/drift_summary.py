@@ -73,11 +73,16 @@ def summarise(
 
 
 def markdown(summary: Mapping[str, Any], title: str = "Data drift", level: int = 3) -> str:
-    """A Markdown section: verdict, a table of the drifted columns, the others folded."""
+    """A Markdown section: verdict, a table of the drifted columns, the others folded.
+
+    `level` 0 writes no heading (the verdict in bold opens the text): for a report that puts
+    the section under its own heading, as the pull-request report does with `reports/drift.md`.
+    """
     ref, cur = summary["reference"], summary["current"]
     verdict = "**drift detected**" if summary["dataset_drift"] else "no dataset drift"
+    opening = f"{'#' * level} {title}: {verdict}" if level else f"**{title}: {verdict}**"
     lines = [
-        f"{'#' * level} {title}: {verdict}",
+        opening,
         "",
         f"{_side(cur)} against {_side(ref)}. "
         f"{summary['drifted_columns']} of {summary['columns']} feature columns drifted "
