@@ -157,7 +157,7 @@ def pull_request_event(
     fork: bool = False,
     head_sha: str = "",
 ) -> dict[str, Any]:
-    """A `pull_request` (opened) payload; `fork` makes the head repository another one."""
+    """A `pull_request` (synchronize) payload; `fork` makes the head repository another one."""
     head_repo = f"contributor/{repository.split('/')[1]}" if fork else repository
     return {
         "action": "synchronize",
