@@ -176,9 +176,10 @@ def test_pr_workflow_triggers_and_settings(workflow_files: dict[str, Path]) -> N
     runs = [s.get("run", "") for s in job["steps"]]
     assert "make setup" in runs
     exp_runs = {s["if"]: s["run"] for s in job["steps"] if "dvc exp run" in s.get("run", "")}
+    exp_run = "uv run --frozen dvc exp run"
     assert exp_runs == {
-        "steps.remote.outputs.status == 'used'": "uv run --frozen dvc exp run --pull --allow-missing",
-        "steps.remote.outputs.status != 'used'": "uv run --frozen dvc exp run",
+        "steps.remote.outputs.status == 'used'": f"{exp_run} --pull --allow-missing",
+        "steps.remote.outputs.status != 'used'": exp_run,
     }
     names = [s.get("name", "") for s in job["steps"]]
     # The gate is enforced last, after the upload; the upload runs whenever the report exists.
