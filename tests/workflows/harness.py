@@ -262,6 +262,7 @@ def run_workflow(
         args,
         cwd=work_dir,
         env=process_env,
+        stdin=subprocess.DEVNULL,  # no terminal, as on a runner
         capture_output=True,
         text=True,
         timeout=timeout,
