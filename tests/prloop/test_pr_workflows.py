@@ -7,6 +7,7 @@ docs-only change without access to the remote.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = ["pr_repository"]  # the fixture, used by name
 
 pytestmark = pytest.mark.e2e
 REPORT = "pr-report/pr_report.md"
+DOCS_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "pr_report.md"
 
 
 def pr_run(project: Path, work: Path, branch: str, number: int, fork: bool = False) -> WorkflowRun:
@@ -81,6 +83,21 @@ def test_the_report_is_valid_markdown_under_the_comment_limit(tune: WorkflowRun)
     assert all("xychart-beta" in t.content for t in fences)
 
 
+def headings(markdown: str) -> list[str]:
+    return [line for line in markdown.splitlines() if line.startswith("#")]
+
+
+def test_the_docs_example_is_a_report_of_this_shape(tune: WorkflowRun) -> None:
+    """docs/examples/pr_report.md is generated (PRLOOP_WRITE_DOCS=1 rewrites it from this run)."""
+    report = (tune.artifacts / REPORT).read_text(encoding="utf-8")
+    if os.environ.get("PRLOOP_WRITE_DOCS") == "1":
+        DOCS_EXAMPLE.parent.mkdir(parents=True, exist_ok=True)
+        DOCS_EXAMPLE.write_text(report, encoding="utf-8")
+    example = DOCS_EXAMPLE.read_text(encoding="utf-8")
+    assert headings(example) == headings(report), "stale docs example: PRLOOP_WRITE_DOCS=1"
+    assert table_row(example, "`model.max_depth`")[1:3] == ["`5`", "`4`"]
+
+
 def test_the_comment_workflow_posts_that_report_with_cml(
     tune: WorkflowRun, pr_repository: Path, tmp_path: Path
 ) -> None:
@@ -125,7 +142,9 @@ def test_a_fork_pull_request_without_the_remote_still_gets_a_report(
     assert not any(name.startswith(("Pull data", "Push the run cache")) for name in ran)
     report = (fork.artifacts / REPORT).read_text(encoding="utf-8")
     assert "no DVC remote credentials in this run" in report
-    assert "reproduced from its commit" in report
+    # Training had the same inputs as main's: the deterministic pipeline made main's model.
+    assert "this tree's (its `train` stage had the same inputs in dvc.lock)" in report
+    assert table_row(report, "roc_auc")[3] == "+0.0000 [+0.0000, +0.0000]"
     assert "No parameter changed." in report
     assert table_row(report, "`README.md`")[1] == "modified"
     # GitHub lists no pull request in a fork's workflow_run event: the artifact's number is used.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import prloop_support  # noqa: F401
-from conftest import DEFAULT_PACKAGE, uv_run
+from conftest import DEFAULT_PACKAGE, run, uv_run
 from prloop_support import checkout, pr_repository
 
 __all__ = ["pr_repository"]
@@ -49,3 +49,24 @@ def test_make_report_on_main_compares_main_with_itself(pr_repository: Path) -> N
     assert "+0.0000 [+0.0000, +0.0000] | no significant change" in row
     assert "No parameter changed." in report
     assert "No file differs from the baseline." in report
+
+
+def test_without_the_remote_the_baseline_is_reproduced_in_a_worktree(pr_repository: Path) -> None:
+    """`--remote unavailable` (a fork's run): main's model is rebuilt from its commit; the run
+    cache in the shared DVC cache restores its stages instead of retraining."""
+    checkout(pr_repository, "worse")
+    try:
+        uv_run(pr_repository, "dvc", "exp", "run", timeout=600)
+        uv_run(pr_repository, "make", "report", env={"REMOTE": "unavailable"}, timeout=300)
+        report = (pr_repository / "reports" / "pr_report.md").read_text(encoding="utf-8")
+        worktrees = run(["git", "worktree", "list"], pr_repository).stdout.splitlines()
+    finally:
+        run(["git", "reset", "-q", "--hard"], pr_repository)
+        for name in ("pr_report.md", "pr_gate.json"):
+            (pr_repository / "reports" / name).unlink(missing_ok=True)
+        checkout(pr_repository, "main")
+    assert "its model was reproduced from its commit (dvc repro train)" in report
+    assert "**Comparison: paired bootstrap.**" in report
+    assert "### Quality gate: ❌ FAIL" in report
+    assert "no DVC remote credentials in this run" in report
+    assert len(worktrees) == 1, worktrees  # the temporary worktree was removed

@@ -157,7 +157,7 @@ def pull_request_event(
     fork: bool = False,
     head_sha: str = "",
 ) -> dict[str, Any]:
-    """A `pull_request` (opened) payload; `fork` makes the head repository another one."""
+    """A `pull_request` (synchronize) payload; `fork` makes the head repository another one."""
     head_repo = f"contributor/{repository.split('/')[1]}" if fork else repository
     return {
         "action": "synchronize",
@@ -262,6 +262,7 @@ def run_workflow(
         args,
         cwd=work_dir,
         env=process_env,
+        stdin=subprocess.DEVNULL,  # no terminal, as on a runner
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -192,7 +192,7 @@ def test_a_whole_report_parses_as_markdown() -> None:
     assert [t.info for t in tokens if t.type == "fence"] == ["mermaid"]
     assert sum(t.type == "table_open" for t in tokens) == 3
     assert "xychart-beta" in chart
-    assert "{" * 2 not in text
+    assert "{" * 2 not in text  # nothing that looks like a template placeholder
 
 
 def test_curves_are_interpolated_on_the_grid() -> None:
@@ -229,3 +229,28 @@ def test_svg_charts_are_well_formed_and_escaped() -> None:
     assert [e.get("stroke") for e in lines] == list(mermaid.COLOURS)
     texts = [e.text for e in root.iter() if e.tag.endswith("text")]
     assert texts == ["ROC <curve>", "baseline (main & co)", "this PR"]
+
+
+def test_same_stage_compares_command_dependencies_and_parameters() -> None:
+    baseline = module("baseline")
+    lock = """schema: '2.0'
+stages:
+  train:
+    cmd: python -m pkg.train
+    deps:
+    - path: data/prepared/train.parquet
+      md5: aaa
+    - path: src/pkg/train.py
+      md5: bbb
+    params:
+      params.yaml:
+        model: {max_depth: 5}
+    outs:
+    - path: models/model.ubj
+      md5: ccc
+"""
+    assert baseline.same_stage(lock, lock.replace("md5: ccc", "md5: zzz"), "train")
+    assert not baseline.same_stage(lock, lock.replace("max_depth: 5", "max_depth: 4"), "train")
+    assert not baseline.same_stage(lock, lock.replace("md5: aaa", "md5: xxx"), "train")
+    assert not baseline.same_stage(lock, lock, "evaluate")
+    assert not baseline.same_stage(None, lock, "train")

@@ -105,11 +105,34 @@ def changed_files(commit: str) -> list[tuple[str, str]]:
     return sorted([*changes, *(("A", path) for path in untracked)], key=lambda c: c[1])
 
 
-def baseline_model(commit: str, reproduce: bool, use_dvc: bool = True) -> BaselineModel:
-    """The baseline's model: from the DVC cache or remote, else reproduced, else None.
+def same_stage(lock_a: str | None, lock_b: str | None, stage: str) -> bool:
+    """Whether `stage` ran with the same command, dependencies and parameters in both locks."""
 
+    def inputs(text: str | None) -> Any:
+        entry = ((yaml.safe_load(text) if text else None) or {}).get("stages", {}).get(stage)
+        if not entry:
+            return None
+        deps = sorted((d["path"], d.get("md5")) for d in entry.get("deps") or [])
+        return entry.get("cmd"), deps, entry.get("params")
+
+    found = inputs(lock_a)
+    return found is not None and found == inputs(lock_b)
+
+
+def baseline_model(
+    commit: str, reproduce: bool, use_dvc: bool = True, same_training: bool = False
+) -> BaselineModel:
+    """The baseline's model: this tree's when training is the same, from the DVC cache or
+    remote, else reproduced, else None.
+
+    `same_training`: the `train` stage had the same inputs on both sides (dvc.lock), so the
+    deterministic pipeline made the same model: the one in this working tree is used.
     `use_dvc=False` skips DVC's cache and remote (no credentials: a fork's pull request).
     """
+    if same_training:
+        return BaselineModel(
+            load_model(), "this tree's (its `train` stage had the same inputs in dvc.lock)"
+        )
     reason = "no access to the DVC remote in this run"
     if use_dvc:
         try:

@@ -69,8 +69,8 @@ def build_report(
         [["params", "diff", commit], ["metrics", "diff", commit]]
     )
     base_metrics = base.show_json(commit, paths.EVALUATE_METRICS)
-    base_hashes = base.lock_hashes(base.show(commit, "dvc.lock"))
-    current_hashes = base.lock_hashes(_read_text(Path("dvc.lock")))
+    base_lock, current_lock = base.show(commit, "dvc.lock"), _read_text(Path("dvc.lock"))
+    base_hashes, current_hashes = base.lock_hashes(base_lock), base.lock_hashes(current_lock)
     test_key = paths.TEST_DATA.as_posix()
     same_test = test_key in current_hashes and base_hashes.get(test_key) == current_hashes[test_key]
 
@@ -82,7 +82,10 @@ def build_report(
         why = "The test split differs from the baseline's (data or split changed)."
     else:
         found = base.baseline_model(
-            commit, settings.reproduce_baseline, use_dvc=remote != "unavailable"
+            commit,
+            settings.reproduce_baseline,
+            use_dvc=remote != "unavailable",
+            same_training=base.same_stage(base_lock, current_lock, "train"),
         )
         source = found.source
         if found.model is None:
