@@ -48,3 +48,10 @@ def test_json_refuses_nan(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="JSON"):
         atomic.write_json(tmp_path / "m.json", {"x": float("nan")})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_get_the_mode_of_an_ordinary_write(tmp_path: Path) -> None:
+    ordinary = tmp_path / "ordinary.txt"
+    ordinary.write_text("x")
+    atomic.write_json(tmp_path / "staged.json", {"x": 1})
+    assert (tmp_path / "staged.json").stat().st_mode & 0o777 == ordinary.stat().st_mode & 0o777

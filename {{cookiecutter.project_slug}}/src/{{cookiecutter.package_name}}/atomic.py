@@ -15,6 +15,16 @@ from pathlib import Path
 from typing import Any
 
 
+def _default_file_mode() -> int:
+    """0666 less the process umask: the mode `open(path, "w")` would create."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _default_file_mode()
+
+
 class StagedOutputs:
     """Temporary files that replace their targets together on commit."""
 
@@ -29,6 +39,9 @@ class StagedOutputs:
             prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
         )
         os.close(fd)
+        # mkstemp creates 0600 files; outputs get the mode an ordinary write would give them
+        # (other users and the service image's non-root user must be able to read models).
+        os.chmod(tmp, _FILE_MODE)
         self._pending.append((Path(tmp), target))
         return Path(tmp)
 
