@@ -124,7 +124,7 @@ def test_a_bad_batch_fails_and_overwrites_nothing(
         "--output-dir", str(out), check=False,
     )  # fmt: skip
     assert done.returncode == 1
-    assert "missing declared column(s) ['nr.employed']" in done.stderr
+    assert "missing feature column(s) ['nr.employed']" in done.stderr
     assert "Traceback" not in done.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
