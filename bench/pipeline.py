@@ -1,8 +1,10 @@
-"""Benchmark: the whole pipeline from a fresh bake, and a no-op re-run.
+"""Benchmark: the pipeline from a fresh bake, and a no-op re-run.
 
-Targets (issue 2): fresh bake + setup (warm package cache) + `dvc exp run` under 30 s on 2 cores;
-a no-op `dvc exp run` / `dvc repro` under 3 s. The baseline, run in the same script, is the three
-stage commands run directly with no DVC around them: the ratio is DVC's cost.
+Targets (issue 2): fresh bake + setup (warm package cache) + the pipeline under 30 s on 2 cores;
+a no-op `dvc exp run` / `dvc repro` under 3 s. "The pipeline" of issue 2 is prepare -> train ->
+evaluate (`dvc exp run evaluate`); the drift and package stages added later are timed apart.
+The baseline, run in the same script, is every stage command run directly with no DVC around
+them: the ratio is DVC's cost.
 
 Usage: uv run python bench/pipeline.py [runs]
 """
@@ -12,20 +14,29 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from pathlib import Path
 
+import yaml
 from common import baked_project, machine, median, timed
 
-STAGES = ("prepare", "train", "evaluate")
+STAGES = tuple(
+    yaml.safe_load(
+        (Path(__file__).parents[1] / "{{cookiecutter.project_slug}}" / "dvc.yaml")
+        .read_text()
+        .replace("{{ cookiecutter.package_name }}", "pkg")
+    )["stages"]
+)
 
 
 def main(runs: int = 3) -> None:
-    totals, setups, exp_runs, direct, noop_repro, noop_exp = [], [], [], [], [], []
+    totals, setups, exp_runs, rest, direct, noop_repro, noop_exp = [], [], [], [], [], [], []
     for _ in range(runs):
         start = time.perf_counter()
         project = baked_project()
         setups.append(time.perf_counter() - start)
-        exp_runs.append(timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project))
+        exp_runs.append(timed(["uv", "run", "--frozen", "dvc", "exp", "run", "evaluate"], project))
         totals.append(time.perf_counter() - start)
+        rest.append(timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project))
         noop_repro.append(timed(["uv", "run", "--frozen", "dvc", "repro"], project))
         noop_exp.append(timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project))
         direct.append(
@@ -37,10 +48,12 @@ def main(runs: int = 3) -> None:
         shutil.rmtree(project.parent)
     print(f"# pipeline benchmark ({machine()}, {runs} runs, medians)")
     print(f"bake + make setup (warm cache)   {median(setups):6.1f} s")
-    print(f"dvc exp run (3 stages)           {median(exp_runs):6.1f} s")
+    print(f"dvc exp run evaluate (prepare, train, evaluate) {median(exp_runs):6.1f} s")
     print(f"total from fresh bake            {median(totals):6.1f} s   target < 30 s")
-    print(f"stages run directly (baseline)   {median(direct):6.1f} s")
-    print(f"dvc exp run / direct             {median(exp_runs) / median(direct):6.2f} x")
+    print(f"then drift + package stages      {median(rest):6.1f} s")
+    print(f"all {len(STAGES)} stages run directly (baseline) {median(direct):6.1f} s")
+    ratio = (median(exp_runs) + median(rest)) / median(direct)
+    print(f"dvc (all stages) / direct        {ratio:6.2f} x")
     print(f"no-op dvc repro                  {median(noop_repro):6.2f} s   target < 3 s")
     print(f"no-op dvc exp run                {median(noop_exp):6.2f} s   target < 3 s")
 
