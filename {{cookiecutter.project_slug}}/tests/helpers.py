@@ -26,3 +26,29 @@ def module(name: str) -> ModuleType:
 def committed_params() -> dict[str, Any]:
     """A deep copy of the committed params.yaml (the composition of conf/)."""
     return copy.deepcopy(yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")))
+
+
+def sample_record(**overrides: object) -> dict[str, object]:
+    """One valid raw record of the bundled sample's features, with `overrides` applied."""
+    base = {
+        "age": 41,
+        "job": "admin.",
+        "marital": "married",
+        "education": "high.school",
+        "default": "no",
+        "housing": "yes",
+        "loan": "no",
+        "contact": "cellular",
+        "month": "may",
+        "day_of_week": "mon",
+        "campaign": 2,
+        "pdays": 999,
+        "previous": 0,
+        "poutcome": "nonexistent",
+        "emp.var.rate": 1.1,
+        "cons.price.idx": 93.994,
+        "cons.conf.idx": -36.4,
+        "euribor3m": 4.857,
+        "nr.employed": 5191.0,
+    }
+    return {**base, **overrides}

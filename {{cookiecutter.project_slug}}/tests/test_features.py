@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import committed_params, module
+from helpers import committed_params, module, sample_record
 
 config = module("config")
 errors = module("errors")
@@ -20,40 +20,15 @@ def spec():
     return features.FeatureSpec.from_data_config(config.parse_params(committed_params()).data)
 
 
-def record(**overrides: object) -> dict[str, object]:
-    base = {
-        "age": 41,
-        "job": "admin.",
-        "marital": "married",
-        "education": "high.school",
-        "default": "no",
-        "housing": "yes",
-        "loan": "no",
-        "contact": "cellular",
-        "month": "may",
-        "day_of_week": "mon",
-        "campaign": 2,
-        "pdays": 999,
-        "previous": 0,
-        "poutcome": "nonexistent",
-        "emp.var.rate": 1.1,
-        "cons.price.idx": 93.994,
-        "cons.conf.idx": -36.4,
-        "euribor3m": 4.857,
-        "nr.employed": 5191.0,
-    }
-    return {**base, **overrides}
-
-
 def test_columns_follow_the_spec_order_and_extras_are_ignored(spec) -> None:
-    frame = pd.DataFrame([record(extra="ignored")])[::-1]
+    frame = pd.DataFrame([sample_record(extra="ignored")])[::-1]
     model_input = features.preprocess(frame.iloc[:, ::-1], spec)
     assert list(model_input.columns) == spec.names
     assert "duration" not in model_input.columns
 
 
 def test_dtypes_are_float_and_fixed_categories(spec) -> None:
-    model_input = features.preprocess(pd.DataFrame([record()]), spec)
+    model_input = features.preprocess(pd.DataFrame([sample_record()]), spec)
     assert model_input["age"].dtype == np.float64
     job = model_input["job"]
     assert isinstance(job.dtype, pd.CategoricalDtype)
@@ -61,7 +36,7 @@ def test_dtypes_are_float_and_fixed_categories(spec) -> None:
 
 
 def test_spelling_is_normalised_and_unseen_levels_become_missing(spec) -> None:
-    frame = pd.DataFrame([record(marital="  Married "), record(marital="astronaut")])
+    frame = pd.DataFrame([sample_record(marital="  Married "), sample_record(marital="astronaut")])
     model_input = features.preprocess(frame, spec)
     assert model_input["marital"].iloc[0] == "married"
     assert pd.isna(model_input["marital"].iloc[1])
@@ -69,16 +44,18 @@ def test_spelling_is_normalised_and_unseen_levels_become_missing(spec) -> None:
 
 
 def test_missing_markers_become_missing(spec) -> None:
-    model_input = features.preprocess(pd.DataFrame([record(pdays=999), record(pdays=3)]), spec)
+    model_input = features.preprocess(
+        pd.DataFrame([sample_record(pdays=999), sample_record(pdays=3)]), spec
+    )
     assert math.isnan(model_input["pdays"].iloc[0])
     assert model_input["pdays"].iloc[1] == 3.0
 
 
 def test_missing_column_and_bad_number_are_named(spec) -> None:
     with pytest.raises(errors.PipelineError, match=r"missing feature column.*'age'"):
-        features.preprocess(pd.DataFrame([record()]).drop(columns=["age"]), spec)
+        features.preprocess(pd.DataFrame([sample_record()]).drop(columns=["age"]), spec)
     with pytest.raises(errors.PipelineError, match=r"column 'age': expected numbers"):
-        features.preprocess(pd.DataFrame([record(age="old")]), spec)
+        features.preprocess(pd.DataFrame([sample_record(age="old")]), spec)
 
 
 def test_spec_round_trips_through_metadata(spec) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from helpers import committed_params, module
+from helpers import committed_params, module, sample_record
 
 config = module("config")
 features = module("features")
@@ -26,27 +26,7 @@ def records() -> TypeAdapter:
 
 
 def valid_record() -> dict:
-    return {
-        "age": 41,
-        "job": "technician",
-        "marital": "married",
-        "education": "university.degree",
-        "default": "no",
-        "housing": "yes",
-        "loan": "no",
-        "contact": "cellular",
-        "month": "may",
-        "day_of_week": "mon",
-        "campaign": 2,
-        "pdays": 999,
-        "previous": 0,
-        "poutcome": "nonexistent",
-        "emp.var.rate": 1.1,
-        "cons.price.idx": 93.994,
-        "cons.conf.idx": -36.4,
-        "euribor3m": 4.857,
-        "nr.employed": 5191.0,
-    }
+    return sample_record(job="technician", education="university.degree")
 
 
 def errors(records: TypeAdapter, payload: list) -> list[dict]:
