@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Optional, Union
 
-import pandas as pd
 from pydantic import BeforeValidator, ConfigDict, Field
 from typing_extensions import TypedDict
 
@@ -69,9 +68,9 @@ def record_model(data: DataConfig, spec: FeatureSpec) -> Any:
     return record
 
 
-def records_frame(records: list[dict[str, Any]], spec: FeatureSpec) -> pd.DataFrame:
-    """Validated records as a raw DataFrame with the data's column names (for `preprocess`)."""
-    return pd.DataFrame({name: [r[name] for r in records] for name in spec.names})
+def records_columns(records: list[dict[str, Any]], spec: FeatureSpec) -> dict[str, list[Any]]:
+    """Validated records as columns, keyed by the data's column names (for `preprocess`)."""
+    return {name: [record[name] for record in records] for name in spec.names}
 
 
 def _describe(name: str, column: ColumnSpec) -> str:

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-import xgboost as xgb
 
-from .features import model_matrix, preprocess
+from .features import Columns, model_dmatrix, preprocess
 from .model_io import LoadedModel
 
 
-def positive_scores(model: LoadedModel, frame: pd.DataFrame) -> np.ndarray:
-    """Probability of the positive class for each row of raw `frame` (float64)."""
-    if len(frame) == 0:
+def positive_scores(model: LoadedModel, data: Columns) -> np.ndarray:
+    """Probability of the positive class for each row of raw `data` (float64).
+
+    `data` is a DataFrame or a mapping of column name to values (see `features.preprocess`).
+    """
+    matrix = preprocess(data, model.spec)
+    if len(matrix) == 0:
         return np.empty(0, dtype=np.float64)
-    matrix = model_matrix(preprocess(frame, model.spec))
-    scores = model.booster.inplace_predict(matrix)
-    return np.asarray(scores, dtype=np.float64)
+    return np.asarray(model.booster.inplace_predict(matrix), dtype=np.float64)
 
 
-def contributions(model: LoadedModel, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def contributions(model: LoadedModel, data: Columns) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature contributions (SHAP values, log-odds) and the base value of each row.
 
     Each row's contributions plus its base value sum to the logit of its positive score.
     """
-    if len(frame) == 0:
+    matrix = preprocess(data, model.spec)
+    if len(matrix) == 0:
         return np.empty((0, len(model.spec.features))), np.empty(0)
-    model_input = preprocess(frame, model.spec)
-    matrix = xgb.DMatrix(model_input, enable_categorical=True)
-    values = np.asarray(model.booster.predict(matrix, pred_contribs=True), dtype=np.float64)
+    dmatrix = model_dmatrix(matrix, model.spec)
+    values = np.asarray(model.booster.predict(dmatrix, pred_contribs=True), dtype=np.float64)
     return values[:, :-1], values[:, -1]

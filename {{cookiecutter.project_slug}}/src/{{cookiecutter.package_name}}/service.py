@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import bentoml
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,7 +31,7 @@ from .errors import PipelineError
 from .inference_log import InferenceLog
 from .model_io import LoadedModel, load_model
 from .package import MODEL_NAME, SERVICE_INFO
-from .request_schema import record_model, records_frame
+from .request_schema import record_model, records_columns
 from .scoring import contributions, positive_scores
 
 log = logging.getLogger(__name__)
@@ -158,12 +159,12 @@ class Service:
     )
     def predict(self, records: Records) -> list[Prediction]:
         """Class and class probabilities for each record."""
-        frame = records_frame(records, MODEL.spec)
-        scores = positive_scores(self.model, frame)
+        columns = records_columns(records, MODEL.spec)
+        scores = positive_scores(self.model, columns)
         labels = np.where(scores >= THRESHOLD, POSITIVE, NEGATIVE)
         monitoring.observe_predictions(scores, labels)
         if self.inference_log is not None:
-            self.inference_log.append(frame, scores, labels.tolist())
+            self.inference_log.append(pd.DataFrame(columns), scores, labels.tolist())
         return [
             {"label": label, "probabilities": {NEGATIVE: 1.0 - score, POSITIVE: score}}
             for label, score in zip(labels.tolist(), scores.tolist(), strict=True)
@@ -172,9 +173,9 @@ class Service:
     @bentoml.api
     def explain(self, records: Records) -> list[Explanation]:
         """Per-feature contributions (XGBoost `pred_contribs`) and the base value per record."""
-        frame = records_frame(records, MODEL.spec)
-        values, base = contributions(self.model, frame)
-        scores = positive_scores(self.model, frame)
+        columns = records_columns(records, MODEL.spec)
+        values, base = contributions(self.model, columns)
+        scores = positive_scores(self.model, columns)
         names = MODEL.spec.names
         return [
             {

@@ -20,7 +20,7 @@ from . import __version__, paths
 from .atomic import staged_outputs
 from .config import Params
 from .errors import PipelineError
-from .features import FeatureSpec, encode_target, preprocess
+from .features import FeatureSpec, encode_target, model_dmatrix, preprocess
 from .hashing import md5_file
 from .stage import run_stage
 
@@ -54,7 +54,7 @@ def booster_params(params: Params) -> dict[str, Any]:
 
 def load_training_matrix(
     params: Params, path: Path = paths.TRAIN_DATA
-) -> tuple[pd.DataFrame, np.ndarray, FeatureSpec]:
+) -> tuple[np.ndarray, np.ndarray, FeatureSpec]:
     """The prepared training rows as model input (through `preprocess`) and 0/1 labels."""
     if not path.is_file():
         raise PipelineError(f"{path} not found: run the prepare stage first")
@@ -66,13 +66,13 @@ def load_training_matrix(
 
 
 def cross_validate(
-    features: pd.DataFrame, labels: np.ndarray, params: Params
+    features: np.ndarray, labels: np.ndarray, spec: FeatureSpec, params: Params
 ) -> dict[str, float | int]:
     """Stratified k-fold CV with early stopping: mean and std of each metric at the best round."""
     folds = params.train.cv_folds
     if folds < 2:
         return {}
-    matrix = xgb.DMatrix(features, labels, enable_categorical=True, nthread=params.train.n_jobs)
+    matrix = model_dmatrix(features, spec, labels, nthread=params.train.n_jobs)
     # Early stopping watches the last metric: put the configured one last.
     metrics = [m for m in CV_METRICS if m != params.train.eval_metric] + [params.train.eval_metric]
     history = xgb.cv(
@@ -94,7 +94,11 @@ def cross_validate(
 
 
 def fit(
-    features: pd.DataFrame, labels: np.ndarray, params: Params, callbacks: list[Any] | None = None
+    features: np.ndarray,
+    labels: np.ndarray,
+    spec: FeatureSpec,
+    params: Params,
+    callbacks: list[Any] | None = None,
 ) -> tuple[xgb.Booster, dict[str, float | int]]:
     """The final model: fit on the training split, early-stop on a stratified validation part.
 
@@ -108,8 +112,8 @@ def fit(
         random_state=params.seed,
     )
     n_jobs = params.train.n_jobs
-    train_matrix = xgb.DMatrix(fit_x, fit_y, enable_categorical=True, nthread=n_jobs)
-    valid_matrix = xgb.DMatrix(val_x, val_y, enable_categorical=True, nthread=n_jobs)
+    train_matrix = model_dmatrix(fit_x, spec, fit_y, nthread=n_jobs)
+    valid_matrix = model_dmatrix(val_x, spec, val_y, nthread=n_jobs)
     booster = xgb.train(
         booster_params(params),
         train_matrix,
@@ -132,14 +136,14 @@ def fit(
 def train(params: Params, log_with_dvclive: bool = True) -> dict[str, Any]:
     """Run the stage; write the model, its metadata and the training metrics."""
     features, labels, spec = load_training_matrix(params)
-    cv_summary = cross_validate(features, labels, params)
+    cv_summary = cross_validate(features, labels, spec, params)
     if log_with_dvclive:
         from dvclive.xgb import DVCLiveCallback
 
         with _live() as live:
-            booster, fit_summary = fit(features, labels, params, [DVCLiveCallback(live=live)])
+            booster, fit_summary = fit(features, labels, spec, params, [DVCLiveCallback(live=live)])
     else:
-        booster, fit_summary = fit(features, labels, params)
+        booster, fit_summary = fit(features, labels, spec, params)
     model_bytes = bytes(booster.save_raw(raw_format="ubj"))
     metrics = {**cv_summary, **fit_summary, "n_features": len(spec.features)}
     metadata = build_metadata(params, spec, model_bytes, metrics)
