@@ -7,7 +7,7 @@ Usage (from the template root; PROJECT is a baked project after `dvc exp run`):
 Both servers get the same number of worker processes and parse the same generated pydantic
 schema. The baseline (a plain ASGI function under uvicorn) turns records into the booster's
 input with a dictionary lookup per category and calls `inplace_predict`; the service runs
-the full path (`records_frame` -> `preprocess` -> `inplace_predict`, metrics, batching).
+the full path (`records_columns` -> `preprocess` -> `inplace_predict`, metrics, batching).
 Load comes from bench/loadgen.py (closed loop, fixed concurrency) on the same machine.
 Figures are medians over `--repeats` runs; a Markdown table is printed.
 """

@@ -242,6 +242,8 @@ class ServeConfig(_Strict):
     max_latency_ms: int = Field(ge=1)
     workers: int = Field(ge=1, le=64)
     chunk_rows: int = Field(ge=1)
+    access_log: bool = False
+    tracing: bool = False
     inference_log: InferenceLogConfig = Field(default_factory=InferenceLogConfig)
 
     @model_validator(mode="after")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -109,11 +110,16 @@ def check_columns(columns: list[str], data: DataConfig, *, labels: bool = True) 
 def _normalise(values: pd.Series, spec: ColumnSpec) -> pd.Series:
     if spec.dtype == "category":
         # Normalise each distinct value once: fast on millions of rows.
+        # The result is categorical (levels as found, checked against the declared ones by
+        # the schema): later steps (`preprocess`) then work on codes, not on strings.
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         markers = {normalise_category(str(m)) for m in spec.missing_values}
         spelled = [normalise_category(str(u)) for u in uniques]
-        lookup = pd.array([None if s in markers else s for s in spelled] + [None], dtype="string")
-        return pd.Series(lookup.take(codes), index=values.index, name=values.name)
+        levels = list(dict.fromkeys(s for s in spelled if s not in markers))
+        position = {level: index for index, level in enumerate(levels)}
+        lookup = np.array([position.get(s, -1) for s in spelled] + [-1], dtype=np.int64)
+        found = pd.Categorical.from_codes(lookup[codes], categories=levels)
+        return pd.Series(found, index=values.index, name=values.name)
     if spec.missing_values:
         return values.mask(values.isin(spec.missing_values))
     return values
@@ -144,7 +150,7 @@ def _column_schema(name: str, spec: ColumnSpec) -> pa.Column:
     checks: list[pa.Check] = []
     if spec.dtype == "category":
         checks.append(pa.Check.isin(spec.categories or [], error="level not in categories"))
-        dtype: object = "string"
+        dtype: object = "category"
     else:
         dtype = "Int64" if spec.dtype == "int" else "float64"
         if spec.min is not None:
@@ -193,6 +199,10 @@ def _apply_missing_policy(
             drop |= nulls
         elif spec.on_missing == "fill" and bool(nulls.any()):
             report.values_filled[name] = int(nulls.sum())
-            frame[name] = frame[name].fillna(spec.fill_value)
+            column = frame[name]
+            categorical = isinstance(column.dtype, pd.CategoricalDtype)
+            if categorical and spec.fill_value not in column.cat.categories:
+                column = column.cat.add_categories([spec.fill_value])
+            frame[name] = column.fillna(spec.fill_value)
     report.rows_dropped_missing = int(drop.sum())
     return frame.loc[~drop]
