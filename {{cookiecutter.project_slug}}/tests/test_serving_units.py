@@ -92,6 +92,13 @@ def test_serve_config_requires_batches_to_hold_a_request() -> None:
         config.parse_params(raw)
 
 
+def test_serve_config_requires_the_batching_wait_below_the_timeout() -> None:
+    raw = committed_params()
+    raw["serve"]["max_latency_ms"] = raw["serve"]["timeout_s"] * 1000
+    with pytest.raises(module("errors").PipelineError, match=r"max_latency_ms.*timeout_s"):
+        config.parse_params(raw)
+
+
 def test_inference_log_rotates_and_keeps_the_newest(tmp_path) -> None:
     settings = config.InferenceLogConfig(
         enabled=True, directory=str(tmp_path), rotate_rows=2, keep_files=2

@@ -241,6 +241,7 @@ class ServeConfig(_Strict):
     max_batch_size: int = Field(ge=1)
     max_latency_ms: int = Field(ge=1)
     workers: int = Field(ge=1, le=64)
+    timeout_s: int = Field(default=10, ge=1, le=3600)
     chunk_rows: int = Field(ge=1)
     access_log: bool = False
     tracing: bool = False
@@ -252,6 +253,11 @@ class ServeConfig(_Strict):
             raise ValueError(
                 f"'max_batch_size' ({self.max_batch_size}) must be at least 'max_records' "
                 f"({self.max_records}): a request larger than a batch cannot be served"
+            )
+        if self.max_latency_ms >= self.timeout_s * 1000:
+            raise ValueError(
+                f"'max_latency_ms' ({self.max_latency_ms}) must be below 'timeout_s' "
+                f"({self.timeout_s} s): a request may wait that long for its batch"
             )
         return self
 
