@@ -27,6 +27,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 
 BASELINE_APP = """
@@ -245,6 +247,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     project = args.project.resolve()
+    service_workers = yaml.safe_load((project / "params.yaml").read_text())["serve"]["workers"]
+    if service_workers != args.workers:
+        raise SystemExit(
+            f"the service runs serve.workers={service_workers} worker(s) (params.yaml of "
+            f"{project}); run `dvc exp run -S serve.workers={args.workers}` there first, so "
+            f"that both servers get {args.workers}"
+        )
     package = next(p.parent.name for p in (project / "src").glob("*/__init__.py"))
     python = project / ".venv" / "bin" / "python"
     env = {
