@@ -209,7 +209,7 @@ def bench_batch(project: Path, package: str, repeats: int, scratch: Path) -> dic
     # makes every run compile pandas & co. from source); one untimed run writes the cache.
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
     code = (
-        "import resource, sys, time; t0 = time.perf_counter(); "
+        "import resource, time; t0 = time.perf_counter(); "
         f"from {package}.predict import main; t1 = time.perf_counter(); "
         f"rc = main(['--input', r'{source}', '--output', r'{scratch / 'out.parquet'}']); "
         "t2 = time.perf_counter(); "

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from .config import DataConfig, normalise_category
 from .errors import PipelineError
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 FeatureKind = Literal["numeric", "category"]
 
@@ -138,6 +140,8 @@ def model_dmatrix(
     nthread: int | None = None,
 ) -> xgb.DMatrix:
     """A `DMatrix` of `preprocess` output, with the feature names and types (categorical)."""
+    import xgboost as xgb  # here: `prepare` uses this module and needs no XGBoost
+
     return xgb.DMatrix(
         matrix,
         labels,

@@ -188,8 +188,7 @@ class Service:
     def explain(self, records: Records) -> list[Explanation]:
         """Per-feature contributions (XGBoost `pred_contribs`) and the base value per record."""
         columns = records_columns(records, MODEL.spec)
-        values, base = contributions(self.model, columns)
-        scores = positive_scores(self.model, columns)
+        values, base, scores = contributions(self.model, columns)
         names = MODEL.spec.names
         return [
             {
