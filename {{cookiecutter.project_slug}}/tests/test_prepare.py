@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from helpers import module
+from helpers import PACKAGE, ROOT, module
 
 config = module("config")
 errors = module("errors")
@@ -176,3 +178,11 @@ def test_missing_value_policies_drop_and_fill(workspace, sample_slice) -> None:
     assert report["values_filled"] == {"emp.var.rate": 3}
     assert report["rows_out"] == len(sample_slice) - 2
     assert report["nulls"]["emp.var.rate"] == 0
+
+
+def test_prepare_starts_without_xgboost() -> None:
+    code = f"import sys\nimport {PACKAGE}.prepare\nsys.exit(1 if 'xgboost' in sys.modules else 0)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"xgboost loaded by the prepare stage: {done.stderr}"
