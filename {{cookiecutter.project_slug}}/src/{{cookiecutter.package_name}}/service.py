@@ -33,7 +33,7 @@ from .errors import PipelineError
 from .inference_log import InferenceLog
 from .model_io import LoadedModel, load_model
 from .package import MODEL_NAME, SERVICE_INFO
-from .request_schema import record_model, records_columns
+from .request_schema import RowDecoder, record_model, records_columns
 from .scoring import contributions, positive_scores
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ Records = Annotated[
     list[Record],  # type: ignore[valid-type]
     Field(min_length=1, max_length=SETTINGS.max_records),
 ]
+ROWS = RowDecoder(DATA, MODEL.spec, SETTINGS.max_records)
 
 
 class Prediction(TypedDict):
@@ -170,7 +171,10 @@ class Service:
         max_latency_ms=SETTINGS.max_latency_ms,
     )
     async def predict(self, records: Records) -> list[Prediction]:
-        """Class and class probabilities for each record."""
+        """Class and class probabilities for each record.
+
+        Over HTTP the records arrive as rows (see `_parse_records`); a Python caller may pass dicts.
+        """
         # A coroutine runs on the event loop: scoring a batch takes well under a millisecond
         # per hundred records, less than BentoML's hand-off to a worker thread.
         columns = records_columns(records, MODEL.spec)
@@ -208,6 +212,21 @@ class Service:
 Service.add_asgi_middleware(monitoring.RequestGuard, max_body_bytes=SETTINGS.max_body_bytes)  # type: ignore[attr-defined]
 
 
+async def _parse_records(cls: Any, request: Request, serde: Any) -> Any:
+    """The request's records as rows: msgspec's fast path, else the pydantic schema.
+
+    BentoML validates every body with the pydantic model (4.6 ms for 1,000 records, half of
+    such a request). `ROWS` decodes bodies that the model accepts unchanged in 0.5 ms; the
+    rest (other spellings, bad input) go through the model as before, whose ValidationError
+    BentoML answers with a 400 naming the field.
+    """
+    body = await request.body()
+    rows = ROWS.decode(body)
+    if rows is None:
+        rows = ROWS.rows(cls.model_validate_json(body or b"{}").records)
+    return cls.model_construct(records=rows)
+
+
 async def _json_answer(cls: type, answer: Any, serde: Any) -> Response:
     """The API's answer as JSON, encoded by pydantic-core in one call."""
     return Response(content=to_json(answer, inf_nan_mode="null"), media_type="application/json")
@@ -219,5 +238,6 @@ async def _json_answer(cls: type, answer: Any, serde: Any) -> Response:
 # 1.4). Our answers are built by the methods above with the declared types and are always
 # JSON: encode them directly. The declared types still document them in /docs.json.
 for _api in Service.apis.values():  # type: ignore[attr-defined]
+    _api.input_spec.from_http_request = classmethod(_parse_records)
     _api.output_spec.media_type = "application/json"
     _api.output_spec.to_http_response = classmethod(_json_answer)
