@@ -130,6 +130,7 @@ tests/test_monitor.py
 tests/test_pipeline.py
 tests/test_prepare.py
 tests/test_report.py
+tests/test_request_decoding.py
 tests/test_serving_units.py
 tests/test_train.py
 uv.lock
