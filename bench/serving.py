@@ -7,7 +7,8 @@ Usage (from the template root; PROJECT is a baked project after `dvc exp run`):
 Both servers get the same number of worker processes and parse the same generated pydantic
 schema. The baseline (a plain ASGI function under uvicorn) turns records into the booster's
 input with a dictionary lookup per category and calls `inplace_predict`; the service runs
-the full path (`records_columns` -> `preprocess` -> `inplace_predict`, metrics, batching).
+the full path (`RowDecoder`, else the pydantic schema -> `records_columns` -> `preprocess` ->
+`inplace_predict`, metrics, batching).
 Load comes from bench/loadgen.py (closed loop, fixed concurrency) on the same machine.
 Figures are medians over `--repeats` runs; a Markdown table is printed.
 """
@@ -94,7 +95,7 @@ SCENARIOS = [
     ("single c=1", "one", 1, 400, 50),
     ("single c=32", "one", 32, 3000, 300),
     ("single c=64", "one", 64, 3000, 300),
-    ("1,000 records c=4", "thousand", 4, 60, 8),
+    ("1,000 records c=4", "thousand", 4, 300, 20),
 ]
 SOAK = ("single c=32, 10,000 after warm-up", "one", 32, 10_000, 1000)
 

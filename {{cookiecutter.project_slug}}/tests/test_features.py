@@ -106,6 +106,24 @@ def test_small_and_large_inputs_and_all_input_shapes_give_the_same_matrix(spec) 
     assert np.isnan(whole).any()
 
 
+def test_lists_of_exact_levels_take_the_lookup_path_with_the_same_codes(spec) -> None:
+    """Lists whose every value is a level or marker as spelled in the spec (canonical requests)."""
+    frame = messy_frame(spec, 300)
+    rng = np.random.default_rng(11)
+    for feature in spec.features:
+        if feature.kind == "category":
+            pool = [*feature.categories, *(str(m).lower() for m in feature.missing_values)]
+            frame[feature.name] = [pool[i] for i in rng.integers(0, len(pool), len(frame))]
+    as_lists = features.preprocess({name: list(frame[name]) for name in frame.columns}, spec)
+    whole = features.preprocess(frame, spec)
+    np.testing.assert_array_equal(whole, as_lists)
+    for index, feature in enumerate(spec.features):
+        if feature.kind == "category":
+            levels = list(feature.categories)
+            expected = [levels.index(v) if v in levels else np.nan for v in frame[feature.name]]
+            np.testing.assert_array_equal(as_lists[:, index], np.array(expected, dtype=np.float32))
+
+
 def test_level_indices_are_what_xgboost_itself_makes_of_pandas_categoricals(spec) -> None:
     """An independent check of the encoding: XGBoost's own pandas support as the reference."""
     frame = messy_frame(spec, 600)

@@ -217,6 +217,11 @@ def _float64(values: Any, feature: Feature) -> np.ndarray:
 
 def _category_codes(values: Any, feature: Feature) -> np.ndarray:
     table = _level_table(feature.categories, feature.missing_values)
+    if isinstance(values, list):
+        try:  # every value a level spelled as in the table (the service's canonical requests)
+            return np.fromiter(map(table.__getitem__, values), dtype=np.float32, count=len(values))
+        except (KeyError, TypeError):
+            pass  # None, another spelling, an unseen level: value by value below
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
     elif len(values) <= SMALL_BATCH_ROWS:
