@@ -217,7 +217,7 @@ def _bodies(draw: st.DrawFn) -> bytes:
     return json.dumps({"records": records}).encode()  # NaN and Infinity included
 
 
-@settings(max_examples=500, deadline=None, derandomize=True)
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
 @given(_bodies())
 def test_the_fast_path_accepts_only_what_the_schema_accepts_with_the_same_values(
     body: bytes,
@@ -229,7 +229,7 @@ def test_the_fast_path_accepts_only_what_the_schema_accepts_with_the_same_values
         assert_same(fast, slow)
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(st.lists(VALID_RECORD, min_size=1, max_size=MAX_RECORDS))
 def test_valid_canonical_records_always_take_the_fast_path(records: list[dict[str, Any]]) -> None:
     body = encode(records)
