@@ -4,8 +4,9 @@ Usage (from the template root; PROJECT is a baked project after `dvc exp run`):
 
     uv run python bench/serving.py PROJECT [--repeats 3] [--workers 1] [--out result.json]
 
-Both servers get the same number of worker processes and parse the same generated pydantic
-schema. The baseline (a plain ASGI function under uvicorn) turns records into the booster's
+Both servers get the same number of worker processes, parse the same generated pydantic
+schema and score with the same XGBoost threads (one per call; `serve.large_batch_threads`
+for calls of 1,000 rows or more). The baseline (a plain ASGI function under uvicorn) turns records into the booster's
 input with a dictionary lookup per category and calls `inplace_predict`; the service runs
 the full path (`RowDecoder`, else the pydantic schema -> `records_columns` -> `preprocess` ->
 `inplace_predict`, metrics, batching).
@@ -42,7 +43,9 @@ from {package}.model_io import load_model
 from {package}.request_schema import record_model
 
 MODEL = load_model()
-MODEL.booster.set_param({{"nthread": 1}})  # as the service does (see service.py)
+MODEL.booster.set_param({{"nthread": 1}})  # as the service does (see service.py):
+LARGE = MODEL.booster.copy()  # one thread, `serve.large_batch_threads` from 1,000 rows up
+LARGE.set_param({{"nthread": int(os.environ["LARGE_BATCH_THREADS"])}})
 DATA = DataConfig.model_validate(MODEL.metadata["params"]["data"])
 Record = record_model(DATA, MODEL.spec)
 Input = TypeAdapter(TypedDict("Input", {{"records": list[Record]}}))
@@ -77,7 +80,8 @@ async def app(scope, receive, send):
         try:
             records = Input.validate_json(body)["records"]
             matrix = np.array([row(r) for r in records], dtype=np.float32)
-            scores = MODEL.booster.inplace_predict(matrix).tolist()
+            booster = LARGE if len(matrix) >= 1000 else MODEL.booster
+            scores = booster.inplace_predict(matrix).tolist()
             payload = json.dumps([
                 {{"label": POS if s >= 0.5 else NEG, "probabilities": {{NEG: 1 - s, POS: s}}}}
                 for s in scores
@@ -95,7 +99,7 @@ SCENARIOS = [
     ("single c=1", "one", 1, 400, 50),
     ("single c=32", "one", 32, 3000, 300),
     ("single c=64", "one", 64, 3000, 300),
-    ("1,000 records c=4", "thousand", 4, 300, 20),
+    ("1,000 records c=4", "thousand", 4, 1000, 50),
 ]
 SOAK = ("single c=32, 10,000 after warm-up", "one", 32, 10_000, 1000)
 
@@ -248,7 +252,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     project = args.project.resolve()
-    service_workers = yaml.safe_load((project / "params.yaml").read_text())["serve"]["workers"]
+    serve = yaml.safe_load((project / "params.yaml").read_text())["serve"]
+    service_workers = serve["workers"]
     if service_workers != args.workers:
         raise SystemExit(
             f"the service runs serve.workers={service_workers} worker(s) (params.yaml of "
@@ -261,6 +266,7 @@ def main() -> None:
         **os.environ,
         "BENTOML_DO_NOT_TRACK": "True",
         "BENTOML_HOME": str(project.parent / "bench-bentoml-home"),
+        "LARGE_BATCH_THREADS": str(serve.get("large_batch_threads", 1)),
     }
     subprocess.run(
         [str(python), "-m", package, "bento", "--no-build"], cwd=project, env=env, check=True

@@ -55,12 +55,19 @@ def consistency(base_url: str, package: str, workdir: Path) -> dict:
     response.raise_for_status()
     answers = response.json()
     http = np.array([a["probabilities"]["yes"] for a in answers])
+    # The same rows three times over: a model call above the service's LARGE_BATCH_ROWS (1,000),
+    # scored with `serve.large_batch_threads` threads.
+    response = httpx.post(f"{base_url}/predict", json={"records": records * 3}, timeout=60)
+    response.raise_for_status()
+    large = np.array([a["probabilities"]["yes"] for a in response.json()])
     return {
         "rows": len(rows),
         "batch_rows": len(batch),
         "http_rows": len(http),
         "batch_equals_evaluation": bool(np.array_equal(batch["score"].to_numpy(), evaluated)),
         "http_equals_evaluation": bool(np.array_equal(http, evaluated)),
+        "large_request_rows": len(large),
+        "large_request_equals_evaluation": bool(np.array_equal(large, np.tile(evaluated, 3))),
         "max_abs_difference": float(
             max(np.abs(batch["score"].to_numpy() - evaluated).max(), np.abs(http - evaluated).max())
         ),

@@ -182,6 +182,8 @@ def test_evaluation_batch_scoring_and_http_give_identical_probabilities(
     assert summary["rows"] == summary["batch_rows"] == summary["http_rows"] >= 450
     assert summary["batch_equals_evaluation"], summary
     assert summary["http_equals_evaluation"], summary
+    assert summary["large_request_rows"] == 3 * summary["rows"] >= 1000
+    assert summary["large_request_equals_evaluation"], summary
     assert summary["labels_agree"], summary
     assert summary["positive_rows"] > 0, "the rows should exercise both classes"
 

@@ -242,6 +242,7 @@ class ServeConfig(_Strict):
     max_latency_ms: int = Field(ge=1)
     workers: int = Field(ge=1, le=64)
     timeout_s: int = Field(default=10, ge=1, le=3600)
+    large_batch_threads: int = Field(default=2, ge=1, le=256)
     chunk_rows: int = Field(ge=1)
     access_log: bool = False
     tracing: bool = False
