@@ -6,8 +6,9 @@ Usage (from the template root; PROJECT is a baked project after `dvc exp run`):
 
 Both servers get the same number of worker processes, parse the same generated pydantic
 schema and score with the same XGBoost threads (one per call; `serve.large_batch_threads`
-for calls of 1,000 rows or more). The baseline (a plain ASGI function under uvicorn) turns records into the booster's
-input with a dictionary lookup per category and calls `inplace_predict`; the service runs
+for calls of 1,000 rows or more). The baseline (a plain ASGI function under uvicorn) turns
+records into the booster's input with a dictionary lookup per category and calls
+`inplace_predict`; the service runs
 the full path (`RowDecoder`, else the pydantic schema -> `records_columns` -> `preprocess` ->
 `inplace_predict`, metrics, batching).
 Load comes from bench/loadgen.py (closed loop, fixed concurrency) on the same machine.
@@ -266,7 +267,7 @@ def main() -> None:
         **os.environ,
         "BENTOML_DO_NOT_TRACK": "True",
         "BENTOML_HOME": str(project.parent / "bench-bentoml-home"),
-        "LARGE_BATCH_THREADS": str(serve.get("large_batch_threads", 1)),
+        "LARGE_BATCH_THREADS": str(serve["large_batch_threads"]),  # the service's setting
     }
     subprocess.run(
         [str(python), "-m", package, "bento", "--no-build"], cwd=project, env=env, check=True
