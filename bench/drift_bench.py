@@ -70,10 +70,10 @@ def main() -> None:
     import pandas as pd
 
     pkg = package()
-    cfg = importlib.import_module(f"{pkg}.config")
-    drift = importlib.import_module(f"{pkg}.drift")
-    model_io = importlib.import_module(f"{pkg}.model_io")
-    monitor = importlib.import_module(f"{pkg}.monitor")
+    cfg = importlib.import_module(f"{pkg}.settings.params")
+    drift = importlib.import_module(f"{pkg}.drift.check")
+    model_io = importlib.import_module(f"{pkg}.model.files")
+    monitor = importlib.import_module(f"{pkg}.drift.monitor")
     params = cfg.load_params()
     model = model_io.load_model()
     train = pd.read_parquet("data/prepared/train.parquet")
@@ -140,7 +140,8 @@ def main() -> None:
                 [
                     sys.executable,
                     "-c",
-                    f"import time,sys; t=time.perf_counter(); import {pkg}.cli, {pkg}.monitor; "
+                    f"import time,sys; t=time.perf_counter(); "
+                    f"import {pkg}.cli, {pkg}.drift.monitor; "
                     "print(time.perf_counter()-t); "
                     "sys.exit('evidently' in sys.modules)",
                 ],
@@ -175,7 +176,7 @@ def main() -> None:
         )
     print(
         f"\nImport of Evidently: {import_seconds:.1f} s (once per process). "
-        f"`import {pkg}.cli, {pkg}.monitor`: median {statistics.median(cli_import):.2f} s, "
+        f"`import {pkg}.cli, {pkg}.drift.monitor`: median {statistics.median(cli_import):.2f} s, "
         "without loading Evidently (checked by the same command's exit status)."
     )
 

@@ -39,9 +39,9 @@ import json, os
 import numpy as np
 from pydantic import TypeAdapter
 from typing_extensions import TypedDict
-from {package}.config import DataConfig
-from {package}.model_io import load_model
-from {package}.request_schema import record_model
+from {package}.settings.params import DataConfig
+from {package}.model.files import load_model
+from {package}.serving.request_schema import record_model
 
 MODEL = load_model()
 MODEL.booster.set_param({{"nthread": 1}})  # as the service does (see service.py):
@@ -216,7 +216,7 @@ def bench_batch(project: Path, package: str, repeats: int, scratch: Path) -> dic
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
     code = (
         "import resource, time; t0 = time.perf_counter(); "
-        f"from {package}.predict import main; t1 = time.perf_counter(); "
+        f"from {package}.serving.batch import main; t1 = time.perf_counter(); "
         f"rc = main(['--input', r'{source}', '--output', r'{scratch / 'out.parquet'}']); "
         "t2 = time.perf_counter(); "
         "print(t1 - t0, t2 - t1, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rc)"
@@ -318,7 +318,7 @@ def main() -> None:
             [
                 str(project / ".venv" / "bin" / "bentoml"),
                 "serve",
-                f"{package}.service:Service",
+                f"{package}.serving.service:Service",
                 "--working-dir",
                 "build/bento",
                 "--host",

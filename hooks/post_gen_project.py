@@ -1,4 +1,7 @@
-"""Finish the generated project: prune what the answers do not need, create the git repository.
+"""Finish the generated project: create the git repository and print the next steps.
+
+Options are realised by config values in the rendered files; no file depends on an answer, so
+nothing is pruned (add a pruning step here, with a test on a bake, when one does).
 
 Cookiecutter runs this script in the new project directory after rendering every file. If it
 exits non-zero, cookiecutter removes the project directory it created.
@@ -13,52 +16,17 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 # Rendered by cookiecutter into the answers as JSON: the single line of Jinja in this file.
 CONTEXT_JSON = r"""{{ cookiecutter | jsonify }}"""
-
-# Paths (relative to the project, files or directories) to delete when an option has a value.
-# Add a row per option value; `{package_name}` and other answers can be used as str.format
-# fields, e.g.  ("dvc_remote", "none"): ["docs/remote.md"],
-#               ("license", "Proprietary"): ["CONTRIBUTING.md"],
-PRUNE: dict[tuple[str, str], list[str]] = {}
 
 INITIAL_COMMIT_MESSAGE = "Generate the project from cookiecutter-gitops-ml"
 
 
 class HookError(RuntimeError):
     """A step failed; the message says which and what to do."""
-
-
-def paths_to_prune(
-    context: Mapping[str, object], prune: Mapping[tuple[str, str], Sequence[str]] = PRUNE
-) -> list[str]:
-    """The relative paths that ``prune`` deletes for these answers (answers compared as str)."""
-    fields = {key: str(value) for key, value in context.items() if not key.startswith("_")}
-    paths: list[str] = []
-    for (option, value), option_paths in prune.items():
-        if str(context.get(option)) == value:
-            paths.extend(path.format(**fields) for path in option_paths)
-    return paths
-
-
-def prune(project_dir: Path, relative_paths: Sequence[str]) -> None:
-    """Delete the given files or directories, then any directory they leave empty."""
-    root = project_dir.resolve()
-    for relative in relative_paths:
-        path = (root / relative).resolve()
-        if root not in path.parents:
-            raise HookError(f"refusing to prune {relative!r}: it is outside the project")
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-        parent = path.parent
-        while parent != root and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
 
 
 def _git(git: str, args: Sequence[str], cwd: Path) -> str:
@@ -130,13 +98,12 @@ def remove_rendered_copy(script: Path) -> None:
 
 
 def main() -> int:
-    """Prune, create the repository if asked, print the next steps; return the exit status."""
+    """Create the repository if asked, print the next steps; return the exit status."""
     context = json.loads(CONTEXT_JSON)
     remove_rendered_copy(Path(__file__))
     project_dir = Path.cwd()
     git_wanted = str(context["create_git_repository"]) == "yes"
     try:
-        prune(project_dir, paths_to_prune(context))
         if git_wanted:
             create_git_repository(
                 project_dir, str(context["author_name"]), str(context["author_email"])

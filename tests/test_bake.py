@@ -28,7 +28,6 @@ from template_tools import (
     files_under,
     git,
     isolate_git,
-    load_hook,
 )
 
 if sys.version_info >= (3, 11):
@@ -80,59 +79,68 @@ params.yaml
 pyproject.toml
 src/term_deposit_model/__init__.py
 src/term_deposit_model/__main__.py
-src/term_deposit_model/atomic.py
-src/term_deposit_model/baseline.py
-src/term_deposit_model/bento.py
+src/term_deposit_model/artifacts/__init__.py
+src/term_deposit_model/artifacts/atomic.py
+src/term_deposit_model/artifacts/hashing.py
+src/term_deposit_model/artifacts/paths.py
 src/term_deposit_model/cli.py
-src/term_deposit_model/comparison.py
-src/term_deposit_model/compose.py
-src/term_deposit_model/config.py
-src/term_deposit_model/drift.py
-src/term_deposit_model/drift_summary.py
+src/term_deposit_model/data/__init__.py
+src/term_deposit_model/data/incorporate.py
+src/term_deposit_model/data/raw.py
+src/term_deposit_model/data/validation.py
+src/term_deposit_model/drift/__init__.py
+src/term_deposit_model/drift/check.py
+src/term_deposit_model/drift/monitor.py
+src/term_deposit_model/drift/summary.py
 src/term_deposit_model/errors.py
-src/term_deposit_model/evaluate.py
-src/term_deposit_model/features.py
-src/term_deposit_model/gate.py
-src/term_deposit_model/hashing.py
-src/term_deposit_model/incorporate.py
-src/term_deposit_model/inference_log.py
-src/term_deposit_model/mermaid.py
-src/term_deposit_model/metrics.py
-src/term_deposit_model/model_io.py
-src/term_deposit_model/monitor.py
-src/term_deposit_model/monitoring.py
-src/term_deposit_model/package.py
-src/term_deposit_model/paths.py
-src/term_deposit_model/predict.py
-src/term_deposit_model/prepare.py
-src/term_deposit_model/raw_data.py
-src/term_deposit_model/report.py
-src/term_deposit_model/report_sections.py
-src/term_deposit_model/request_schema.py
-src/term_deposit_model/schema.py
-src/term_deposit_model/scoring.py
-src/term_deposit_model/service.py
-src/term_deposit_model/stage.py
-src/term_deposit_model/train.py
+src/term_deposit_model/model/__init__.py
+src/term_deposit_model/model/features.py
+src/term_deposit_model/model/files.py
+src/term_deposit_model/model/metrics.py
+src/term_deposit_model/model/scoring.py
+src/term_deposit_model/review/__init__.py
+src/term_deposit_model/review/baseline.py
+src/term_deposit_model/review/charts.py
+src/term_deposit_model/review/comparison.py
+src/term_deposit_model/review/gate.py
+src/term_deposit_model/review/report.py
+src/term_deposit_model/review/sections.py
+src/term_deposit_model/serving/__init__.py
+src/term_deposit_model/serving/batch.py
+src/term_deposit_model/serving/bento.py
+src/term_deposit_model/serving/inference_log.py
+src/term_deposit_model/serving/prometheus.py
+src/term_deposit_model/serving/request_schema.py
+src/term_deposit_model/serving/service.py
+src/term_deposit_model/settings/__init__.py
+src/term_deposit_model/settings/compose.py
+src/term_deposit_model/settings/params.py
+src/term_deposit_model/stages/__init__.py
+src/term_deposit_model/stages/drift.py
+src/term_deposit_model/stages/evaluate.py
+src/term_deposit_model/stages/package.py
+src/term_deposit_model/stages/prepare.py
+src/term_deposit_model/stages/runner.py
+src/term_deposit_model/stages/train.py
+tests/artifacts/test_atomic.py
 tests/conftest.py
+tests/drift/test_check.py
+tests/drift/test_monitor.py
 tests/helpers.py
-tests/test_atomic.py
+tests/model/test_features.py
+tests/model/test_metrics.py
+tests/review/test_gate.py
+tests/review/test_report.py
+tests/serving/test_request_decoding.py
+tests/serving/test_serving_units.py
+tests/settings/test_compose.py
+tests/settings/test_params.py
+tests/stages/test_evaluate.py
+tests/stages/test_prepare.py
+tests/stages/test_train.py
 tests/test_cli.py
-tests/test_compose.py
-tests/test_config.py
-tests/test_drift.py
 tests/test_dvc_yaml.py
-tests/test_evaluate.py
-tests/test_features.py
-tests/test_gate.py
-tests/test_metrics.py
-tests/test_monitor.py
 tests/test_pipeline.py
-tests/test_prepare.py
-tests/test_report.py
-tests/test_request_decoding.py
-tests/test_serving_units.py
-tests/test_train.py
 uv.lock
 """
 
@@ -354,7 +362,7 @@ def test_answers_appear_where_expected(baked: Baked) -> None:
     assert project["scripts"] == {answers["project_slug"]: f"{package}.cli:main"}
     assert pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [f"src/{package}"]
     assert (root / "src" / package / "__init__.py").is_file()
-    assert f"python -m {package}.prepare" in (root / "dvc.yaml").read_text(encoding="utf-8")
+    assert f"python -m {package}.stages.prepare" in (root / "dvc.yaml").read_text(encoding="utf-8")
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert readme.startswith(f"# {answers['project_name']}\n\n{answers['description']}\n")
     python_version = (root / ".python-version").read_text(encoding="utf-8").strip()
@@ -449,12 +457,6 @@ def test_uv_lock_matches_the_project(baked: Baked) -> None:
     for match in markers:
         assert int(match.group(1)) == len(slug), match.group()
         assert lock[match.end() : match.end() + len(slug)] == slug, match.group()
-
-
-def test_pruned_paths_are_gone(baked: Baked) -> None:
-    post_gen = load_hook("post_gen_project")
-    for relative in post_gen.paths_to_prune(baked.answers):
-        assert not (baked.path / relative).exists(), relative
 
 
 # --- the default bake -------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
 from template_tools import (
     HOOKS_DIR,
-    PROJECT_TEMPLATE,
     TEMPLATE_DIR,
     choice_options,
     git,
@@ -587,51 +586,3 @@ def test_post_gen_fails_clearly_without_git(
 
     with pytest.raises(post_gen.HookError, match="git is not on PATH: install git"):
         post_gen.create_git_repository(tmp_path, "Ada", "ada@example.org")
-
-
-def test_paths_to_prune_follow_the_answers() -> None:
-    table = {
-        ("license", "Proprietary"): ["CONTRIBUTING.md"],
-        ("dvc_remote", "none"): ["docs/remote.md", "src/{package_name}/remote.py"],
-    }
-    answers = {"license": "Proprietary", "dvc_remote": "s3", "package_name": "churn"}
-
-    assert post_gen.paths_to_prune(answers, table) == ["CONTRIBUTING.md"]
-    answers["dvc_remote"] = "none"
-    assert post_gen.paths_to_prune(answers, table) == [
-        "CONTRIBUTING.md",
-        "docs/remote.md",
-        "src/churn/remote.py",
-    ]
-
-
-def test_prune_deletes_files_directories_and_emptied_parents(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    for relative in ("keep.txt", "a/b/only.txt", "dir/x.txt", "dir/sub/y.txt", "c/one.txt", "c/2"):
-        (project / relative).parent.mkdir(parents=True, exist_ok=True)
-        (project / relative).write_text("x")
-
-    post_gen.prune(project, ["a/b/only.txt", "dir", "c/one.txt", "missing.txt"])
-
-    remaining = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
-    assert remaining == ["c", "c/2", "keep.txt"]
-
-
-def test_prune_refuses_paths_outside_the_project(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (tmp_path / "precious.txt").write_text("x")
-
-    with pytest.raises(post_gen.HookError, match="outside the project"):
-        post_gen.prune(project, ["../precious.txt"])
-    assert (tmp_path / "precious.txt").exists()
-
-
-def test_prune_table_names_real_options_and_template_paths() -> None:
-    choices = choice_options()
-    placeholders = {name: f"{{{{cookiecutter.{name}}}}}" for name in options()}
-    for (option, value), paths in post_gen.PRUNE.items():
-        assert value in choices.get(option, []), f"PRUNE: {option}={value} is not a choice"
-        for path in paths:
-            in_template = PROJECT_TEMPLATE / path.format(**placeholders)
-            assert in_template.exists(), f"PRUNE: {path} is not in the template"

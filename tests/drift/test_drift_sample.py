@@ -81,11 +81,11 @@ def test_one_period_against_itself_is_not_flagged(pipeline_project: Path) -> Non
     """May 2009 (5,794 rows, one period) split at random in halves: no false alarm."""
     script = f"""
 import json, numpy as np, pandas as pd
-from {DEFAULT_PACKAGE}.config import load_params
-from {DEFAULT_PACKAGE}.drift import run_check
-from {DEFAULT_PACKAGE}.model_io import load_model
-from {DEFAULT_PACKAGE}.raw_data import read_table
-from {DEFAULT_PACKAGE}.schema import clean
+from {DEFAULT_PACKAGE}.settings.params import load_params
+from {DEFAULT_PACKAGE}.drift.check import run_check
+from {DEFAULT_PACKAGE}.model.files import load_model
+from {DEFAULT_PACKAGE}.data.raw import read_table
+from {DEFAULT_PACKAGE}.data.validation import clean
 params = load_params()
 raw = read_table(params.data.path, params.data)
 period = raw.iloc[30430:36224]

@@ -1,7 +1,7 @@
 """Test helpers: the package under test, and a small valid params mapping.
 
 The package is found, not named: its name is chosen when the project is generated, and this
-file stays plain Python (`module("train")` is `<package>.train`).
+file stays plain Python (`module("stages.train")` is `<package>.stages.train`).
 """
 
 from __future__ import annotations

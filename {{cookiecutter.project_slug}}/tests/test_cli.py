@@ -20,8 +20,13 @@ def test_unknown_command_fails(capsys) -> None:
 
 
 def test_every_command_is_a_module_with_main() -> None:
-    for command in cli.COMMANDS:
-        assert callable(module(command).main), command
+    for command, (module_name, _) in cli.COMMANDS.items():
+        assert callable(module(module_name).main), command
+
+
+def test_every_pipeline_stage_is_a_command() -> None:
+    stages = {name for name, (target, _) in cli.COMMANDS.items() if target.startswith("stages.")}
+    assert stages == {"prepare", "train", "evaluate", "drift", "package"}
 
 
 def test_dispatches_to_the_module(tmp_path, monkeypatch, capsys) -> None:

@@ -1,36 +1,84 @@
-"""Command line: `python -m <package> <command>`; each command is a module's `main`."""
+"""Command line: `python -m <package> <command>`, and the shell every stage and command shares.
+
+Each command is the `main` of one module; the shell parses, runs, and prints a `PipelineError`
+as one paragraph with exit status 1 instead of a traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from . import PACKAGE
+from .errors import PipelineError
+
+# command -> (module relative to the package, one line of help)
 COMMANDS = {
-    "prepare": "prepare: validate, clean and split the raw data",
-    "train": "train: cross-validate and fit the model",
-    "evaluate": "evaluate: test metrics with intervals, plots data, quality gate",
-    "gate": "gate: print the quality-gate verdict; exit 1 if it failed",
-    "compose": "compose: compose conf/ into params.yaml (--check to verify it)",
-    "package": "package: write models/service.bentomodel (the model for the service)",
-    "bento": "bento: import the packaged model and build the service bento (--no-build)",
-    "predict": "predict: batch scoring, --input FILE(.csv|.parquet) --output FILE.parquet",
-    "report": "report: compare with a baseline git ref in reports/pr_report.md (--baseline REF)",
-    "drift": "drift: the drift stage (test split against the training split)",
-    "monitor": "monitor: check new batches for drift and performance (--all, --fail-on-alarm)",
-    "incorporate": "incorporate: add a new batch to the training data (retraining pull request)",
+    "prepare": ("stages.prepare", "validate, clean and split the raw data"),
+    "train": ("stages.train", "cross-validate and fit the model"),
+    "evaluate": ("stages.evaluate", "test metrics with intervals, plots data, quality gate"),
+    "drift": ("stages.drift", "the drift stage (test split against the training split)"),
+    "package": ("stages.package", "write models/service.bentomodel (the model for the service)"),
+    "gate": ("review.gate", "print the quality-gate verdict; exit 1 if it failed"),
+    "report": (
+        "review.report",
+        "compare with a baseline git ref in reports/pr_report.md (--baseline REF)",
+    ),
+    "compose": ("settings.compose", "compose conf/ into params.yaml (--check to verify it)"),
+    "bento": ("serving.bento", "import the packaged model and build the service bento"),
+    "predict": (
+        "serving.batch",
+        "batch scoring, --input FILE(.csv|.parquet) --output FILE.parquet",
+    ),
+    "monitor": ("drift.monitor", "check new batches for drift and performance (--all)"),
+    "incorporate": ("data.incorporate", "add a new batch to the training data"),
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in {"-h", "--help"} or args[0] not in COMMANDS:
-        print(f"usage: python -m {__package__} <command> [options]\n\ncommands:")
-        for text in COMMANDS.values():
-            print(f"  {text}")
+        print(f"usage: python -m {PACKAGE} <command> [options]\n\ncommands:")
+        for name, (_, text) in COMMANDS.items():
+            print(f"  {name}: {text}")
         return 0 if args and args[0] in {"-h", "--help"} else 2
-    module = importlib.import_module(f".{args[0]}", __package__)
+    module = importlib.import_module(f".{COMMANDS[args[0]][0]}", PACKAGE)
     return int(module.main(args[1:]))
+
+
+def run_stage(
+    name: str,
+    description: str,
+    body: Callable[..., None],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Run a stage body on validated params; return the process exit status."""
+    from .settings.params import PARAMS_FILE, load_params
+
+    parser = argparse.ArgumentParser(prog=f"{PACKAGE} {name}", description=description)
+    parser.add_argument("--params", type=Path, default=PARAMS_FILE, help="params file")
+    args = parser.parse_args(argv)
+    return guarded(lambda: body(load_params(args.params)), name)
+
+
+def guarded(action: Callable[[], object], name: str) -> int:
+    """Call `action`; print a `PipelineError` as one paragraph and return 1 instead of raising."""
+    configure_logging()
+    try:
+        action()
+    except PipelineError as exc:
+        print(f"error in {name}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
 if __name__ == "__main__":

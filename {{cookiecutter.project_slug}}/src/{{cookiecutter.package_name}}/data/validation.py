@@ -1,0 +1,208 @@
+"""Validation and cleaning of raw data against the schema declared in `conf/data/`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from ..errors import PipelineError
+from ..settings.params import ColumnSpec, DataConfig, normalise_category
+
+MAX_EXAMPLES = 3
+
+
+@dataclass
+class CleaningReport:
+    """What cleaning did to the rows."""
+
+    rows_in: int
+    rows_out: int = 0
+    duplicates_dropped: int = 0
+    rows_dropped_missing: int = 0
+    values_filled: dict[str, int] = field(default_factory=dict)
+
+
+def clean(
+    raw: pd.DataFrame, data: DataConfig, *, labels: bool = True
+) -> tuple[pd.DataFrame, CleaningReport]:
+    """Validate `raw` against the schema and return the cleaned frame.
+
+    Steps: structure (columns present, none unexpected, none all-null), spelling of categories,
+    missing-value markers, types/ranges/levels/nullability (pandera, all problems at once),
+    the missing-value policy per column, exact duplicates, and the minimum row count.
+    Raises `PipelineError` listing every problem with its column and example rows.
+    With `labels=False` (new data to monitor), the target and non-feature columns may be absent.
+    """
+    report = CleaningReport(rows_in=len(raw))
+    frame = validate(raw, data, labels=labels)
+    frame = _apply_missing_policy(frame, data, report)
+    if data.drop_duplicates:
+        duplicated = frame.duplicated(keep="first")
+        report.duplicates_dropped = int(duplicated.sum())
+        frame = frame.loc[~duplicated]
+    if len(frame) < data.min_rows:
+        raise PipelineError(
+            f"only {len(frame)} rows left after cleaning ({report.rows_in} read); "
+            f"data.min_rows requires at least {data.min_rows}"
+        )
+    for name in frame.columns:
+        spec = data.columns[name]
+        if spec.dtype == "category":
+            frame[name] = pd.Categorical(frame[name], categories=spec.categories)
+    report.rows_out = len(frame)
+    return frame.reset_index(drop=True), report
+
+
+def validate(raw: pd.DataFrame, data: DataConfig, *, labels: bool = True) -> pd.DataFrame:
+    """Check structure, normalise spelling and markers, validate types/ranges/levels.
+
+    With `labels=False` (batch scoring) the target and the non-feature columns may be absent,
+    and a column may be entirely missing in a batch. No row is dropped or reordered.
+    Raises `PipelineError` listing every problem with its column and example rows.
+    """
+    check_columns([str(c) for c in raw.columns], data, labels=labels)
+    if len(raw) == 0:
+        raise PipelineError(
+            f"the input has no rows: expected at least data.min_rows ({data.min_rows}) rows"
+            if labels
+            else "the input has no rows"
+        )
+    present = [c for c in data.columns if c in raw.columns]
+    frame = raw[present].copy()
+    if labels:
+        # Before markers become nulls: a batch where every pdays is 999 ("never contacted")
+        # is fine; a column with no value at all in training data is not.
+        _check_all_null(frame, data)
+    for name in present:
+        frame[name] = _normalise(frame[name], data.columns[name])
+    return _validate(frame, data)
+
+
+def check_columns(columns: list[str], data: DataConfig, *, labels: bool = True) -> None:
+    """Raise `PipelineError` unless `columns` are those the schema expects (see `validate`)."""
+    if not columns:
+        raise PipelineError(
+            "the input has no columns: expected a header with the columns of data.columns"
+        )
+    if labels and data.target not in columns:
+        raise PipelineError(
+            f"the target column '{data.target}' (data.target) is missing from the input; "
+            f"found columns: {columns}"
+        )
+    required = list(data.columns) if labels else data.feature_columns
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise PipelineError(
+            f"the input is missing {'declared' if labels else 'feature'} column(s) {missing} "
+            f"(data.columns); found columns: {columns}"
+        )
+    extra = [c for c in columns if c not in data.columns]
+    if extra:
+        raise PipelineError(
+            f"the input has column(s) {extra} that data.columns does not declare; "
+            "declare them (and list them in data.drop_columns if they are not features)"
+        )
+
+
+def _normalise(values: pd.Series, spec: ColumnSpec) -> pd.Series:
+    if spec.dtype == "category":
+        # Normalise each distinct value once: fast on millions of rows.
+        # The result is categorical (levels as found, checked against the declared ones by
+        # the schema): later steps (`preprocess`) then work on codes, not on strings.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        markers = {normalise_category(str(m)) for m in spec.missing_values}
+        spelled = [normalise_category(str(u)) for u in uniques]
+        levels = list(dict.fromkeys(s for s in spelled if s not in markers))
+        position = {level: index for index, level in enumerate(levels)}
+        lookup = np.array([position.get(s, -1) for s in spelled] + [-1], dtype=np.int64)
+        found = pd.Categorical.from_codes(lookup[codes], categories=levels)
+        return pd.Series(found, index=values.index, name=values.name)
+    if spec.missing_values:
+        return values.mask(values.isin(spec.missing_values))
+    return values
+
+
+def _check_all_null(frame: pd.DataFrame, data: DataConfig) -> None:
+    empty = [name for name in frame.columns if frame[name].isna().all()]
+    if empty:
+        raise PipelineError(
+            f"column(s) {empty} hold no value at all (every row is missing); "
+            "fix the input or remove the column from data.columns"
+        )
+
+
+def _validate(frame: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
+    schema = pa.DataFrameSchema(
+        {name: _column_schema(name, data.columns[name]) for name in frame.columns},
+        strict=True,
+        coerce=True,
+    )
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise PipelineError(_format_failures(exc.failure_cases, len(frame))) from None
+
+
+def _column_schema(name: str, spec: ColumnSpec) -> pa.Column:
+    checks: list[pa.Check] = []
+    if spec.dtype == "category":
+        checks.append(pa.Check.isin(spec.categories or [], error="level not in categories"))
+        dtype: object = "category"
+    else:
+        dtype = "Int64" if spec.dtype == "int" else "float64"
+        if spec.min is not None:
+            checks.append(pa.Check.ge(spec.min, error=f">= {spec.min}"))
+        if spec.max is not None:
+            checks.append(pa.Check.le(spec.max, error=f"<= {spec.max}"))
+    return pa.Column(dtype, checks=checks, nullable=spec.nullable, name=name)
+
+
+def _format_failures(cases: pd.DataFrame, n_rows: int) -> str:
+    lines = []
+    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+        examples = group.head(MAX_EXAMPLES)
+        shown = ", ".join(
+            f"{value!r} (row {int(index) + 1})" if pd.notna(index) else repr(value)
+            for value, index in zip(examples["failure_case"], examples["index"], strict=True)
+        )
+        lines.append(
+            f"column '{column}': {len(group)} of {n_rows} rows fail "
+            f"{_explain(str(check))}; e.g. {shown}"
+        )
+    return (
+        "the input does not match the schema in conf/data/ (rows count from 1 after the "
+        "header):\n  - " + "\n  - ".join(lines)
+    )
+
+
+def _explain(check: str) -> str:
+    if check.startswith("coerce_dtype"):
+        return "the type check: expected " + check.removeprefix("coerce_dtype(").rstrip(")")
+    if check == "not_nullable":
+        return "the no-missing-values rule (nullable: false)"
+    if check.startswith(("level", ">=", "<=")):
+        return f"the rule '{check}'"
+    return f"the check '{check}'"
+
+
+def _apply_missing_policy(
+    frame: pd.DataFrame, data: DataConfig, report: CleaningReport
+) -> pd.DataFrame:
+    drop = pd.Series(False, index=frame.index)
+    for name in frame.columns:
+        spec = data.columns[name]
+        nulls = frame[name].isna()
+        if spec.on_missing == "drop_row":
+            drop |= nulls
+        elif spec.on_missing == "fill" and bool(nulls.any()):
+            report.values_filled[name] = int(nulls.sum())
+            column = frame[name]
+            categorical = isinstance(column.dtype, pd.CategoricalDtype)
+            if categorical and spec.fill_value not in column.cat.categories:
+                column = column.cat.add_categories([spec.fill_value])
+            frame[name] = column.fillna(spec.fill_value)
+    report.rows_dropped_missing = int(drop.sum())
+    return frame.loc[~drop]

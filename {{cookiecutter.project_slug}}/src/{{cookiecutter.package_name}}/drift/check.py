@@ -1,0 +1,217 @@
+"""The drift check that the `drift` stage and the monitor share: one table against another.
+
+Per feature column: Evidently's drift score, threshold and verdict; the share of drifted columns
+and the dataset verdict; drift of the model's predicted scores; drift of the target when the
+current data has labels. Evidently is imported inside `run_check` only: importing it costs
+seconds, and the command line and the service must start without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import PipelineError
+from ..model.files import LoadedModel
+from ..model.scoring import positive_scores
+from ..settings.params import DriftConfig
+from .summary import column_result, summarise
+
+log = logging.getLogger(__name__)
+SCORE_COLUMN = "model_score"
+
+
+@dataclass
+class DriftCheck:
+    """The summary (JSON-ready) and the Evidently snapshot (for the HTML report)."""
+
+    summary: dict[str, Any]
+    snapshot: Any
+    current_sample: pd.DataFrame
+    current_scores: np.ndarray
+
+    def save_html(self, path: str | Path) -> None:
+        self.snapshot.save_html(str(path))
+
+
+def sample_rows(frame: pd.DataFrame, limit: int, rng: np.random.Generator) -> pd.DataFrame:
+    """At most `limit` rows drawn without replacement (0: all rows), in their original order."""
+    if limit == 0 or len(frame) <= limit:
+        return frame.reset_index(drop=True)
+    chosen = np.sort(rng.choice(len(frame), size=limit, replace=False))
+    return frame.iloc[chosen].reset_index(drop=True)
+
+
+def run_check(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    model: LoadedModel,
+    config: DriftConfig,
+    seed: int,
+    names: tuple[str, str] = ("reference", "current"),
+) -> DriftCheck:
+    """Compare `current` with `reference` (raw records with the model's feature columns).
+
+    Both sides are sampled to `config.sample_rows` (seeded), scored by the model through the
+    one preprocessing path, and checked column by column with the configured methods. The
+    target is checked when `current` has it (with at least one label).
+    """
+    _refuse_unusable_inputs(reference, current, model, names)
+    rng = np.random.default_rng(seed)
+    ref = sample_rows(reference, config.sample_rows, rng)
+    cur = sample_rows(current, config.sample_rows, rng)
+    thin = columns_with_too_few_values(ref, cur, model.spec.names, config.min_values)
+    checked = [name for name in model.spec.names if name not in thin]
+    if not checked:
+        raise PipelineError(
+            f"drift check: every feature has fewer than drift.min_values ({config.min_values}) "
+            f"non-missing values on a side: {thin}"
+        )
+    ref_scores, cur_scores = positive_scores(model, ref), positive_scores(model, cur)
+    labelled = model.spec.target in cur.columns and bool(cur[model.spec.target].notna().any())
+    snapshot = _run_evidently(ref, cur, ref_scores, cur_scores, model, config, checked, labelled)
+    results = _column_results(snapshot.dict(), _column_kinds(model))
+    missing = [name for name in [*checked, SCORE_COLUMN] if name not in results]
+    if missing:
+        raise PipelineError(f"drift check: Evidently returned no result for {missing}")
+    summary = summarise(
+        {name: results[name] for name in checked},
+        drift_share=config.drift_share,
+        prediction=results[SCORE_COLUMN],
+        target=results.get(model.spec.target) if labelled else None,
+        reference={"name": names[0], "rows": len(reference), "rows_checked": len(ref)},
+        current={"name": names[1], "rows": len(current), "rows_checked": len(cur)},
+        too_few_values=thin,
+    )
+    return DriftCheck(summary, snapshot, cur, cur_scores)
+
+
+def _refuse_unusable_inputs(
+    reference: pd.DataFrame, current: pd.DataFrame, model: LoadedModel, names: tuple[str, str]
+) -> None:
+    if len(current) == 0 or len(reference) == 0:
+        raise PipelineError(
+            f"drift check: {names[0] if len(reference) == 0 else names[1]} has no rows"
+        )
+    if SCORE_COLUMN in model.spec.names:
+        raise PipelineError(
+            f"drift check: a feature is named '{SCORE_COLUMN}', reserved for scores"
+        )
+
+
+def columns_with_too_few_values(
+    ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], min_values: int
+) -> dict[str, list[int]]:
+    """Columns with fewer than `min_values` non-missing values on a side: [reference, current]."""
+    counts = {
+        name: [int(ref[name].notna().sum()), int(cur[name].notna().sum())] for name in columns
+    }
+    return {name: pair for name, pair in counts.items() if min(pair) < min_values}
+
+
+def _column_kinds(model: LoadedModel) -> dict[str, str]:
+    spec = model.spec
+    return {
+        **{f.name: "numeric" for f in spec.features if f.kind == "numeric"},
+        **{f.name: "category" for f in spec.features if f.kind == "category"},
+        SCORE_COLUMN: "prediction",
+        spec.target: "target",
+    }
+
+
+def _run_evidently(
+    ref: pd.DataFrame,
+    cur: pd.DataFrame,
+    ref_scores: np.ndarray,
+    cur_scores: np.ndarray,
+    model: LoadedModel,
+    config: DriftConfig,
+    checked: list[str],
+    labelled: bool,
+) -> Any:
+    """Evidently's report over both sides: per-column drift, score drift, target drift."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+    from evidently.presets import DataDriftPreset
+
+    spec = model.spec
+    numeric = [f.name for f in spec.features if f.kind == "numeric"]
+    category = [f.name for f in spec.features if f.kind == "category"]
+    columns = [*spec.names, SCORE_COLUMN, *([spec.target] if labelled else [])]
+    definition = DataDefinition(
+        numerical_columns=[*numeric, SCORE_COLUMN],
+        categorical_columns=[*category, *([spec.target] if labelled else [])],
+    )
+
+    def dataset(frame: pd.DataFrame, scores: np.ndarray) -> Any:
+        table = _evidently_frame(frame, spec.names, columns)
+        table[SCORE_COLUMN] = scores
+        return Dataset.from_pandas(table, data_definition=definition)
+
+    metrics: list[Any] = [
+        DataDriftPreset(
+            columns=checked,
+            num_method=config.num_method,
+            num_threshold=config.num_threshold,
+            cat_method=config.cat_method,
+            cat_threshold=config.cat_threshold,
+            drift_share=config.drift_share,
+        ),
+        ValueDrift(
+            column=SCORE_COLUMN, method=config.num_method, threshold=config.prediction_threshold
+        ),
+    ]
+    if labelled:
+        metrics.append(
+            ValueDrift(
+                column=spec.target, method=config.cat_method, threshold=config.target_threshold
+            )
+        )
+    with warnings.catch_warnings():
+        # Constant columns (one value in a period) make numpy warn inside Evidently's stats.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return Report(metrics, include_tests=True).run(
+            dataset(cur, cur_scores), dataset(ref, ref_scores)
+        )
+
+
+def _evidently_frame(frame: pd.DataFrame, features: list[str], columns: list[str]) -> pd.DataFrame:
+    """The columns Evidently reads; nullable integers as floats (it expects numpy dtypes)."""
+    table = frame[[c for c in columns if c in frame.columns]].copy()
+    for name in features:
+        if pd.api.types.is_integer_dtype(table[name].dtype) or pd.api.types.is_float_dtype(
+            table[name].dtype
+        ):
+            table[name] = table[name].astype("float64")
+    return table
+
+
+def _column_results(snapshot: dict[str, Any], kinds: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Per column: method, score, threshold and the verdict of its Evidently test (FAIL = drift)."""
+    status = {
+        test["metric_config"]["metric_id"]: test["status"]
+        for test in snapshot.get("tests", [])
+        if test.get("metric_config", {}).get("params", {}).get("type", "").endswith("ValueDrift")
+    }
+    results = {}
+    for metric in snapshot["metrics"]:
+        config = metric["config"]
+        if not config.get("type", "").endswith(":ValueDrift"):
+            continue
+        column = config["column"]
+        if metric["id"] not in status:
+            raise PipelineError(f"drift check: Evidently returned no test verdict for '{column}'")
+        results[column] = column_result(
+            kinds.get(column, "numeric"),
+            config["method"],
+            metric["value"],
+            config["threshold"],
+            status[metric["id"]] == "FAIL",
+        )
+    return results

@@ -1,0 +1,44 @@
+"""Saving and loading the model file and its metadata (what batch scoring and serving use)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xgboost as xgb
+
+from ..artifacts import paths
+from ..artifacts.hashing import md5_file
+from ..errors import PipelineError
+from .features import FeatureSpec
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A booster with the metadata it was trained with."""
+
+    booster: xgb.Booster
+    spec: FeatureSpec
+    metadata: dict[str, Any]
+
+
+def load_model(
+    model_file: str | Path = paths.MODEL_FILE, metadata_file: str | Path = paths.METADATA_FILE
+) -> LoadedModel:
+    """Load the booster and metadata, checking that they belong together (md5)."""
+    model_file, metadata_file = Path(model_file), Path(metadata_file)
+    for path in (model_file, metadata_file):
+        if not path.is_file():
+            raise PipelineError(f"{path} not found: run the pipeline (`dvc exp run`) first")
+    metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
+    actual = md5_file(model_file)
+    if metadata.get("model_md5") != actual:
+        raise PipelineError(
+            f"{model_file} (md5 {actual}) is not the model described by {metadata_file} "
+            f"(md5 {metadata.get('model_md5')}); re-run `dvc repro` or `dvc checkout`"
+        )
+    booster = xgb.Booster()
+    booster.load_model(str(model_file))
+    return LoadedModel(booster, FeatureSpec.from_dict(metadata["feature_spec"]), metadata)

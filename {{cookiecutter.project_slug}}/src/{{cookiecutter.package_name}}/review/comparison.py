@@ -1,0 +1,140 @@
+"""Compare the working tree's model with a baseline git ref's model.
+
+Paired when the test split is the same on both sides: both models score the same test rows and
+every bootstrap resample (`metrics.bootstrap_weights`, same seed) is applied to both, so the
+interval of the difference excludes the row-to-row noise the two share. Otherwise unpaired: each
+side's recorded metrics, and a normal approximation of the difference from the two intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from ..model.metrics import LOWER_IS_BETTER, Interval, bootstrap_weights, metric_values
+
+PAIRED = "paired"
+UNPAIRED = "unpaired"
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric on both sides, and the difference current - baseline with its interval."""
+
+    name: str
+    current: Interval
+    baseline: Interval | None
+    difference: Interval | None
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.name in LOWER_IS_BETTER
+
+
+def paired_comparison(
+    labels: np.ndarray,
+    current_scores: np.ndarray,
+    baseline_scores: np.ndarray,
+    metrics: Sequence[str],
+    *,
+    threshold: float,
+    resamples: int,
+    confidence_level: float,
+    seed: int,
+) -> dict[str, MetricComparison]:
+    """Both models on the same rows, the same bootstrap resamples applied to both."""
+    if not len(labels) == len(current_scores) == len(baseline_scores):
+        raise ValueError("labels and both score vectors must have the same length")
+    ones = np.ones((1, len(labels)))
+    point_current = metric_values(labels, current_scores, threshold, ones)
+    point_baseline = metric_values(labels, baseline_scores, threshold, ones)
+    draws: dict[str, dict[str, list[np.ndarray]]] = {
+        side: {m: [] for m in metrics} for side in ("current", "baseline", "difference")
+    }
+    for weights in bootstrap_weights(len(labels), resamples, seed):
+        current = metric_values(labels, current_scores, threshold, weights)
+        baseline = metric_values(labels, baseline_scores, threshold, weights)
+        for m in metrics:
+            draws["current"][m].append(current[m])
+            draws["baseline"][m].append(baseline[m])
+            draws["difference"][m].append(current[m] - baseline[m])
+    alpha = (1 - confidence_level) / 2
+    result = {}
+    for m in metrics:
+        points = {
+            "current": float(point_current[m][0]),
+            "baseline": float(point_baseline[m][0]),
+        }
+        points["difference"] = points["current"] - points["baseline"]
+        intervals = {}
+        for side, point in points.items():
+            low, high = np.nanquantile(np.concatenate(draws[side][m]), [alpha, 1 - alpha])
+            intervals[side] = Interval(_r(point), _r(low), _r(high))
+        result[m] = MetricComparison(
+            m, intervals["current"], intervals["baseline"], intervals["difference"]
+        )
+    return result
+
+
+def unpaired_comparison(
+    current: dict[str, dict[str, float]],
+    baseline: dict[str, dict[str, float]] | None,
+    metrics: Sequence[str],
+    confidence_level: float,
+) -> dict[str, MetricComparison]:
+    """Each side's recorded intervals; the difference's from a normal approximation of both."""
+    z = NormalDist().inv_cdf(1 - (1 - confidence_level) / 2)
+    result = {}
+    for m in metrics:
+        now = Interval(**current[m])
+        before = Interval(**baseline[m]) if baseline and m in baseline else None
+        difference = None
+        if before is not None:
+            spread = np.hypot(
+                (now.ci_high - now.ci_low) / (2 * z), (before.ci_high - before.ci_low) / (2 * z)
+            )
+            delta = now.value - before.value
+            difference = Interval(_r(delta), _r(delta - z * spread), _r(delta + z * spread))
+        result[m] = MetricComparison(m, now, before, difference)
+    return result
+
+
+def regression_rules(
+    comparisons: dict[str, MetricComparison], tolerance: float
+) -> list[dict[str, Any]]:
+    """Gate rules (same shape as `gate.check_gate`'s): no metric significantly worse.
+
+    A metric fails when the whole interval of its difference lies beyond the tolerance on the
+    bad side: for higher-is-better metrics the interval's upper end is below -tolerance, for
+    lower-is-better ones its lower end is above +tolerance.
+    """
+    rules = []
+    for m, comparison in comparisons.items():
+        if comparison.difference is None:
+            continue
+        if comparison.lower_is_better:
+            value, operator, limit = comparison.difference.ci_low, "<=", tolerance
+            passed = value <= limit
+        else:
+            value, operator, limit = comparison.difference.ci_high, ">=", -tolerance
+            passed = value >= limit
+        rules.append(
+            {
+                "rule": f"{m}: no regression vs baseline (difference CI bound {operator} {limit})",
+                "metric": m,
+                "use": "difference_ci_low" if comparison.lower_is_better else "difference_ci_high",
+                "operator": operator,
+                "limit": limit,
+                "value": value,
+                "passed": bool(passed),
+            }
+        )
+    return rules
+
+
+def _r(value: float) -> float:
+    return round(float(value), 6)

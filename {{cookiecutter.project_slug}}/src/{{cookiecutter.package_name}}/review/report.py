@@ -1,0 +1,313 @@
+"""Command `report`: compare the working tree with a baseline git ref in one Markdown report.
+
+`python -m <package> report [--baseline REF] [--output reports/pr_report.md]` (`make report`)
+reads this run's outputs, the baseline's from git and DVC, and writes, together:
+- the report (`reports/pr_report.md`, at most 65,536 characters: what one PR comment holds);
+- the combined quality-gate verdict (`reports/pr_gate.json`, the shape of `reports/gate.json`:
+  the absolute floors of conf/evaluate/ plus "no significant regression against the
+  baseline"), which `python -m <package> gate reports/pr_gate.json` enforces;
+- with `plots: images`, SVG charts next to the report (`reports/pr_plots/`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import PACKAGE
+from ..artifacts import paths
+from ..artifacts.atomic import staged_outputs
+from ..errors import PipelineError
+from ..model.scoring import positive_scores
+from ..settings.params import Params, load_params
+from . import baseline as base
+from . import charts, sections
+from .comparison import (
+    PAIRED,
+    UNPAIRED,
+    MetricComparison,
+    paired_comparison,
+    regression_rules,
+    unpaired_comparison,
+)
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = Path("reports/pr_report.md")
+PR_GATE_FILE = Path("reports/pr_gate.json")
+DRIFT_FILE = Path("reports/drift.md")
+IMAGES_DIR = Path("reports/pr_plots")
+ARTIFACT_PATTERNS = ("reports/*.html", "reports/model_card*")
+REMOTE_NOTES = {
+    "used": "pulled from the DVC remote (credentials available).",
+    "unavailable": (
+        "**no DVC remote credentials in this run** (e.g. a pull request from a fork): the "
+        "pipeline ran on the data in git (the bundled sample) and nothing was pushed."
+    ),
+    "none": "no DVC remote configured: the pipeline ran on the data in git.",
+    "local": "this working tree (a local run).",
+}
+GRID = np.round(np.linspace(0, 1, 21), 2)
+
+
+def build_report(
+    params: Params, baseline_ref: str, remote: str
+) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """The report text, the combined gate verdict, and SVG files (name -> text) if asked."""
+    settings = params.evaluate.comparison
+    commit = base.resolve_ref(baseline_ref)
+    current = _current_outputs()
+    params_diff, metrics_diff = base.dvc_json(
+        [["params", "diff", commit], ["metrics", "diff", commit]]
+    )
+    base_metrics = base.show_json(commit, paths.EVALUATE_METRICS)
+    base_lock, current_lock = base.show(commit, "dvc.lock"), _read_text(Path("dvc.lock"))
+    base_hashes, current_hashes = base.lock_hashes(base_lock), base.lock_hashes(current_lock)
+    test_key = paths.TEST_DATA.as_posix()
+    same_test = test_key in current_hashes and base_hashes.get(test_key) == current_hashes[test_key]
+
+    mode, why, source = UNPAIRED, "", "not needed (unpaired comparison)"
+    comparisons: dict[str, MetricComparison] | None = None
+    if base_metrics is None:
+        why = f"The baseline has no `{paths.EVALUATE_METRICS}` (its pipeline never ran)."
+    elif not same_test:
+        why = "The test split differs from the baseline's (data or split changed)."
+    else:
+        found = base.baseline_model(
+            commit,
+            settings.reproduce_baseline,
+            use_dvc=remote != "unavailable",
+            same_training=base.same_stage(base_lock, current_lock, "train"),
+        )
+        source = found.source
+        if found.model is None:
+            why = f"The baseline's model is {found.source}."
+        else:
+            comparisons = _paired(params, found.model, settings.metrics)
+            mode = PAIRED
+    if comparisons is None:
+        comparisons = unpaired_comparison(
+            current["metrics"]["metrics"],
+            (base_metrics or {}).get("metrics"),
+            settings.metrics,
+            params.evaluate.confidence_level,
+        )
+    floors = current["gate"]
+    regressions = regression_rules(comparisons, settings.tolerance)
+    rules = [*floors["rules"], *regressions]
+    gate = {
+        "passed": all(r["passed"] for r in rules),
+        "rules": rules,
+        "comparison": mode,
+        "baseline": {"ref": baseline_ref, "commit": commit},
+    }
+
+    label = baseline_ref
+    data_files = sorted(
+        p for p in set(base_hashes) | set(current_hashes) if p.startswith(("data/",))
+    )
+    hashes = {p: (base_hashes.get(p), current_hashes.get(p)) for p in data_files}
+    charts, legend, images = _plots(commit, label, settings.plots)
+    head = base.git("rev-parse", "HEAD").stdout.strip()
+    dirty = bool(base.git("status", "--porcelain", "--untracked-files=no").stdout.strip())
+    run_url = _run_url()
+    artifacts = [
+        "pr_report.md",
+        *sorted(p.name for pat in ARTIFACT_PATTERNS for p in Path().glob(pat)),
+    ]
+    text = sections.assemble(
+        "Model report: this pull request against " + f"`{label}`",
+        [
+            sections.verdict_section(gate),
+            sections.metrics_section(
+                comparisons, mode, params.evaluate.confidence_level, label, why
+            ),
+            sections.all_metrics_section(metrics_diff),
+            sections.params_section(params_diff),
+            sections.data_section(
+                base.show_json(commit, paths.DATA_REPORT), current["data"], hashes
+            ),
+            sections.code_section(_code_changes(commit)),
+            sections.plots_section(charts, legend),
+            sections.drift_section(_read_text(DRIFT_FILE)),
+            sections.provenance_section(
+                label, commit, head, dirty, source, REMOTE_NOTES[remote], run_url, artifacts
+            ),
+        ],
+    )
+    return text, gate, images
+
+
+def _current_outputs() -> dict[str, Any]:
+    found = {}
+    for key, path in (
+        ("metrics", paths.EVALUATE_METRICS),
+        ("gate", paths.GATE_FILE),
+        ("data", paths.DATA_REPORT),
+    ):
+        if not path.is_file():
+            raise PipelineError(
+                f"{path} not found: run the pipeline (`dvc exp run`) before the report"
+            )
+        found[key] = json.loads(path.read_text(encoding="utf-8"))
+    return found
+
+
+def _paired(params: Params, model: Any, metrics: Sequence[str]) -> dict[str, MetricComparison]:
+    if not paths.TEST_PREDICTIONS.is_file() or not paths.TEST_DATA.is_file():
+        raise PipelineError(
+            f"{paths.TEST_PREDICTIONS} or {paths.TEST_DATA} not found: run the pipeline first"
+        )
+    predictions = pd.read_parquet(paths.TEST_PREDICTIONS)
+    test = pd.read_parquet(paths.TEST_DATA)
+    if len(test) != len(predictions):
+        raise PipelineError(
+            f"{paths.TEST_PREDICTIONS} has {len(predictions)} rows but {paths.TEST_DATA} has "
+            f"{len(test)}: re-run the evaluate stage"
+        )
+    config = params.evaluate
+    return paired_comparison(
+        predictions["label"].to_numpy(),
+        predictions["score"].to_numpy(dtype=np.float64),
+        positive_scores(model, test),
+        metrics,
+        threshold=config.threshold,
+        resamples=config.bootstrap_resamples,
+        confidence_level=config.confidence_level,
+        seed=params.seed,
+    )
+
+
+def _plots(commit: str, label: str, kind: str) -> tuple[list[str], str, dict[str, str]]:
+    curves = [
+        ("roc", "ROC curve", "fpr", "tpr", "False positive rate", "True positive rate"),
+        (
+            "precision_recall",
+            "Precision-recall curve",
+            "recall",
+            "precision",
+            "Recall",
+            "Precision",
+        ),
+    ]
+    charts: list[str] = []
+    images: dict[str, str] = {}
+    for name, title, x, y, x_label, y_label in curves:
+        path = paths.PLOTS_DIR / f"{name}.json"
+        current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        before = base.show_json(commit, path)
+        sides = [s for s in (before, current) if s]
+        if not sides:
+            continue
+        series = [charts.curve_on_grid(records, x, y, GRID) for records in sides]
+        colours = charts.COLOURS[-len(series) :]
+        if kind == "images":
+            names = [f"baseline ({label})", "this PR"][-len(series) :]
+            named = dict(zip(names, series, strict=True))
+            images[f"{name}.svg"] = charts.svg_lines(title, list(GRID), named)
+            charts.append(f"![{title}]({IMAGES_DIR.name}/{name}.svg)")
+        else:
+            charts.append(
+                charts.line_chart(title, x_label, list(GRID), y_label, series, colours=colours)
+            )
+    charts.append(_importance_chart(commit, label))
+    legend = (
+        f"Grey: baseline (`{label}`); blue: this PR. Curves are interpolated on a grid of 21 "
+        "points; the full curves are in `plots/` (`dvc plots diff`)."
+    )
+    return charts, legend, images
+
+
+def _importance_chart(commit: str, label: str) -> str:
+    path = paths.PLOTS_DIR / "feature_importance.json"
+    current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    before = base.show_json(commit, path) or []
+
+    def shares(records: list[dict[str, Any]]) -> dict[str, float]:
+        total = sum(r["total_gain"] for r in records) or 1.0
+        return {r["feature"]: r["total_gain"] / total for r in records}
+
+    now, then = shares(current), shares(before)
+    top = sorted(now, key=lambda f: -now[f])[:10]
+    rows = [
+        [f"`{f}`", f"{then.get(f, 0):.3f}", f"{now[f]:.3f}"]
+        for f in sorted(now, key=lambda f: -now[f])
+    ]
+    series = [[round(now[f], 4) for f in top]]
+    if then:
+        series.append([round(then.get(f, 0.0), 4) for f in top])
+    chart = charts.bar_chart(
+        "Feature importance (share of total gain), top 10",
+        top,
+        "share of gain",
+        series,
+        colours=charts.COLOURS[::-1],
+    )
+    table = sections.details(
+        f"Feature importance, all {len(rows)} features",
+        sections.table(["feature", f"baseline ({label})", "this PR"], rows),
+    )
+    note = "Blue bars: this PR; grey line: baseline." if then else "Bars: this PR (no baseline)."
+    return f"{chart}\n\n{note}\n\n{table}"
+
+
+def _code_changes(commit: str) -> list[tuple[str, str]]:
+    generated = ("params.yaml", "dvc.lock", "metrics/", "plots/", "reports/", "dvclive/")
+    return [(s, p) for s, p in base.changed_files(commit) if not p.startswith(generated)]
+
+
+def _run_url() -> str | None:
+    keys = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    if not all(os.environ.get(k) for k in keys):
+        return None
+    server, repository, run = (os.environ[k] for k in keys)
+    return f"{server}/{repository}/actions/runs/{run}"
+
+
+def _read_text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..cli import guarded
+
+    parser = argparse.ArgumentParser(prog=f"{PACKAGE} report", description=__doc__)
+    parser.add_argument(
+        "--baseline", help="git ref to compare with (default: evaluate.comparison.baseline)"
+    )
+    parser.add_argument("--output", type=Path, default=REPORT_FILE, help="report file")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file")
+    parser.add_argument(
+        "--remote", choices=sorted(REMOTE_NOTES), default="local",
+        help="what the report says about the data source (set by the CI workflow)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+
+    def write() -> None:
+        params = load_params(args.params)
+        ref = args.baseline or params.evaluate.comparison.baseline
+        text, gate, images = build_report(params, ref, args.remote)
+        with staged_outputs() as staged:
+            staged.write_text(args.output, text)
+            staged.write_json(args.output.parent / PR_GATE_FILE.name, gate)
+            for name, svg in images.items():
+                staged.write_text(args.output.parent / IMAGES_DIR.name / name, svg)
+        verdict = "PASS" if gate["passed"] else "FAIL"
+        log.info(
+            "report: %s (%s comparison), written to %s", verdict, gate["comparison"], args.output
+        )
+
+    return guarded(write, "report")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,107 @@
+"""Batch scoring: `python -m <package> predict --input FILE --output FILE.parquet`.
+
+Reads the input in chunks (memory bounded by `serve.chunk_rows` or `--chunk-rows`), validates
+each chunk against the schema the model was trained with (`schema.validate` with
+`labels=False`: the target column may be absent), scores it through
+`scoring.positive_scores` (the same preprocessing as training, evaluation and the service) and
+writes the Parquet output atomically: on any error no output file appears. A schema mismatch
+in the header is reported before any row is read. The output has one row per input row, in
+order: `label` (the predicted class, positive when `score` >= the evaluation threshold) and
+`score` (the probability of the positive class).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import PACKAGE
+from ..artifacts import paths
+from ..artifacts.atomic import staged_outputs
+from ..cli import guarded
+from ..data.raw import iter_table, table_columns
+from ..data.validation import check_columns, validate
+from ..errors import PipelineError
+from ..model.files import LoadedModel, load_model
+from ..model.scoring import positive_scores
+from ..settings.params import DataConfig, load_params
+
+
+def score_file(
+    model: LoadedModel,
+    source: Path,
+    target: Path,
+    *,
+    threshold: float,
+    chunk_rows: int,
+    progress: bool | None = None,
+) -> int:
+    """Score every row of `source` into `target` (Parquet); return the number of rows."""
+    from tqdm import tqdm
+
+    if target.suffix.lower() != ".parquet":
+        raise PipelineError(f"--output {target}: expected a .parquet file name")
+    data = DataConfig.model_validate(model.metadata["params"]["data"])
+    columns, total = table_columns(source, data)
+    check_columns(columns, data, labels=False)
+    positive = model.spec.positive_class
+    negative = next(c for c in model.spec.classes if c != positive)
+    schema = pa.schema([("label", pa.string()), ("score", pa.float64())])
+    rows = 0
+    bar = tqdm(total=total, unit="rows", disable=None if progress is None else not progress)
+    with staged_outputs() as staged, bar:
+        with pq.ParquetWriter(staged.path(target), schema) as writer:
+            for chunk in iter_table(source, data, chunk_rows):
+                try:
+                    checked = validate(chunk, data, labels=False)
+                except PipelineError as exc:
+                    raise PipelineError(
+                        f"{source}, rows {rows + 1}-{rows + len(chunk)}: {exc}"
+                    ) from None
+                scores = positive_scores(model, checked)
+                labels = np.where(scores >= threshold, positive, negative)
+                writer.write_table(pa.table({"label": labels, "score": scores}, schema=schema))
+                rows += len(chunk)
+                bar.update(len(chunk))
+        if rows == 0:
+            raise PipelineError(f"{source} has a header but no rows: nothing to score")
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"{PACKAGE} predict", description=__doc__)
+    parser.add_argument("--input", type=Path, required=True, help=".csv, .csv.gz or .parquet")
+    parser.add_argument("--output", type=Path, required=True, help="the .parquet to write")
+    parser.add_argument("--chunk-rows", type=int, default=None, help="rows per chunk")
+    parser.add_argument("--model", type=Path, default=paths.MODEL_FILE, help="model file")
+    parser.add_argument("--metadata", type=Path, default=paths.METADATA_FILE)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    args = parser.parse_args(argv)
+
+    def run() -> Any:
+        params = load_params(args.params)
+        chunk_rows = args.chunk_rows or params.serve.chunk_rows
+        if chunk_rows < 1:
+            raise PipelineError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+        model = load_model(args.model, args.metadata)
+        rows = score_file(
+            model,
+            args.input,
+            args.output,
+            threshold=params.evaluate.threshold,
+            chunk_rows=chunk_rows,
+        )
+        print(f"scored {rows} rows from {args.input} into {args.output}", file=sys.stderr)
+
+    return guarded(run, "predict")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

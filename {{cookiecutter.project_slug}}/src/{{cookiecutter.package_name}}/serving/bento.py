@@ -1,0 +1,127 @@
+"""`python -m <package> bento`: import the packaged model and build the BentoML bento.
+
+1. Import `models/service.bentomodel` (the `package` stage's output) into the BentoML store.
+2. Assemble the build context in `build/bento/`: this package's modules, `bentofile.yaml`,
+   `requirements.txt` exported from `uv.lock` (exact versions, no resolving at build time),
+   and `build_info.json` (the git commit, which `/metadata` reports).
+3. `bentoml build` (offline: `lock_packages: false`), unless `--no-build` (what `make serve`
+   uses); the bento tag is written to `build/bento_tag.txt`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import PACKAGE
+from ..artifacts import paths
+from ..cli import guarded
+from ..errors import PipelineError
+
+BUILD_DIR = Path("build/bento")
+TAG_FILE = Path("build/bento_tag.txt")
+BENTOFILE = Path("bentofile.yaml")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def import_model(bento_model: Path = paths.BENTO_MODEL) -> str:
+    """Import the packaged model into the BentoML store (if absent); return its tag."""
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")  # no usage statistics
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    if not bento_model.is_file():
+        raise PipelineError(
+            f"{bento_model} not found: run the pipeline (`dvc repro`, or `dvc pull` it)"
+        )
+    metadata = json.loads(paths.METADATA_FILE.read_text(encoding="utf-8"))
+    tag = f"{PACKAGE}:{metadata['model_md5']}"
+    try:
+        bentoml.models.get(tag)
+    except NotFound:
+        imported = bentoml.models.import_model(str(bento_model.resolve()))
+        if str(imported.tag) != tag:
+            raise PipelineError(
+                f"{bento_model} holds {imported.tag}, but {paths.METADATA_FILE} describes "
+                f"{tag}: re-run `dvc repro` (or `dvc checkout`)"
+            ) from None
+    return tag
+
+
+def git_commit() -> str:
+    """The commit being built: $GITHUB_SHA in Actions, else `git rev-parse HEAD`."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    result = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
+def assemble(build_dir: Path = BUILD_DIR) -> Path:
+    """Write the bento build context; return its directory."""
+    if not BENTOFILE.is_file():
+        raise PipelineError(f"{BENTOFILE} not found: run this from the repository root")
+    if build_dir.exists():
+        shutil.rmtree(build_dir)
+    shutil.copytree(
+        PACKAGE_DIR, build_dir / PACKAGE_DIR.name, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copyfile(BENTOFILE, build_dir / BENTOFILE.name)
+    (build_dir / "build_info.json").write_text(
+        json.dumps({"git_commit": git_commit()}) + "\n", encoding="utf-8"
+    )
+    export = [
+        "uv",
+        "export",
+        "--frozen",
+        "--no-hashes",
+        "--no-dev",
+        "--no-emit-project",
+        "--extra",
+        "cpu",
+        "--quiet",
+        "--output-file",
+        str(build_dir / "requirements.txt"),
+    ]
+    result = subprocess.run(export, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PipelineError(f"`{' '.join(export)}` failed: {result.stderr.strip()}")
+    return build_dir
+
+
+def build(build_dir: Path = BUILD_DIR) -> str:
+    """`bentoml build` the context; return the bento tag."""
+    command = [sys.executable, "-m", "bentoml", "build", str(build_dir), "--output", "tag"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PipelineError(f"bentoml build failed:\n{result.stdout}\n{result.stderr}")
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    tag = lines[-1].strip().removeprefix("__tag__:")
+    TAG_FILE.write_text(tag + "\n", encoding="utf-8")
+    return tag
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"{PACKAGE} bento", description=__doc__)
+    parser.add_argument("--no-build", action="store_true", help="import and assemble only")
+    args = parser.parse_args(argv)
+
+    def run() -> None:
+        model_tag = import_model()
+        build_dir = assemble()
+        print(f"model {model_tag}; build context {build_dir}", file=sys.stderr)
+        if not args.no_build:
+            print(build(build_dir))
+
+    return guarded(run, "bento")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

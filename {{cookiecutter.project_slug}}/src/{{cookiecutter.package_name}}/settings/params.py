@@ -1,0 +1,340 @@
+"""The typed schema of `params.yaml` (composed from `conf/`), and its loader.
+
+Every stage validates the whole file first, so a wrong key or value fails before any work,
+with a message that names the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import PipelineError
+
+PARAMS_FILE = Path("params.yaml")
+
+MetricName = Literal[
+    "accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier"
+]
+
+
+def normalise_category(value: str) -> str:
+    """The canonical spelling of a category level: stripped and lower-cased."""
+    return value.strip().lower()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Strict):
+    """Schema of one input column."""
+
+    dtype: Literal["int", "float", "category"]
+    nullable: bool = True
+    min: float | None = None
+    max: float | None = None
+    categories: list[str] | None = None
+    missing_values: list[int | float | str] = Field(default_factory=list)
+    on_missing: Literal["keep", "drop_row", "fill"] = "keep"
+    fill_value: int | float | str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ColumnSpec:
+        if self.dtype == "category":
+            if not self.categories:
+                raise ValueError("a category column needs a non-empty 'categories' list")
+            bad = [c for c in self.categories if normalise_category(c) != c]
+            if bad:
+                raise ValueError(f"categories must be written stripped and lower-case, got {bad}")
+            if len(set(self.categories)) != len(self.categories):
+                raise ValueError("'categories' lists a level twice")
+            if self.min is not None or self.max is not None:
+                raise ValueError("'min'/'max' apply to int and float columns only")
+        elif self.categories is not None:
+            raise ValueError("'categories' applies to category columns only")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is above 'max' ({self.max})")
+        if (self.on_missing == "fill") != (self.fill_value is not None):
+            raise ValueError("'fill_value' is required with on_missing: fill, and only then")
+        return self
+
+
+class DataConfig(_Strict):
+    """Where the raw data is and what it must look like."""
+
+    path: str
+    separator: str = ","
+    target: str
+    positive_class: str
+    classes: tuple[str, str]
+    drop_columns: list[str] = Field(default_factory=list)
+    min_rows: int = Field(default=100, ge=1)
+    drop_duplicates: bool = True
+    columns: dict[str, ColumnSpec]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DataConfig:
+        if self.target not in self.columns:
+            raise ValueError(f"the target '{self.target}' is not one of 'columns'")
+        target = self.columns[self.target]
+        if target.dtype != "category" or list(target.categories or []) != list(self.classes):
+            raise ValueError(
+                f"column '{self.target}' (the target) must be a category column whose "
+                f"categories are exactly 'classes' {list(self.classes)}"
+            )
+        if self.positive_class not in self.classes:
+            raise ValueError(
+                f"'positive_class' {self.positive_class!r} is not one of {list(self.classes)}"
+            )
+        unknown = [c for c in self.drop_columns if c not in self.columns]
+        if unknown:
+            raise ValueError(f"'drop_columns' names columns not in 'columns': {unknown}")
+        if self.target in self.drop_columns:
+            raise ValueError("'drop_columns' must not drop the target")
+        return self
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """Model inputs, in the declared order."""
+        return [c for c in self.columns if c != self.target and c not in self.drop_columns]
+
+
+class SplitConfig(_Strict):
+    """How prepared rows are split into train and test."""
+
+    method: Literal["stratified", "time"]
+    test_size: float = Field(gt=0, lt=1)
+
+
+class ModelConfig(_Strict):
+    """XGBoost hyper-parameters."""
+
+    n_estimators: int = Field(ge=1)
+    learning_rate: float = Field(gt=0, le=1)
+    max_depth: int = Field(ge=1)
+    min_child_weight: float = Field(ge=0)
+    subsample: float = Field(gt=0, le=1)
+    colsample_bytree: float = Field(gt=0, le=1)
+    reg_lambda: float = Field(ge=0)
+    reg_alpha: float = Field(ge=0)
+    gamma: float = Field(ge=0)
+    max_cat_to_onehot: int = Field(ge=1)
+    tree_method: Literal["hist", "approx", "exact"]
+    device: Literal["cpu", "cuda"]
+    scale_pos_weight: float = Field(gt=0)
+
+
+class TrainConfig(_Strict):
+    """Cross-validation, early stopping and threads."""
+
+    cv_folds: int = Field(ge=0, le=20)
+    validation_size: float = Field(gt=0, lt=1)
+    early_stopping_rounds: int = Field(ge=1)
+    eval_metric: Literal["auc", "aucpr", "logloss", "error"]
+    n_jobs: int = Field(ge=1)
+
+
+class GateRule(_Strict):
+    """One quality-gate rule: a metric with a lower or an upper limit."""
+
+    metric: MetricName
+    min: float | None = None
+    max: float | None = None
+    use: Literal["point", "ci_low", "ci_high"] = "point"
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> GateRule:
+        if (self.min is None) == (self.max is None):
+            raise ValueError("give exactly one of 'min' or 'max'")
+        return self
+
+
+class ComparisonConfig(_Strict):
+    """How the pull-request report compares the working tree with a baseline git ref."""
+
+    baseline: str = Field(default="main", min_length=1)
+    metrics: list[MetricName] = Field(min_length=1)
+    tolerance: float = Field(ge=0, le=1)
+    reproduce_baseline: bool = True
+    plots: Literal["mermaid", "images"] = "mermaid"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ComparisonConfig:
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError("'metrics' lists a metric twice")
+        return self
+
+
+class EvaluateConfig(_Strict):
+    """Test-set evaluation, the quality gate, and the comparison with the baseline."""
+
+    threshold: float = Field(gt=0, lt=1)
+    bootstrap_resamples: int = Field(ge=100, le=100_000)
+    confidence_level: float = Field(gt=0.5, lt=1)
+    curve_points: int = Field(ge=10, le=10_000)
+    calibration_bins: int = Field(ge=2, le=100)
+    gate: list[GateRule]
+    comparison: ComparisonConfig
+
+
+NumericDriftMethod = Literal["wasserstein", "ks", "psi", "jensenshannon", "hellinger", "kl_div"]
+CategoryDriftMethod = Literal["jensenshannon", "chisquare", "psi", "hellinger", "kl_div"]
+
+
+class PerformanceFloor(_Strict):
+    """The lowest acceptable value of one metric on a labelled batch."""
+
+    metric: MetricName
+    min: float
+
+
+class DriftConfig(_Strict):
+    """Drift methods and thresholds (stage and monitor), sampling, alarm settings."""
+
+    num_method: NumericDriftMethod
+    num_threshold: float = Field(gt=0)
+    cat_method: CategoryDriftMethod
+    cat_threshold: float = Field(gt=0)
+    drift_share: float = Field(gt=0, le=1)
+    prediction_threshold: float = Field(gt=0)
+    target_threshold: float = Field(gt=0)
+    min_values: int = Field(ge=1)
+    sample_rows: int = Field(ge=0)
+    incoming_dir: str
+    performance: PerformanceFloor
+    retrain_pr: bool
+
+    @field_validator("sample_rows")
+    @classmethod
+    def _sample_is_large_enough(cls, value: int) -> int:
+        if 0 < value < 1000:
+            raise ValueError("give 0 (no sampling) or at least 1000 rows")
+        return value
+
+
+class InferenceLogConfig(_Strict):
+    """Optional log of the service's inputs and outputs, in rotated local Parquet files."""
+
+    enabled: bool = False
+    directory: str = "logs/inference"
+    rotate_rows: int = Field(default=10_000, ge=1)
+    keep_files: int = Field(default=20, ge=1)
+
+
+class ServeConfig(_Strict):
+    """Limits and batching of the online service; chunking of batch scoring."""
+
+    max_records: int = Field(ge=1, le=1_000_000)
+    max_body_bytes: int = Field(ge=1024)
+    max_batch_size: int = Field(ge=1)
+    max_latency_ms: int = Field(ge=1)
+    workers: int = Field(ge=1, le=64)
+    timeout_s: int = Field(default=10, ge=1, le=3600)
+    large_batch_threads: int = Field(default=2, ge=1, le=256)
+    chunk_rows: int = Field(ge=1)
+    access_log: bool = False
+    tracing: bool = False
+    inference_log: InferenceLogConfig = Field(default_factory=InferenceLogConfig)
+
+    @model_validator(mode="after")
+    def _one_request_fits_a_batch(self) -> ServeConfig:
+        if self.max_batch_size < self.max_records:
+            raise ValueError(
+                f"'max_batch_size' ({self.max_batch_size}) must be at least 'max_records' "
+                f"({self.max_records}): a request larger than a batch cannot be served"
+            )
+        if self.max_latency_ms >= self.timeout_s * 1000:
+            raise ValueError(
+                f"'max_latency_ms' ({self.max_latency_ms}) must be below 'timeout_s' "
+                f"({self.timeout_s} s): a request may wait that long for its batch"
+            )
+        return self
+
+
+class Params(_Strict):
+    """The whole of `params.yaml`."""
+
+    seed: int = Field(ge=0)
+    data: DataConfig
+    split: SplitConfig
+    model: ModelConfig
+    train: TrainConfig
+    evaluate: EvaluateConfig
+    drift: DriftConfig
+    serve: ServeConfig
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    """Read and validate `params.yaml`; raise `PipelineError` naming every bad key."""
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(
+            f"{path} not found. It is composed from conf/ by `dvc exp run`; "
+            "run `make params` to compose it without running the pipeline."
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"{path} is not valid YAML: {exc}") from exc
+    return parse_params(raw, source=str(path))
+
+
+def parse_params(raw: Any, source: str = "params") -> Params:
+    """Validate a params mapping; raise `PipelineError` naming every bad key."""
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{source}: expected a mapping of settings, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(error) for error in exc.errors()]
+        raise PipelineError(
+            f"{source}: {len(problems)} invalid setting(s):\n  - " + "\n  - ".join(problems)
+        ) from None
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(error["loc"][:-1])
+        hint = difflib.get_close_matches(loc[-1], known, n=1)
+        suggestion = f" (did you mean '{'.'.join([*loc[:-1], hint[0]])}'?)" if hint else ""
+        return f"key '{key}' is not a known setting{suggestion}"
+    if error["type"] == "missing":
+        return f"key '{key}' is required but missing"
+    message = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    shown = "" if isinstance(got, (dict, list)) else f", got {got!r}"
+    return f"key '{key}': {message}{shown}"
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Params
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        model = _inner_model(field.annotation) if field else None
+    return list(getattr(model, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

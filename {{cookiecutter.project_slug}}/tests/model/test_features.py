@@ -1,0 +1,166 @@
+"""The one preprocessing path: order, dtypes, spelling, unseen levels, missing markers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+
+from helpers import committed_params, module, sample_record
+
+config = module("settings.params")
+errors = module("errors")
+features = module("model.features")
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return features.FeatureSpec.from_data_config(config.parse_params(committed_params()).data)
+
+
+def test_columns_follow_the_spec_order_and_extras_are_ignored(spec) -> None:
+    record = sample_record(extra="ignored")
+    frame = pd.DataFrame([record])
+    model_input = features.preprocess(frame.iloc[:, ::-1], spec)
+    assert model_input.shape == (1, len(spec.names))
+    assert "duration" not in spec.names
+    assert model_input[0, spec.names.index("age")] == record["age"]
+    assert model_input[0, spec.names.index("campaign")] == record["campaign"]
+
+
+def test_output_is_float32_with_level_indices_for_categories(spec) -> None:
+    model_input = features.preprocess(pd.DataFrame([sample_record(job="technician")]), spec)
+    assert model_input.dtype == np.float32
+    job = spec.features[spec.names.index("job")]
+    assert model_input[0, spec.names.index("job")] == job.categories.index("technician")
+    assert spec.feature_types[spec.names.index("job")] == "c"
+    assert spec.feature_types[spec.names.index("age")] == "q"
+
+
+def test_spelling_is_normalised_and_unseen_levels_become_missing(spec) -> None:
+    frame = pd.DataFrame([sample_record(marital="  Married "), sample_record(marital="astronaut")])
+    model_input = features.preprocess(frame, spec)
+    marital = spec.features[spec.names.index("marital")]
+    column = model_input[:, spec.names.index("marital")]
+    assert column[0] == marital.categories.index("married")
+    assert math.isnan(column[1])
+    assert features.unseen_categories(frame, spec) == {"marital": ["astronaut"]}
+
+
+def test_missing_markers_become_missing(spec) -> None:
+    model_input = features.preprocess(
+        pd.DataFrame([sample_record(pdays=999), sample_record(pdays=3)]), spec
+    )
+    column = model_input[:, spec.names.index("pdays")]
+    assert math.isnan(column[0])
+    assert column[1] == 3.0
+
+
+def test_missing_column_bad_number_and_overflow_are_named(spec) -> None:
+    with pytest.raises(errors.PipelineError, match=r"missing feature column.*'age'"):
+        features.preprocess(pd.DataFrame([sample_record()]).drop(columns=["age"]), spec)
+    with pytest.raises(errors.PipelineError, match=r"column 'age': expected numbers"):
+        features.preprocess(pd.DataFrame([sample_record(age="old")]), spec)
+    with pytest.raises(errors.PipelineError, match=r"column 'age'.*float32 range.*row 2"):
+        features.preprocess(pd.DataFrame([sample_record(), sample_record(age=1e39)]), spec)
+
+
+def messy_frame(spec, rows: int) -> pd.DataFrame:
+    """Raw rows with odd spellings, nulls, NaN, unseen levels and missing-value markers."""
+    rng = np.random.default_rng(7)
+    columns = {}
+    for feature in spec.features:
+        if feature.kind == "category":
+            pool = [
+                *feature.categories,
+                *(f"  {c.upper()} " for c in feature.categories),
+                None,
+                float("nan"),
+                "never-seen",
+                *map(str, feature.missing_values),
+            ]
+            columns[feature.name] = [pool[i] for i in rng.integers(0, len(pool), rows)]
+        else:
+            values = rng.normal(50, 20, rows).round(1).astype(object)
+            values[rng.random(rows) < 0.1] = None
+            for marker in feature.missing_values:
+                values[rng.random(rows) < 0.1] = marker
+            columns[feature.name] = list(values)
+    return pd.DataFrame(columns)
+
+
+def test_small_and_large_inputs_and_all_input_shapes_give_the_same_matrix(spec) -> None:
+    rows = features.SMALL_BATCH_ROWS * 2 + 3
+    frame = messy_frame(spec, rows)
+    whole = features.preprocess(frame, spec)  # above the small-batch size: factorize
+    one_by_one = np.vstack([features.preprocess(frame.iloc[[i]], spec) for i in range(rows)])
+    as_lists = features.preprocess({name: list(frame[name]) for name in frame.columns}, spec)
+    as_categoricals = features.preprocess(
+        frame.astype({f.name: "category" for f in spec.features if f.kind == "category"}), spec
+    )
+    for other in (one_by_one, as_lists, as_categoricals):
+        np.testing.assert_array_equal(whole, other)  # NaN in the same places too
+    assert np.isnan(whole).any()
+
+
+def test_lists_of_exact_levels_take_the_lookup_path_with_the_same_codes(spec) -> None:
+    """Lists whose every value is a level or marker as spelled in the spec (canonical requests)."""
+    frame = messy_frame(spec, 300)
+    rng = np.random.default_rng(11)
+    for feature in spec.features:
+        if feature.kind == "category":
+            pool = [*feature.categories, *(str(m).lower() for m in feature.missing_values)]
+            frame[feature.name] = [pool[i] for i in rng.integers(0, len(pool), len(frame))]
+    as_lists = features.preprocess({name: list(frame[name]) for name in frame.columns}, spec)
+    whole = features.preprocess(frame, spec)
+    np.testing.assert_array_equal(whole, as_lists)
+    for index, feature in enumerate(spec.features):
+        if feature.kind == "category":
+            levels = list(feature.categories)
+            expected = [levels.index(v) if v in levels else np.nan for v in frame[feature.name]]
+            np.testing.assert_array_equal(as_lists[:, index], np.array(expected, dtype=np.float32))
+
+
+def test_level_indices_are_what_xgboost_itself_makes_of_pandas_categoricals(spec) -> None:
+    """An independent check of the encoding: XGBoost's own pandas support as the reference."""
+    frame = messy_frame(spec, 600)
+    labels = np.random.default_rng(3).integers(0, 2, len(frame))
+    reference = pd.DataFrame(
+        {
+            f.name: (
+                pd.Categorical(
+                    frame[f.name].map(lambda v: v.strip().lower() if isinstance(v, str) else v),
+                    categories=list(f.categories),
+                )
+                if f.kind == "category"
+                else pd.to_numeric(frame[f.name]).where(~frame[f.name].isin(f.missing_values))
+            )
+            for f in spec.features
+        }
+    )
+    params = {"max_depth": 4, "max_cat_to_onehot": 1, "seed": 0, "nthread": 1}
+    booster = xgb.train(params, xgb.DMatrix(reference, labels, enable_categorical=True), 20)
+    expected = booster.predict(xgb.DMatrix(reference, enable_categorical=True))
+    ours = booster.inplace_predict(features.preprocess(frame, spec))
+    np.testing.assert_allclose(ours, expected, rtol=1e-6)
+
+
+def test_dmatrix_carries_feature_names_and_types(spec) -> None:
+    matrix = features.model_dmatrix(
+        features.preprocess(pd.DataFrame([sample_record()]), spec), spec
+    )
+    assert matrix.feature_names == spec.names
+    assert matrix.feature_types == spec.feature_types
+
+
+def test_spec_round_trips_through_metadata(spec) -> None:
+    assert features.FeatureSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_target_encoding(spec) -> None:
+    assert features.encode_target(pd.Series(["yes", " no", "YES"]), spec).tolist() == [1, 0, 1]
+    with pytest.raises(errors.PipelineError, match=r"column 'y'.*\['maybe'\]"):
+        features.encode_target(pd.Series(["yes", "maybe"]), spec)

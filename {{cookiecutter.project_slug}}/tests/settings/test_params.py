@@ -1,0 +1,68 @@
+"""The typed schema of params.yaml: valid configs load, invalid ones name the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import committed_params, module
+
+config = module("settings.params")
+errors = module("errors")
+
+
+def test_committed_params_are_valid() -> None:
+    params = config.parse_params(committed_params())
+    assert params.data.target == "y"
+    assert "duration" not in params.data.feature_columns
+
+
+def test_unknown_key_is_named_with_a_suggestion() -> None:
+    raw = committed_params()
+    raw["model"]["max_dpeth"] = 3
+    with pytest.raises(errors.PipelineError) as caught:
+        config.parse_params(raw)
+    assert "key 'model.max_dpeth' is not a known setting" in str(caught.value)
+    assert "did you mean 'model.max_depth'" in str(caught.value)
+
+
+def test_wrong_type_is_named() -> None:
+    raw = committed_params()
+    raw["model"]["max_depth"] = "deep"
+    with pytest.raises(errors.PipelineError, match=r"key 'model\.max_depth'.*'deep'"):
+        config.parse_params(raw)
+
+
+def test_missing_key_is_named() -> None:
+    raw = committed_params()
+    del raw["split"]["test_size"]
+    with pytest.raises(errors.PipelineError, match=r"key 'split\.test_size' is required"):
+        config.parse_params(raw)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (("split", "test_size"), 1.5, "split.test_size"),
+        (("data", "positive_class"), "maybe", "positive_class"),
+        (("data", "drop_columns"), ["y"], "must not drop the target"),
+        (("evaluate", "gate"), [{"metric": "roc_auc"}], "exactly one of 'min' or 'max'"),
+        (("evaluate", "gate"), [{"metric": "auc", "min": 0.5}], "evaluate.gate.0.metric"),
+    ],
+)
+def test_invalid_values_are_explained(path: tuple[str, str], value: object, expected: str) -> None:
+    raw = committed_params()
+    raw[path[0]][path[1]] = value
+    with pytest.raises(errors.PipelineError, match=expected.replace(".", r"\.")):
+        config.parse_params(raw)
+
+
+def test_category_levels_must_be_normalised() -> None:
+    raw = committed_params()
+    raw["data"]["columns"]["marital"]["categories"] = ["Married", "single"]
+    with pytest.raises(errors.PipelineError, match=r"data\.columns\.marital.*lower-case"):
+        config.parse_params(raw)
+
+
+def test_missing_params_file_explains_how_to_make_it(tmp_path) -> None:
+    with pytest.raises(errors.PipelineError, match="make params"):
+        config.load_params(tmp_path / "params.yaml")
