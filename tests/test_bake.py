@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from template_tools import (
     TEMPLATE_DIR,
     choice_options,
@@ -72,6 +73,7 @@ data/incoming/2010-09.csv.gz
 data/incoming/README.md
 data/raw/README.md
 data/raw/bank-additional-full.csv.gz
+docs/serving.md
 dvc.yaml
 monitoring/grafana-dashboard.json
 monitoring/prometheus.yml
@@ -84,6 +86,7 @@ src/term_deposit_model/artifacts/atomic.py
 src/term_deposit_model/artifacts/hashing.py
 src/term_deposit_model/artifacts/paths.py
 src/term_deposit_model/cli.py
+src/term_deposit_model/compat.py
 src/term_deposit_model/data/__init__.py
 src/term_deposit_model/data/incorporate.py
 src/term_deposit_model/data/raw.py
@@ -108,7 +111,10 @@ src/term_deposit_model/review/sections.py
 src/term_deposit_model/serving/__init__.py
 src/term_deposit_model/serving/batch.py
 src/term_deposit_model/serving/bento.py
+src/term_deposit_model/serving/fast_decoding.py
 src/term_deposit_model/serving/inference_log.py
+src/term_deposit_model/serving/packaged.py
+src/term_deposit_model/serving/performance.py
 src/term_deposit_model/serving/prometheus.py
 src/term_deposit_model/serving/request_schema.py
 src/term_deposit_model/serving/service.py
@@ -128,10 +134,15 @@ tests/drift/test_check.py
 tests/drift/test_monitor.py
 tests/helpers.py
 tests/model/test_features.py
+tests/model/test_files.py
 tests/model/test_metrics.py
 tests/review/test_gate.py
 tests/review/test_report.py
+tests/serving/service_answers.py
+tests/serving/test_batch.py
+tests/serving/test_bento.py
 tests/serving/test_request_decoding.py
+tests/serving/test_service.py
 tests/serving/test_serving_units.py
 tests/settings/test_compose.py
 tests/settings/test_params.py
@@ -139,6 +150,7 @@ tests/stages/test_evaluate.py
 tests/stages/test_prepare.py
 tests/stages/test_train.py
 tests/test_cli.py
+tests/test_compat.py
 tests/test_dvc_yaml.py
 tests/test_pipeline.py
 uv.lock
@@ -333,6 +345,29 @@ def test_no_template_markers_survive(baked: Baked) -> None:
     assert leftovers == []
     unrendered = [r for r, text in files if copied_verbatim(r) and "cookiecutter." in text]
     assert unrendered == [], "files copied without rendering must not need cookiecutter values"
+
+
+def test_commit_hooks_are_locked_tools(baked: Baked) -> None:
+    """Commit hooks run the project's locked tools, or a third-party hook pinned by commit SHA."""
+    config = yaml.safe_load((baked.path / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    for repo in config["repos"]:
+        if repo["repo"] == "local":
+            for hook in repo["hooks"]:
+                assert hook["entry"].startswith("uv run --frozen "), hook
+        else:
+            assert re.fullmatch(r"[0-9a-f]{40}", str(repo.get("rev"))), repo
+
+
+def test_nothing_of_the_template_leaks_into_the_project(baked: Baked) -> None:
+    """The generated project never points at the template's notes, invariants or benchmarks."""
+    leaks = re.compile(r"architecture invariant|docs/benchmarks\.md|the template's|shared/notes")
+    found = [
+        f"{path.relative_to(baked.path)}: {match.group()}"
+        for path in baked.path.rglob("*")
+        if path.is_file() and ".git" not in path.parts and path.suffix not in {".gz", ".lock"}
+        for match in leaks.finditer(path.read_text(encoding="utf-8", errors="ignore"))
+    ]
+    assert found == []
 
 
 def test_no_author_specific_strings(baked: Baked) -> None:

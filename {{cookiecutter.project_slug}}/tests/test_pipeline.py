@@ -40,11 +40,19 @@ def test_nothing_reruns_when_nothing_changed(pipeline_repo: Path) -> None:
 
 
 def test_changing_a_model_param_reruns_the_stages_after_prepare(pipeline_repo: Path) -> None:
-    params = yaml.safe_load((pipeline_repo / "params.yaml").read_text())
-    params["model"]["max_depth"] = 3
-    (pipeline_repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    out = dvc(pipeline_repo, "repro").stdout
+    """Then the committed params come back, restored from DVC's run cache (shared run)."""
+    params_file = pipeline_repo / "params.yaml"
+    committed = params_file.read_text()
+    params = yaml.safe_load(committed)
+    params["model"]["max_depth"] = params["model"]["max_depth"] + 1
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        out = dvc(pipeline_repo, "repro").stdout
+    finally:
+        params_file.write_text(committed)
     assert "Running stage 'train'" in out
     assert "Running stage 'evaluate'" in out
     assert "Running stage 'drift'" in out  # prediction drift depends on the model
     assert "Running stage 'prepare'" not in out
+    restored = dvc(pipeline_repo, "repro").stdout
+    assert "Running stage 'train'" not in restored

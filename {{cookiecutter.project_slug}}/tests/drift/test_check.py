@@ -1,6 +1,6 @@
 """Drift summary, Markdown, parsing of Evidently results, and start-up without Evidently.
 
-Real Evidently runs on the real data are in the template's own tests (they take tens of seconds).
+A real Evidently run is part of the shared pipeline run (`pipeline_repo` in conftest.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one preprocessing path from raw records to model input (architecture invariant 1).
+"""The one preprocessing path from raw records to model input (no train/serve skew).
 
 Training, evaluation, batch scoring and the online service all call `preprocess` with the same
 `FeatureSpec`, saved in the model metadata: same feature order, dtypes and category levels.
