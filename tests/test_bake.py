@@ -98,6 +98,7 @@ src/term_deposit_model/model/features.py
 src/term_deposit_model/model/files.py
 src/term_deposit_model/model/metrics.py
 src/term_deposit_model/model/scoring.py
+src/term_deposit_model/model/threshold.py
 src/term_deposit_model/review/__init__.py
 src/term_deposit_model/review/baseline.py
 src/term_deposit_model/review/charts.py
@@ -129,6 +130,7 @@ tests/drift/test_monitor.py
 tests/helpers.py
 tests/model/test_features.py
 tests/model/test_metrics.py
+tests/model/test_threshold.py
 tests/review/test_gate.py
 tests/review/test_report.py
 tests/serving/test_request_decoding.py

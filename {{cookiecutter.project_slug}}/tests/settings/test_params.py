@@ -45,8 +45,14 @@ def test_missing_key_is_named() -> None:
         (("split", "test_size"), 1.5, "split.test_size"),
         (("data", "positive_class"), "maybe", "positive_class"),
         (("data", "drop_columns"), ["y"], "must not drop the target"),
-        (("evaluate", "gate"), [{"metric": "roc_auc"}], "exactly one of 'min' or 'max'"),
-        (("evaluate", "gate"), [{"metric": "auc", "min": 0.5}], "evaluate.gate.0.metric"),
+        (("evaluate", "gate"), {"absolute": [{"metric": "roc_auc"}]}, "exactly one of 'min'"),
+        (
+            ("evaluate", "gate"),
+            {"absolute": [{"metric": "auc", "min": 0.5}]},
+            "evaluate.gate.absolute.0.metric",
+        ),
+        (("evaluate", "gate"), {"beat_trivial": "always"}, "evaluate.gate.beat_trivial"),
+        (("train", "threshold"), {"method": "fixed", "value": 1.5}, "train.threshold.value"),
     ],
 )
 def test_invalid_values_are_explained(path: tuple[str, str], value: object, expected: str) -> None:

@@ -122,7 +122,7 @@ def batch_performance(
     interval = with_intervals(
         labels,
         scores,
-        config.threshold,
+        model.threshold,
         config.bootstrap_resamples,
         config.confidence_level,
         params.seed,

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from .. import PACKAGE
 from ..artifacts import paths
@@ -36,9 +37,9 @@ from .comparison import (
     UNPAIRED,
     MetricComparison,
     paired_comparison,
-    regression_rules,
     unpaired_comparison,
 )
+from .gate import pr_verdict
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,9 @@ def build_report(
         if found.model is None:
             why = f"The baseline's model is {found.source}."
         else:
-            comparisons = _paired(params, found.model, settings.metrics)
+            comparisons = _paired(
+                params, found.model, settings.metrics, _baseline_threshold(commit, found.model)
+            )
             mode = PAIRED
     if comparisons is None:
         comparisons = unpaired_comparison(
@@ -101,15 +104,13 @@ def build_report(
             settings.metrics,
             params.evaluate.confidence_level,
         )
-    floors = current["gate"]
-    regressions = regression_rules(comparisons, settings.tolerance)
-    rules = [*floors["rules"], *regressions]
-    gate = {
-        "passed": all(r["passed"] for r in rules),
-        "rules": rules,
-        "comparison": mode,
-        "baseline": {"ref": baseline_ref, "commit": commit},
-    }
+    gate = pr_verdict(
+        current["gate"],
+        comparisons,
+        settings.tolerance,
+        comparison=mode,
+        baseline={"ref": baseline_ref, "commit": commit},
+    )
 
     label = baseline_ref
     data_files = sorted(
@@ -162,7 +163,21 @@ def _current_outputs() -> dict[str, Any]:
     return found
 
 
-def _paired(params: Params, model: Any, metrics: Sequence[str]) -> dict[str, MetricComparison]:
+def _baseline_threshold(commit: str, model: Any) -> float:
+    """The baseline model's decision threshold: saved with it, or (older models) its params'."""
+    saved = model.metadata.get("decision_threshold", {}).get("value")
+    if saved is not None:
+        return float(saved)
+    old = base.show(commit, "params.yaml")
+    value = (yaml.safe_load(old) or {}).get("evaluate", {}).get("threshold") if old else None
+    if value is None:
+        raise PipelineError(f"the baseline model of {commit[:12]} has no decision threshold")
+    return float(value)
+
+
+def _paired(
+    params: Params, model: Any, metrics: Sequence[str], baseline_threshold: float
+) -> dict[str, MetricComparison]:
     if not paths.TEST_PREDICTIONS.is_file() or not paths.TEST_DATA.is_file():
         raise PipelineError(
             f"{paths.TEST_PREDICTIONS} or {paths.TEST_DATA} not found: run the pipeline first"
@@ -175,12 +190,14 @@ def _paired(params: Params, model: Any, metrics: Sequence[str]) -> dict[str, Met
             f"{len(test)}: re-run the evaluate stage"
         )
     config = params.evaluate
+    evaluation = json.loads(paths.EVALUATE_METRICS.read_text(encoding="utf-8"))
     return paired_comparison(
         predictions["label"].to_numpy(),
         predictions["score"].to_numpy(dtype=np.float64),
         positive_scores(model, test),
         metrics,
-        threshold=config.threshold,
+        threshold=float(evaluation["threshold"]),
+        baseline_threshold=baseline_threshold,
         resamples=config.bootstrap_resamples,
         confidence_level=config.confidence_level,
         seed=params.seed,

@@ -136,18 +136,27 @@ class ModelConfig(_Strict):
     scale_pos_weight: float = Field(gt=0)
 
 
+class ThresholdConfig(_Strict):
+    """How the binary decision threshold is chosen (on out-of-fold predictions) or fixed."""
+
+    method: Literal["max_f1", "cost", "fixed"] = "max_f1"
+    value: float = Field(default=0.5, gt=0, lt=1)
+    fp_cost: float = Field(default=1.0, gt=0)
+
+
 class TrainConfig(_Strict):
-    """Cross-validation, early stopping and threads."""
+    """Cross-validation, early stopping, the decision threshold and threads."""
 
     cv_folds: int = Field(ge=0, le=20)
     validation_size: float = Field(gt=0, lt=1)
     early_stopping_rounds: int = Field(ge=1)
-    eval_metric: Literal["auc", "aucpr", "logloss", "error"]
+    eval_metric: Literal["logloss", "auc", "aucpr", "error"]
+    threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
     n_jobs: int = Field(ge=1)
 
 
 class GateRule(_Strict):
-    """One quality-gate rule: a metric with a lower or an upper limit."""
+    """One absolute quality-gate rule: a metric with a lower or an upper limit."""
 
     metric: MetricName
     min: float | None = None
@@ -177,15 +186,25 @@ class ComparisonConfig(_Strict):
         return self
 
 
+class GateConfig(_Strict):
+    """The quality gate: beat the trivial model with confidence, plus optional absolute limits.
+
+    `beat_trivial: auto` is the task's proper score and its threshold metric (see
+    `review.gate.TRIVIAL_DEFAULTS`); a list names the metrics instead; `[]` turns the rule off.
+    """
+
+    beat_trivial: Literal["auto"] | list[MetricName] = "auto"
+    absolute: list[GateRule] = Field(default_factory=list)
+
+
 class EvaluateConfig(_Strict):
     """Test-set evaluation, the quality gate, and the comparison with the baseline."""
 
-    threshold: float = Field(gt=0, lt=1)
     bootstrap_resamples: int = Field(ge=100, le=100_000)
     confidence_level: float = Field(gt=0.5, lt=1)
     curve_points: int = Field(ge=10, le=10_000)
     calibration_bins: int = Field(ge=2, le=100)
-    gate: list[GateRule]
+    gate: GateConfig
     comparison: ComparisonConfig
 
 
