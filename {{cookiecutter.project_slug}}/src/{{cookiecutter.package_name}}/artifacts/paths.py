@@ -18,7 +18,8 @@ GATE_FILE = Path("reports/gate.json")
 TEST_PREDICTIONS = Path("reports/test_predictions.parquet")
 PLOTS_DIR = Path("plots")
 
-DRIFT_METRICS = Path("metrics/drift.json")
+DRIFT_METRICS = Path("metrics/drift.json")  # the headline figures that `dvc metrics` compares
+DRIFT_REPORT = Path("reports/drift.json")  # the whole summary, per column
 DRIFT_MARKDOWN = Path("reports/drift.md")
 DRIFT_HTML = Path("reports/drift.html")
 MONITOR_DIR = Path("reports/monitor")

@@ -72,6 +72,22 @@ def summarise(
     }
 
 
+def headline(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The figures people compare between experiments, as flat keys (`dvc metrics diff`)."""
+    figures = {
+        "dataset_drift": summary["dataset_drift"],
+        "drifted_share": summary["drifted_share"],
+        "drifted_columns": summary["drifted_columns"],
+        "columns": summary["columns"],
+        "prediction_drift": summary["prediction_drift"]["drifted"],
+        "prediction_drift_score": summary["prediction_drift"]["score"],
+    }
+    target = summary.get("target_drift")
+    if target is not None:
+        figures |= {"target_drift": target["drifted"], "target_drift_score": target["score"]}
+    return figures
+
+
 def markdown(summary: Mapping[str, Any], title: str = "Data drift", level: int = 3) -> str:
     """A Markdown section: verdict, a table of the drifted columns, the others folded.
 

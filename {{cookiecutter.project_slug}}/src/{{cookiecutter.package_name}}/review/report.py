@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,92 +61,161 @@ REMOTE_NOTES = {
 GRID = np.round(np.linspace(0, 1, 21), 2)
 
 
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the report reads: this run's outputs, and the baseline's from git and DVC."""
+
+    commit: str
+    current: dict[str, Any]
+    params_diff: dict[str, Any]
+    metrics_diff: dict[str, Any]
+    base_metrics: dict[str, Any] | None
+    base_lock: str | None
+    current_lock: str | None
+    base_hashes: dict[str, str]
+    current_hashes: dict[str, str]
+
+    @property
+    def same_test_split(self) -> bool:
+        key = paths.TEST_DATA.as_posix()
+        return key in self.current_hashes and self.base_hashes.get(key) == self.current_hashes[key]
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """How this run's test metrics compare with the baseline's, and why that way."""
+
+    mode: str
+    why: str
+    model_source: str
+    metrics: dict[str, MetricComparison]
+
+
 def build_report(
     params: Params, baseline_ref: str, remote: str
 ) -> tuple[str, dict[str, Any], dict[str, str]]:
     """The report text, the combined gate verdict, and SVG files (name -> text) if asked."""
-    settings = params.evaluate.comparison
+    inputs = read_inputs(baseline_ref)
+    comparison = compare_with_baseline(params, inputs, remote)
+    gate = pr_verdict(
+        inputs.current["gate"],
+        comparison.metrics,
+        params.evaluate.comparison.tolerance,
+        comparison=comparison.mode,
+        baseline={"ref": baseline_ref, "commit": inputs.commit},
+    )
+    text, images = render_report(params, inputs, comparison, gate, baseline_ref, remote)
+    return text, gate, images
+
+
+def read_inputs(baseline_ref: str) -> ReportInputs:
+    """Read this run's outputs and the baseline commit's (git, then `dvc ... diff`)."""
     commit = base.resolve_ref(baseline_ref)
-    current = _current_outputs()
     params_diff, metrics_diff = base.dvc_json(
         [["params", "diff", commit], ["metrics", "diff", commit]]
     )
-    base_metrics = base.show_json(commit, paths.EVALUATE_METRICS)
     base_lock, current_lock = base.show(commit, "dvc.lock"), _read_text(Path("dvc.lock"))
-    base_hashes, current_hashes = base.lock_hashes(base_lock), base.lock_hashes(current_lock)
-    test_key = paths.TEST_DATA.as_posix()
-    same_test = test_key in current_hashes and base_hashes.get(test_key) == current_hashes[test_key]
+    return ReportInputs(
+        commit=commit,
+        current=_current_outputs(),
+        params_diff=params_diff,
+        metrics_diff=metrics_diff,
+        base_metrics=base.show_json(commit, paths.EVALUATE_METRICS),
+        base_lock=base_lock,
+        current_lock=current_lock,
+        base_hashes=base.lock_hashes(base_lock),
+        current_hashes=base.lock_hashes(current_lock),
+    )
 
-    mode, why, source = UNPAIRED, "", "not needed (unpaired comparison)"
-    comparisons: dict[str, MetricComparison] | None = None
-    if base_metrics is None:
+
+def compare_with_baseline(params: Params, inputs: ReportInputs, remote: str) -> BaselineComparison:
+    """Paired on the same test rows when the baseline's model can be had, else unpaired."""
+    settings = params.evaluate.comparison
+    why = ""
+    if inputs.base_metrics is None:
         why = f"The baseline has no `{paths.EVALUATE_METRICS}` (its pipeline never ran)."
-    elif not same_test:
+    elif not inputs.same_test_split:
         why = "The test split differs from the baseline's (data or split changed)."
     else:
         found = base.baseline_model(
-            commit,
+            inputs.commit,
             settings.reproduce_baseline,
             use_dvc=remote != "unavailable",
-            same_training=base.same_stage(base_lock, current_lock, "train"),
+            same_training=base.same_stage(inputs.base_lock, inputs.current_lock, "train"),
         )
-        source = found.source
-        if found.model is None:
-            why = f"The baseline's model is {found.source}."
-        else:
-            comparisons = _paired(
-                params, found.model, settings.metrics, _baseline_threshold(commit, found.model)
-            )
-            mode = PAIRED
-    if comparisons is None:
-        comparisons = unpaired_comparison(
-            current["metrics"]["metrics"],
-            (base_metrics or {}).get("metrics"),
-            settings.metrics,
-            params.evaluate.confidence_level,
-        )
-    gate = pr_verdict(
-        current["gate"],
-        comparisons,
-        settings.tolerance,
-        comparison=mode,
-        baseline={"ref": baseline_ref, "commit": commit},
+        if found.model is not None:
+            threshold = _baseline_threshold(inputs.commit, found.model)
+            paired = _paired(params, found.model, settings.metrics, threshold)
+            return BaselineComparison(PAIRED, "", found.source, paired)
+        why = f"The baseline's model is {found.source}."
+    unpaired = unpaired_comparison(
+        inputs.current["metrics"]["metrics"],
+        (inputs.base_metrics or {}).get("metrics"),
+        settings.metrics,
+        params.evaluate.confidence_level,
     )
+    return BaselineComparison(UNPAIRED, why, "not needed (unpaired comparison)", unpaired)
 
-    label = baseline_ref
+
+def render_report(
+    params: Params,
+    inputs: ReportInputs,
+    comparison: BaselineComparison,
+    gate: dict[str, Any],
+    label: str,
+    remote: str,
+) -> tuple[str, dict[str, str]]:
+    """The Markdown report (sections in reading order) and its SVG charts, if asked."""
+    commit = inputs.commit
     data_files = sorted(
-        p for p in set(base_hashes) | set(current_hashes) if p.startswith(("data/",))
+        p for p in set(inputs.base_hashes) | set(inputs.current_hashes) if p.startswith("data/")
     )
-    hashes = {p: (base_hashes.get(p), current_hashes.get(p)) for p in data_files}
-    charts, legend, images = _plots(commit, label, settings.plots)
+    hashes = {p: (inputs.base_hashes.get(p), inputs.current_hashes.get(p)) for p in data_files}
+    blocks, legend, images = _plots(commit, label, params.evaluate.comparison.plots)
     head = base.git("rev-parse", "HEAD").stdout.strip()
     dirty = bool(base.git("status", "--porcelain", "--untracked-files=no").stdout.strip())
-    run_url = _run_url()
     artifacts = [
         "pr_report.md",
         *sorted(p.name for pat in ARTIFACT_PATTERNS for p in Path().glob(pat)),
     ]
+    # The test metrics are compared above with their intervals; the rest that changed is folded.
+    other_metrics = {
+        file: values
+        for file, values in inputs.metrics_diff.items()
+        if file != paths.EVALUATE_METRICS.as_posix()
+    }
     text = sections.assemble(
         "Model report: this pull request against " + f"`{label}`",
         [
             sections.verdict_section(gate),
             sections.metrics_section(
-                comparisons, mode, params.evaluate.confidence_level, label, why
+                comparison.metrics,
+                comparison.mode,
+                params.evaluate.confidence_level,
+                label,
+                comparison.why,
             ),
-            sections.all_metrics_section(metrics_diff),
-            sections.params_section(params_diff),
+            sections.all_metrics_section(other_metrics),
+            sections.params_section(inputs.params_diff),
             sections.data_section(
-                base.show_json(commit, paths.DATA_REPORT), current["data"], hashes
+                base.show_json(commit, paths.DATA_REPORT), inputs.current["data"], hashes
             ),
             sections.code_section(_code_changes(commit)),
-            sections.plots_section(charts, legend),
+            sections.plots_section(blocks, legend),
             sections.drift_section(_read_text(DRIFT_FILE)),
             sections.provenance_section(
-                label, commit, head, dirty, source, REMOTE_NOTES[remote], run_url, artifacts
+                label,
+                commit,
+                head,
+                dirty,
+                comparison.model_source,
+                REMOTE_NOTES[remote],
+                _run_url(),
+                artifacts,
             ),
         ],
     )
-    return text, gate, images
+    return text, images
 
 
 def _current_outputs() -> dict[str, Any]:
@@ -216,7 +286,7 @@ def _plots(commit: str, label: str, kind: str) -> tuple[list[str], str, dict[str
             "Precision",
         ),
     ]
-    charts: list[str] = []
+    blocks: list[str] = []
     images: dict[str, str] = {}
     for name, title, x, y, x_label, y_label in curves:
         path = paths.PLOTS_DIR / f"{name}.json"
@@ -231,17 +301,17 @@ def _plots(commit: str, label: str, kind: str) -> tuple[list[str], str, dict[str
             names = [f"baseline ({label})", "this PR"][-len(series) :]
             named = dict(zip(names, series, strict=True))
             images[f"{name}.svg"] = charts.svg_lines(title, list(GRID), named)
-            charts.append(f"![{title}]({IMAGES_DIR.name}/{name}.svg)")
+            blocks.append(f"![{title}]({IMAGES_DIR.name}/{name}.svg)")
         else:
-            charts.append(
+            blocks.append(
                 charts.line_chart(title, x_label, list(GRID), y_label, series, colours=colours)
             )
-    charts.append(_importance_chart(commit, label))
+    blocks.append(_importance_chart(commit, label))
     legend = (
         f"Grey: baseline (`{label}`); blue: this PR. Curves are interpolated on a grid of 21 "
         "points; the full curves are in `plots/` (`dvc plots diff`)."
     )
-    return charts, legend, images
+    return blocks, legend, images
 
 
 def _importance_chart(commit: str, label: str) -> str:

@@ -125,16 +125,16 @@ def _direction(c: MetricComparison) -> str:
 
 
 def all_metrics_section(metrics_diff: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
-    """Every metric DVC tracks (`dvc metrics diff --json`), folded."""
+    """The other tracked metrics that changed (`dvc metrics diff --json`), folded."""
     rows = []
     for file, values in sorted(metrics_diff.items()):
         for key, change in sorted(values.items()):
             diff = change.get("diff")
             rows.append([file, key, _n(change.get("old")), _n(change.get("new")), _n(diff)])
     if not rows:
-        return "_No other metric changed (`dvc metrics diff`)._"
+        return "_No other tracked metric changed (`dvc metrics diff`)._"
     return details(
-        f"All tracked metrics that changed ({len(rows)}, from <code>dvc metrics diff</code>)",
+        f"Other tracked metrics that changed ({len(rows)}, from <code>dvc metrics diff</code>)",
         table(["file", "metric", "baseline", "this PR", "change"], rows),
     )
 

@@ -1,6 +1,7 @@
 """Stage `drift`: the test split against the training split (the check the monitor reuses).
 
-Writes the summary (`metrics/drift.json`), its Markdown section and Evidently's HTML report.
+Writes the headline figures (`metrics/drift.json`, what `dvc metrics diff` compares), the whole
+summary per column (`reports/drift.json`), its Markdown section and Evidently's HTML report.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..cli import run_stage
 from ..drift.check import run_check
-from ..drift.summary import markdown
+from ..drift.summary import headline, markdown
 from ..errors import PipelineError
 from ..model.files import load_model
 from ..settings.params import Params
@@ -36,7 +37,8 @@ def drift(params: Params) -> dict[str, Any]:
         frames[0], frames[1], model, params.drift, params.seed, ("training split", "test split")
     )
     with staged_outputs() as staged:
-        staged.write_json(paths.DRIFT_METRICS, check.summary)
+        staged.write_json(paths.DRIFT_METRICS, headline(check.summary))
+        staged.write_json(paths.DRIFT_REPORT, check.summary)
         staged.write_text(paths.DRIFT_MARKDOWN, markdown(check.summary, "Verdict", level=0))
         check.save_html(staged.path(paths.DRIFT_HTML))
     summary = check.summary
