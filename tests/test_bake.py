@@ -85,7 +85,9 @@ src/term_deposit_model/artifacts/hashing.py
 src/term_deposit_model/artifacts/paths.py
 src/term_deposit_model/cli.py
 src/term_deposit_model/data/__init__.py
+src/term_deposit_model/data/describe.py
 src/term_deposit_model/data/incorporate.py
+src/term_deposit_model/data/init.py
 src/term_deposit_model/data/raw.py
 src/term_deposit_model/data/validation.py
 src/term_deposit_model/drift/__init__.py
@@ -125,6 +127,8 @@ src/term_deposit_model/stages/runner.py
 src/term_deposit_model/stages/train.py
 tests/artifacts/test_atomic.py
 tests/conftest.py
+tests/data/test_describe.py
+tests/data/test_init.py
 tests/drift/test_check.py
 tests/drift/test_monitor.py
 tests/helpers.py

@@ -62,10 +62,32 @@ def test_invalid_values_are_explained(path: tuple[str, str], value: object, expe
         config.parse_params(raw)
 
 
-def test_category_levels_must_be_normalised() -> None:
+def test_category_levels_may_be_spelled_as_in_the_data() -> None:
     raw = committed_params()
-    raw["data"]["columns"]["marital"]["categories"] = ["Married", "single"]
-    with pytest.raises(errors.PipelineError, match=r"data\.columns\.marital.*lower-case"):
+    raw["data"]["columns"]["marital"]["categories"] = ["Married", " single", "divorced", 0]
+    levels = config.parse_params(raw).data.columns["marital"].categories
+    assert levels == ["married", "single", "divorced", "0"]
+    raw["data"]["columns"]["marital"]["categories"] = ["Married", "married "]
+    with pytest.raises(errors.PipelineError, match=r"data\.columns\.marital.*twice"):
+        config.parse_params(raw)
+
+
+def test_targets_of_any_type_and_column_roles() -> None:
+    raw = committed_params()
+    raw["data"]["columns"]["y"]["categories"] = [False, True]
+    raw["data"]["classes"] = [False, True]
+    raw["data"]["positive_class"] = True
+    raw["data"]["columns"]["age"]["role"] = "id"
+    data = config.parse_params(raw).data
+    assert (data.classes, data.positive_class) == (("false", "true"), "true")
+    assert "age" not in data.feature_columns
+    assert data.id_columns == ["age"]
+    raw["data"]["columns"]["job"] = {"dtype": "string"}
+    with pytest.raises(errors.PipelineError, match="dtype string is for id, timestamp or drop"):
+        config.parse_params(raw)
+    raw["data"]["columns"]["job"] = {"dtype": "string", "role": "drop"}
+    raw["data"]["task"] = "regression"
+    with pytest.raises(errors.PipelineError, match="binary only"):
         config.parse_params(raw)
 
 
