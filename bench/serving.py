@@ -42,9 +42,10 @@ from typing_extensions import TypedDict
 from {package}.settings.params import DataConfig
 from {package}.model.files import load_model
 from {package}.serving.request_schema import record_model
+from {package}.serving.performance import LARGE_BATCH_ROWS
 
 MODEL = load_model()
-MODEL.booster.set_param({{"nthread": 1}})  # as the service does (see service.py):
+MODEL.booster.set_param({{"nthread": 1}})  # as the service does (serving/performance.py):
 LARGE = MODEL.booster.copy()  # one thread, `serve.large_batch_threads` from 1,000 rows up
 LARGE.set_param({{"nthread": int(os.environ["LARGE_BATCH_THREADS"])}})
 DATA = DataConfig.model_validate(MODEL.metadata["params"]["data"])
@@ -81,7 +82,7 @@ async def app(scope, receive, send):
         try:
             records = Input.validate_json(body)["records"]
             matrix = np.array([row(r) for r in records], dtype=np.float32)
-            booster = LARGE if len(matrix) >= 1000 else MODEL.booster
+            booster = LARGE if len(matrix) >= LARGE_BATCH_ROWS else MODEL.booster
             scores = booster.inplace_predict(matrix).tolist()
             payload = json.dumps([
                 {{"label": POS if s >= 0.5 else NEG, "probabilities": {{NEG: 1 - s, POS: s}}}}

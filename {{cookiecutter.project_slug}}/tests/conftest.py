@@ -1,7 +1,11 @@
-"""Fixtures: a small workspace (a slice of the bundled sample and fast params) to run stages in."""
+"""Fixtures: a small workspace (a slice of the data and fast params) to run stages in, and one
+real pipeline run (`pipeline_repo`) that the integration and serving tests share."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,3 +62,37 @@ def workspace(
         return tmp_path
 
     return make
+
+
+def dvc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run DVC in `cwd`; fail the test with its output when it fails."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"dvc {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory: pytest.TempPathFactory, sample_slice: pd.DataFrame) -> Path:
+    """A scratch git repository where `dvc repro` ran the whole pipeline on the slice.
+
+    Tests that change it (params, outputs) must say so; readers copy what they need first.
+    """
+    repo = tmp_path_factory.mktemp("pipeline")
+    for name in ("dvc.yaml", ".dvcignore", "bentofile.yaml", "pyproject.toml", "uv.lock"):
+        shutil.copy(ROOT / name, repo / name)
+    shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / ".dvc").mkdir()
+    (repo / ".dvc" / "config").write_text(
+        "[core]\n    analytics = false\n    check_update = false\n"
+    )
+    (repo / "params.yaml").write_text(yaml.safe_dump(fast_params(), sort_keys=False))
+    (repo / "data" / "raw").mkdir(parents=True)
+    sample_slice.to_csv(repo / "data" / "raw" / "sample.csv", sep=";", index=False)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], cwd=repo, check=True)
+    dvc(repo, "repro")
+    return repo

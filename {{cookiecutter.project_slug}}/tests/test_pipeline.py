@@ -1,49 +1,17 @@
-"""Integration: the real DVC pipeline on a slice of the sample, in a scratch git repository."""
+"""Integration: the real DVC pipeline on a slice of the data, in a scratch git repository
+(`pipeline_repo`, shared with the serving tests: see conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import fast_params
-from helpers import ROOT
+from conftest import dvc
 
 pytestmark = pytest.mark.integration
-
-
-def dvc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, f"dvc {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
-@pytest.fixture(scope="module")
-def pipeline_repo(tmp_path_factory: pytest.TempPathFactory, sample_slice) -> Path:
-    repo = tmp_path_factory.mktemp("pipeline")
-    for name in ("dvc.yaml", ".dvcignore"):
-        shutil.copy(ROOT / name, repo / name)
-    shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    (repo / ".dvc").mkdir()
-    (repo / ".dvc" / "config").write_text(
-        "[core]\n    analytics = false\n    check_update = false\n"
-    )
-    (repo / "params.yaml").write_text(yaml.safe_dump(fast_params(), sort_keys=False))
-    (repo / "data" / "raw").mkdir(parents=True)
-    sample_slice.to_csv(repo / "data" / "raw" / "sample.csv", sep=";", index=False)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "init"], cwd=repo, check=True)
-    dvc(repo, "repro")
-    return repo
 
 
 def test_pipeline_produces_every_declared_output(pipeline_repo: Path) -> None:

@@ -22,11 +22,12 @@ from helpers import committed_params, module, sample_record
 config = module("settings.params")
 features = module("model.features")
 request_schema = module("serving.request_schema")
+fast_decoding = module("serving.fast_decoding")
 
 PARAMS = config.parse_params(committed_params())
 SPEC = features.FeatureSpec.from_data_config(PARAMS.data)
 MAX_RECORDS = 5
-DECODER = request_schema.RowDecoder(PARAMS.data, SPEC, MAX_RECORDS)
+DECODER = fast_decoding.RowDecoder(PARAMS.data, SPEC, MAX_RECORDS)
 RECORD = request_schema.record_model(PARAMS.data, SPEC)
 
 

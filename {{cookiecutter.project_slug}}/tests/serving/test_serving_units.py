@@ -118,28 +118,3 @@ def test_inference_log_rotates_and_keeps_the_newest(tmp_path) -> None:
         assert list(outputs.columns) == ["time", "score", "label"]
         assert len(inputs) == len(outputs)
     assert pd.read_parquet(files[-1])["age"].tolist() == [33, 43]
-
-
-def test_observing_many_scores_equals_observing_them_one_by_one() -> None:
-    from prometheus_client import CollectorRegistry, Histogram
-
-    scores = np.concatenate([np.random.default_rng(1).random(500), [0.0, 0.05, 0.95, 1.0]])
-    bounds = [i / 20 for i in range(1, 20)]
-    samples = []
-    for bulk in (True, False):
-        registry = CollectorRegistry()
-        histogram = Histogram("score", "test", buckets=bounds, registry=registry)
-        if bulk:
-            monitoring.observe_many(histogram, scores)
-        else:
-            for score in scores.tolist():
-                histogram.observe(score)
-        buckets = [
-            registry.get_sample_value("score_bucket", {"le": str(b)}) for b in [*bounds, "+Inf"]
-        ]
-        samples.append((buckets, registry.get_sample_value("score_sum")))
-    (bulk_buckets, bulk_sum), (single_buckets, single_sum) = samples
-    assert bulk_buckets == single_buckets
-    assert bulk_buckets[0] == np.sum(scores <= 0.05)
-    assert bulk_buckets[-1] == len(scores)
-    assert math.isclose(bulk_sum, single_sum, rel_tol=1e-12)

@@ -27,7 +27,7 @@ from ..errors import PipelineError
 BUILD_DIR = Path("build/bento")
 TAG_FILE = Path("build/bento_tag.txt")
 BENTOFILE = Path("bentofile.yaml")
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the package, not this subpackage
 
 
 def import_model(bento_model: Path = paths.BENTO_MODEL) -> str:

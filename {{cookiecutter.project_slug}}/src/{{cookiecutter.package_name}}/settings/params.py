@@ -339,6 +339,11 @@ class ServeConfig(_Strict):
     chunk_rows: int = Field(ge=1)
     access_log: bool = False
     tracing: bool = False
+    # Speed settings (serving/performance.py); each can be turned off, answers stay the same.
+    gc_tuning: bool = True
+    thread_tuning: bool = True
+    fast_decoding: bool = True
+    direct_encoding: bool = True
     inference_log: InferenceLogConfig = Field(default_factory=InferenceLogConfig)
 
     @model_validator(mode="after")

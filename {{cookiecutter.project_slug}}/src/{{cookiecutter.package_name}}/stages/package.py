@@ -22,6 +22,7 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..cli import run_stage
+from ..compat import temporary_bentoml_model_store
 from ..errors import PipelineError
 from ..model.files import decision_threshold, load_model
 from ..settings.params import Params
@@ -66,7 +67,6 @@ def package(params: Params) -> dict[str, Any]:
     """Run the stage: write `models/service.bentomodel`."""
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")  # no usage statistics
     import bentoml
-    from bentoml._internal.models import ModelStore
 
     model = load_model()
     info = service_info(params, model.metadata)
@@ -76,7 +76,7 @@ def package(params: Params) -> dict[str, Any]:
         "gate": "passed" if info["gate"]["passed"] else "failed",
     }
     with tempfile.TemporaryDirectory() as scratch, staged_outputs() as staged:
-        store = ModelStore(scratch)
+        store = temporary_bentoml_model_store(scratch)
         with bentoml.models.create(
             tag, labels=labels, metadata={"roc_auc": _headline(info)}, _model_store=store
         ) as saved:

@@ -27,6 +27,7 @@ from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
 from ..cli import run_stage
+from ..compat import file_only_dvclive
 from ..errors import PipelineError
 from ..model.features import FeatureSpec, encode_target, model_dmatrix, preprocess
 from ..model.threshold import choose_threshold
@@ -257,19 +258,7 @@ def trivial_model(labels: np.ndarray, spec: FeatureSpec) -> dict[str, Any]:
 
 
 def _live() -> Any:
-    """A DVCLive logger that writes its files only (learning curves and summary).
-
-    With `dvcyaml=None` and no experiment saving, DVCLive's repository discovery serves
-    nothing here, yet it costs seconds of start-up in every train run and fails in a repository
-    with no commit (DVCLive 3.49): it is skipped. DVC tracks the files through dvc.yaml.
-    """
-    from dvclive import Live
-
-    class FileOnlyLive(Live):
-        def _init_dvc(self) -> None:
-            return None
-
-    return FileOnlyLive(dir=str(paths.DVCLIVE_DIR), dvcyaml=None, report=None, save_dvc_exp=False)
+    return file_only_dvclive(paths.DVCLIVE_DIR)
 
 
 def build_metadata(

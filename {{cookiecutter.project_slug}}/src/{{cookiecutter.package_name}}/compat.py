@@ -1,0 +1,106 @@
+"""Every use of another library's private API, in one place (shared by several concerns).
+
+Each function below touches one private API and says which. `CHECKED` holds the versions each
+library was checked against; `outside_checked_versions()` names any installed library outside
+its range, and the generated test `tests/test_compat.py` fails on it, so an upgrade that could
+break one of these is noticed before it ships. After checking a new version, widen its range.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# distribution -> (lowest version checked, first version not checked)
+CHECKED: dict[str, tuple[str, str]] = {
+    "bentoml": ("1.4.40", "1.5"),
+    "prometheus-client": ("0.21", "0.27"),
+    "dvclive": ("3.48", "3.50"),
+}
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The numeric release part of a version string (`1.4.40.post1` -> (1, 4, 40))."""
+    match = re.match(r"\d+(\.\d+)*", version)
+    return tuple(int(part) for part in match.group(0).split(".")) if match else ()
+
+
+def outside_checked_versions() -> list[str]:
+    """`name version (checked: low to below high)` for each installed library out of range."""
+    found = []
+    for name, (low, high) in CHECKED.items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if not _release(low) <= _release(installed) < _release(high):
+            found.append(f"{name} {installed} (checked: {low} to below {high})")
+    return found
+
+
+def temporary_bentoml_model_store(folder: str | Path) -> Any:
+    """A BentoML model store in `folder` (private: `bentoml._internal.models.ModelStore`).
+
+    The `package` stage writes its model through one, so that it never touches the user's
+    store (`~/bentoml`); BentoML's public API takes it as `_model_store=`.
+    """
+    from bentoml._internal.models import ModelStore
+
+    return ModelStore(str(folder))
+
+
+def replace_http_codecs(
+    service: Any,
+    decode: Callable[..., Any] | None,
+    encode: Callable[..., Any] | None,
+) -> None:
+    """Replace how every API of a BentoML service reads requests and writes answers.
+
+    Private: each API's `input_spec.from_http_request` and `output_spec.to_http_response` /
+    `media_type` (BentoML 1.4's IO descriptors). `decode(cls, request, serde)` and
+    `encode(cls, answer, serde)` are async, as BentoML calls them; `None` keeps BentoML's own.
+    """
+    for api in service.apis.values():
+        if decode is not None:
+            api.input_spec.from_http_request = classmethod(decode)
+        if encode is not None:
+            api.output_spec.media_type = "application/json"
+            api.output_spec.to_http_response = classmethod(encode)
+
+
+def observe_histogram_many(histogram: Any, values: np.ndarray) -> None:
+    """`histogram.observe(v)` for every v, in one pass per bucket instead of one per value.
+
+    Private: prometheus_client's `Histogram._upper_bounds`, `_sum` and `_buckets`, used the
+    way `Histogram.observe` does (a value falls in the first bucket whose upper bound is >=
+    it). Per-value calls cost ~10 us each in BentoML's multi-process mode.
+    """
+    if len(values) == 0:
+        return
+    bounds = np.asarray(histogram._upper_bounds)
+    counts = np.bincount(np.searchsorted(bounds, values, side="left"), minlength=len(bounds))
+    histogram._sum.inc(float(np.sum(values)))
+    for bucket, count in zip(histogram._buckets, counts.tolist(), strict=True):
+        if count:
+            bucket.inc(count)
+
+
+def file_only_dvclive(directory: str | Path) -> Any:
+    """A DVCLive logger that writes its files only (learning curves and summary).
+
+    Private: overrides `Live._init_dvc`. With `dvcyaml=None` and no experiment saving, DVCLive's
+    repository discovery serves nothing, yet it costs seconds of start-up in every train run
+    and fails in a repository with no commit (DVCLive 3.49). DVC tracks the files itself.
+    """
+    from dvclive import Live
+
+    class FileOnlyLive(Live):
+        def _init_dvc(self) -> None:
+            return None
+
+    return FileOnlyLive(dir=str(directory), dvcyaml=None, report=None, save_dvc_exp=False)

@@ -1,0 +1,73 @@
+"""The packaged model as the service uses it: the model, its settings and its request schema.
+
+Read from a folder holding `model.ubj`, `metadata.json` and the `package` stage's service
+info: the BentoML store's copy of `models/service.bentomodel` when serving, any folder in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import PipelineError
+from ..model.files import LoadedModel, load_model
+from ..settings.params import DataConfig, ServeConfig
+from ..stages.package import MODEL_NAME, SERVICE_INFO
+from .fast_decoding import RowDecoder
+from .request_schema import record_model
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """Everything the service needs, derived once from the packaged files."""
+
+    model: LoadedModel
+    info: dict[str, Any]
+    settings: ServeConfig
+    data: DataConfig
+    record_type: Any
+    decoder: RowDecoder
+    tag: str | None = None
+
+    @property
+    def threshold(self) -> float:
+        return float(self.info["threshold"])
+
+
+def read_packaged(folder: str | Path, tag: str | None = None) -> PackagedModel:
+    """The packaged model in `folder`."""
+    folder = Path(folder)
+    model = load_model(folder / "model.ubj", folder / "metadata.json")
+    info = json.loads((folder / SERVICE_INFO).read_text(encoding="utf-8"))
+    settings = ServeConfig.model_validate(info["serve"])
+    data = DataConfig.model_validate(model.metadata["params"]["data"])
+    return PackagedModel(
+        model=model,
+        info=info,
+        settings=settings,
+        data=data,
+        record_type=record_model(data, model.spec),
+        decoder=RowDecoder(data, model.spec, settings.max_records),
+        tag=tag,
+    )
+
+
+def model_tag() -> str:
+    """The BentoML model to serve: `$MODEL_TAG`, else `<package>:latest`."""
+    return os.environ.get("MODEL_TAG", f"{MODEL_NAME}:latest")
+
+
+def read_from_store(tag: str) -> PackagedModel:
+    """The packaged model from the BentoML store (where `make bento` imports it)."""
+    import bentoml
+
+    stored = bentoml.models.BentoModel(tag).stored
+    if stored is None:
+        raise PipelineError(
+            f"model {tag} is not in the BentoML store: run `make bento` (imports "
+            "models/service.bentomodel, written by the `package` stage)"
+        )
+    return read_packaged(stored.path, tag)

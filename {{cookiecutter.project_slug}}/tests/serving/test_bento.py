@@ -1,0 +1,63 @@
+"""`python -m <package> bento`: the packaged model imported and the bento built, offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import PACKAGE
+
+
+@pytest.fixture(scope="module")
+def built(pipeline_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The bento built from the pipeline's packaged model, in a scratch BentoML home."""
+    home = tmp_path_factory.mktemp("bentoml-home")
+    if shutil.which("uv") is None:
+        pytest.fail("uv is not on PATH: the bento's requirements are exported from uv.lock")
+    env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True"}
+    done = subprocess.run(
+        [sys.executable, "-m", PACKAGE, "bento"],
+        cwd=pipeline_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return home, (pipeline_repo / "build" / "bento_tag.txt").read_text().strip()
+
+
+def test_bento_holds_the_packaged_model_and_every_module(
+    built: tuple[Path, str], pipeline_repo: Path
+) -> None:
+    home, tag = built
+    name, version = tag.split(":")
+    bento = home / "bentos" / name / version
+    manifest = yaml.safe_load((bento / "bento.yaml").read_text())
+    model_md5 = json.loads((pipeline_repo / "models" / "metadata.json").read_text())["model_md5"]
+    served = manifest["services"][0]
+    assert [m["tag"] for m in served["models"]] == [f"{PACKAGE}:{model_md5}"]
+    assert manifest["service"] == f"{PACKAGE}.serving.service:Service"
+    source = pipeline_repo / "src" / PACKAGE
+    expected = {p.relative_to(source).as_posix() for p in source.rglob("*.py")}
+    packed = bento / "src" / PACKAGE
+    assert {p.relative_to(packed).as_posix() for p in packed.rglob("*.py")} == expected
+
+
+def test_bento_requirements_are_the_locked_versions(built: tuple[Path, str]) -> None:
+    home, tag = built
+    name, version = tag.split(":")
+    requirements = home / "bentos" / name / version / "env" / "python" / "requirements.txt"
+    pinned = [
+        line
+        for line in requirements.read_text().splitlines()
+        if line.strip() and not line.startswith(("#", " ", "-"))
+    ]
+    assert pinned
+    assert all("==" in line for line in pinned), [line for line in pinned if "==" not in line]
