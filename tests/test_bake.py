@@ -84,6 +84,7 @@ src/term_deposit_model/artifacts/atomic.py
 src/term_deposit_model/artifacts/hashing.py
 src/term_deposit_model/artifacts/paths.py
 src/term_deposit_model/cli.py
+src/term_deposit_model/compat.py
 src/term_deposit_model/data/__init__.py
 src/term_deposit_model/data/describe.py
 src/term_deposit_model/data/incorporate.py
@@ -111,7 +112,10 @@ src/term_deposit_model/review/sections.py
 src/term_deposit_model/serving/__init__.py
 src/term_deposit_model/serving/batch.py
 src/term_deposit_model/serving/bento.py
+src/term_deposit_model/serving/fast_decoding.py
 src/term_deposit_model/serving/inference_log.py
+src/term_deposit_model/serving/packaged.py
+src/term_deposit_model/serving/performance.py
 src/term_deposit_model/serving/prometheus.py
 src/term_deposit_model/serving/request_schema.py
 src/term_deposit_model/serving/service.py
@@ -133,11 +137,16 @@ tests/drift/test_check.py
 tests/drift/test_monitor.py
 tests/helpers.py
 tests/model/test_features.py
+tests/model/test_files.py
 tests/model/test_metrics.py
 tests/model/test_threshold.py
 tests/review/test_gate.py
 tests/review/test_report.py
+tests/serving/service_answers.py
+tests/serving/test_batch.py
+tests/serving/test_bento.py
 tests/serving/test_request_decoding.py
+tests/serving/test_service.py
 tests/serving/test_serving_units.py
 tests/settings/test_compose.py
 tests/settings/test_params.py
@@ -145,6 +154,7 @@ tests/stages/test_evaluate.py
 tests/stages/test_prepare.py
 tests/stages/test_train.py
 tests/test_cli.py
+tests/test_compat.py
 tests/test_dvc_yaml.py
 tests/test_pipeline.py
 uv.lock
