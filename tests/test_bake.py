@@ -88,7 +88,9 @@ src/term_deposit_model/artifacts/paths.py
 src/term_deposit_model/cli.py
 src/term_deposit_model/compat.py
 src/term_deposit_model/data/__init__.py
+src/term_deposit_model/data/describe.py
 src/term_deposit_model/data/incorporate.py
+src/term_deposit_model/data/init.py
 src/term_deposit_model/data/raw.py
 src/term_deposit_model/data/validation.py
 src/term_deposit_model/drift/__init__.py
@@ -101,6 +103,7 @@ src/term_deposit_model/model/features.py
 src/term_deposit_model/model/files.py
 src/term_deposit_model/model/metrics.py
 src/term_deposit_model/model/scoring.py
+src/term_deposit_model/model/threshold.py
 src/term_deposit_model/review/__init__.py
 src/term_deposit_model/review/baseline.py
 src/term_deposit_model/review/charts.py
@@ -130,12 +133,15 @@ src/term_deposit_model/stages/runner.py
 src/term_deposit_model/stages/train.py
 tests/artifacts/test_atomic.py
 tests/conftest.py
+tests/data/test_describe.py
+tests/data/test_init.py
 tests/drift/test_check.py
 tests/drift/test_monitor.py
 tests/helpers.py
 tests/model/test_features.py
 tests/model/test_files.py
 tests/model/test_metrics.py
+tests/model/test_threshold.py
 tests/review/test_gate.py
 tests/review/test_report.py
 tests/serving/service_answers.py

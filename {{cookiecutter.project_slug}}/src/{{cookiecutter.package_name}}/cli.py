@@ -36,6 +36,7 @@ COMMANDS = {
     ),
     "monitor": ("drift.monitor", "check new batches for drift and performance (--all)"),
     "incorporate": ("data.incorporate", "add a new batch to the training data"),
+    "data": ("data.init", "data init FILE --target COL: describe a data file and use it"),
 }
 
 

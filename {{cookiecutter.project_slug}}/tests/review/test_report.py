@@ -9,6 +9,7 @@ from markdown_it import MarkdownIt
 from helpers import committed_params, module
 
 comparison = module("review.comparison")
+gate = module("review.gate")
 sections = module("review.sections")
 mermaid = module("review.charts")
 config = module("settings.params")
@@ -42,7 +43,7 @@ def test_identical_models_differ_by_zero_with_an_interval_around_zero() -> None:
         assert d.value == 0.0
         assert d.ci_low <= 0.0 <= d.ci_high
         assert result[m].current == result[m].baseline
-    assert all(rule["passed"] for rule in comparison.regression_rules(result, 0.01))
+    assert all(rule["passed"] for rule in gate.regression_rules(result, 0.01))
 
 
 def test_a_known_worse_model_is_flagged_and_fails_the_regression_rule() -> None:
@@ -50,7 +51,7 @@ def test_a_known_worse_model_is_flagged_and_fails_the_regression_rule() -> None:
     result = paired(bad, good, labels)
     assert result["roc_auc"].difference.ci_high < -0.2
     assert result["log_loss"].difference.ci_low > 0  # lower is better: worse is positive
-    rules = {r["metric"]: r for r in comparison.regression_rules(result, 0.01)}
+    rules = {r["metric"]: r for r in gate.regression_rules(result, 0.01)}
     assert not rules["roc_auc"]["passed"]
     assert not rules["log_loss"]["passed"]
     text = sections.metrics_section(result, comparison.PAIRED, 0.95, "main", "")
@@ -88,8 +89,8 @@ def test_a_tolerance_absorbs_a_small_significant_regression() -> None:
         Interval(0.80, 0.79, 0.81),
         Interval(-0.01, -0.012, -0.008),
     )
-    (strict,) = comparison.regression_rules({"roc_auc": worse}, 0.0)
-    (tolerant,) = comparison.regression_rules({"roc_auc": worse}, 0.01)
+    (strict,) = gate.regression_rules({"roc_auc": worse}, 0.0)
+    (tolerant,) = gate.regression_rules({"roc_auc": worse}, 0.01)
     assert not strict["passed"]
     assert tolerant["passed"]
     assert tolerant["value"] == -0.008

@@ -45,8 +45,14 @@ def test_missing_key_is_named() -> None:
         (("split", "test_size"), 1.5, "split.test_size"),
         (("data", "positive_class"), "maybe", "positive_class"),
         (("data", "drop_columns"), ["y"], "must not drop the target"),
-        (("evaluate", "gate"), [{"metric": "roc_auc"}], "exactly one of 'min' or 'max'"),
-        (("evaluate", "gate"), [{"metric": "auc", "min": 0.5}], "evaluate.gate.0.metric"),
+        (("evaluate", "gate"), {"absolute": [{"metric": "roc_auc"}]}, "exactly one of 'min'"),
+        (
+            ("evaluate", "gate"),
+            {"absolute": [{"metric": "auc", "min": 0.5}]},
+            "evaluate.gate.absolute.0.metric",
+        ),
+        (("evaluate", "gate"), {"beat_trivial": "always"}, "evaluate.gate.beat_trivial"),
+        (("train", "threshold"), {"method": "fixed", "value": 1.5}, "train.threshold.value"),
     ],
 )
 def test_invalid_values_are_explained(path: tuple[str, str], value: object, expected: str) -> None:
@@ -56,10 +62,32 @@ def test_invalid_values_are_explained(path: tuple[str, str], value: object, expe
         config.parse_params(raw)
 
 
-def test_category_levels_must_be_normalised() -> None:
+def test_category_levels_may_be_spelled_as_in_the_data() -> None:
     raw = committed_params()
-    raw["data"]["columns"]["marital"]["categories"] = ["Married", "single"]
-    with pytest.raises(errors.PipelineError, match=r"data\.columns\.marital.*lower-case"):
+    raw["data"]["columns"]["marital"]["categories"] = ["Married", " single", "divorced", 0]
+    levels = config.parse_params(raw).data.columns["marital"].categories
+    assert levels == ["married", "single", "divorced", "0"]
+    raw["data"]["columns"]["marital"]["categories"] = ["Married", "married "]
+    with pytest.raises(errors.PipelineError, match=r"data\.columns\.marital.*twice"):
+        config.parse_params(raw)
+
+
+def test_targets_of_any_type_and_column_roles() -> None:
+    raw = committed_params()
+    raw["data"]["columns"]["y"]["categories"] = [False, True]
+    raw["data"]["classes"] = [False, True]
+    raw["data"]["positive_class"] = True
+    raw["data"]["columns"]["age"]["role"] = "id"
+    data = config.parse_params(raw).data
+    assert (data.classes, data.positive_class) == (("false", "true"), "true")
+    assert "age" not in data.feature_columns
+    assert data.id_columns == ["age"]
+    raw["data"]["columns"]["job"] = {"dtype": "string"}
+    with pytest.raises(errors.PipelineError, match="dtype string is for id, timestamp or drop"):
+        config.parse_params(raw)
+    raw["data"]["columns"]["job"] = {"dtype": "string", "role": "drop"}
+    raw["data"]["task"] = "regression"
+    with pytest.raises(errors.PipelineError, match="binary only"):
         config.parse_params(raw)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import f1_score, log_loss, roc_auc_score
 
 from conftest import fast_params
 from helpers import module
@@ -87,8 +87,29 @@ def test_plots_data_have_the_shapes_dvc_templates_need(evaluated) -> None:
 
 def test_gate_verdict_is_written(evaluated) -> None:
     verdict = json.loads(paths.GATE_FILE.read_text())
-    assert [rule["metric"] for rule in verdict["rules"]] == ["roc_auc", "pr_auc", "log_loss"]
+    assert [rule["metric"] for rule in verdict["rules"]] == ["log_loss", "f1"]
     assert verdict["passed"] == all(rule["passed"] for rule in verdict["rules"])
+
+
+def test_decisions_use_the_threshold_saved_with_the_model(evaluated) -> None:
+    chosen = json.loads(paths.METADATA_FILE.read_text())["decision_threshold"]["value"]
+    assert evaluated["threshold"] == chosen
+    predictions = pd.read_parquet(paths.TEST_PREDICTIONS)
+    decided = (predictions["score"] >= chosen).astype(int)
+    assert evaluated["metrics"]["f1"]["value"] == pytest.approx(
+        f1_score(predictions["label"], decided), abs=1e-6
+    )
+
+
+def test_the_trivial_model_is_the_training_class_share(evaluated) -> None:
+    share = json.loads(paths.METADATA_FILE.read_text())["trivial_model"]["positive_score"]
+    predictions = pd.read_parquet(paths.TEST_PREDICTIONS)
+    trivial = evaluated["vs_trivial"]["log_loss"]["trivial"]["value"]
+    assert trivial == pytest.approx(
+        log_loss(predictions["label"], np.full(len(predictions), share)), abs=1e-6
+    )
+    everyone = f1_score(predictions["label"], np.ones(len(predictions), dtype=int))
+    assert evaluated["vs_trivial"]["f1"]["trivial"]["value"] == pytest.approx(everyone, abs=1e-6)
 
 
 def test_model_and_metadata_must_match(evaluated_dir: Path, tmp_path: Path, monkeypatch) -> None:

@@ -1,4 +1,4 @@
-"""Stage train: deterministic model bytes, metadata that scoring needs, early stopping."""
+"""Stage train: deterministic model bytes, metadata that scoring needs, rounds and threshold."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import xgboost as xgb
 
@@ -51,13 +52,38 @@ def test_metadata_describes_model_features_and_data(prepared) -> None:
     assert metadata["params"]["model"]["max_depth"] == params.model.max_depth
     booster = xgb.Booster(model_file=str(paths.MODEL_FILE))
     assert booster.num_boosted_rounds() == metrics["best_iteration"] + 1
-    assert 0 < metrics["cv_auc_mean"] <= 1
+    assert booster.num_boosted_rounds() == metrics["cv_best_rounds"]  # the final fit's rounds
+    assert metrics["fit_rows"] == len(pd.read_parquet(paths.TRAIN_DATA))  # every training row
+    assert 0 < metrics["cv_logloss_mean"] < 1
     assert metrics["cv_auc_std"] >= 0
+    chosen = metadata["decision_threshold"]
+    assert chosen["method"] == "max_f1"
+    assert "out-of-fold" in chosen["chosen_on"]
+    assert 0 < chosen["value"] < 1
+    labels = (pd.read_parquet(paths.TRAIN_DATA)[params.data.target] == "yes").mean()
+    assert metadata["trivial_model"]["positive_score"] == pytest.approx(labels, abs=1e-6)
+
+
+def test_without_cross_validation_the_final_fit_early_stops(workspace) -> None:
+    def edit(params: dict) -> None:
+        params["train"]["cv_folds"] = 0
+        params["train"]["threshold"] = {"method": "fixed", "value": 0.3}
+
+    workspace(edit=edit)
+    params = config.load_params()
+    prepare.prepare(params)
+    metrics = train.train(params, log_with_dvclive=False)
+    metadata = json.loads(paths.METADATA_FILE.read_text())
+    assert "cv_best_rounds" not in metrics
+    assert metrics["validation_rows"] > 0
+    assert metadata["decision_threshold"]["value"] == 0.3
+    booster = xgb.Booster(model_file=str(paths.MODEL_FILE))
+    assert booster.num_boosted_rounds() == metrics["best_iteration"] + 1
 
 
 def test_dvclive_logs_the_learning_curve(prepared) -> None:
     train.train(config.load_params())
-    curve = paths.DVCLIVE_DIR / "plots" / "metrics" / "validation" / "auc.tsv"
+    curve = paths.DVCLIVE_DIR / "plots" / "metrics" / "train" / "logloss.tsv"
     assert curve.is_file()
     assert len(curve.read_text().splitlines()) > 2
     assert not Path("dvc.yaml").exists()

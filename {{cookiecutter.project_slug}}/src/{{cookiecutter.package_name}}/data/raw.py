@@ -28,12 +28,14 @@ def read_table(path: str | Path, data: DataConfig) -> pd.DataFrame:
         if name.endswith(".parquet"):
             frame = pd.read_parquet(path)
         elif name.endswith(CSV_SUFFIXES):
-            text_columns = {
-                column: "string"
-                for column, spec in data.columns.items()
-                if spec.dtype == "category"
-            }
-            frame = pd.read_csv(path, sep=data.separator, dtype=text_columns, low_memory=False)
+            frame = pd.read_csv(
+                path,
+                sep=data.separator,
+                thousands=data.thousands,
+                dtype=text_columns(data),
+                na_values=marker_values(data),
+                low_memory=False,
+            )
         else:
             raise PipelineError(
                 f"input file {path}: unsupported format; expected .csv, .csv.gz or .parquet"
@@ -77,13 +79,32 @@ def iter_table(path: str | Path, data: DataConfig, chunk_rows: int) -> Iterator[
             for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
                 yield batch.to_pandas()
             return
-        text_columns = {c: "string" for c, s in data.columns.items() if s.dtype == "category"}
         with pd.read_csv(
-            path, sep=data.separator, dtype=text_columns, chunksize=chunk_rows, low_memory=False
+            path,
+            sep=data.separator,
+            thousands=data.thousands,
+            dtype=text_columns(data),
+            na_values=marker_values(data),
+            chunksize=chunk_rows,
+            low_memory=False,
         ) as reader:
             yield from reader
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise PipelineError(f"input file {path} could not be parsed: {exc}") from None
+
+
+def text_columns(data: DataConfig) -> dict[str, str]:
+    """Columns read as text whatever they look like: category levels, identifiers."""
+    return {c: "string" for c, s in data.columns.items() if s.dtype in ("category", "string")}
+
+
+def marker_values(data: DataConfig) -> dict[str, list[str]]:
+    """Per column, the text missing-value markers: read as missing (as are pandas' defaults)."""
+    return {
+        name: [m for m in spec.missing_values if isinstance(m, str)]
+        for name, spec in data.columns.items()
+        if any(isinstance(m, str) for m in spec.missing_values)
+    }
 
 
 def _existing(path: str | Path) -> Path:

@@ -126,7 +126,8 @@ def _normalise(values: pd.Series, spec: ColumnSpec) -> pd.Series:
 
 
 def _check_all_null(frame: pd.DataFrame, data: DataConfig) -> None:
-    empty = [name for name in frame.columns if frame[name].isna().all()]
+    used = {*data.feature_columns, data.target}  # an empty dropped or id column is harmless
+    empty = [name for name in frame.columns if name in used and frame[name].isna().all()]
     if empty:
         raise PipelineError(
             f"column(s) {empty} hold no value at all (every row is missing); "
@@ -151,6 +152,8 @@ def _column_schema(name: str, spec: ColumnSpec) -> pa.Column:
     if spec.dtype == "category":
         checks.append(pa.Check.isin(spec.categories or [], error="level not in categories"))
         dtype: object = "category"
+    elif spec.dtype in ("string", "datetime"):
+        dtype = "string" if spec.dtype == "string" else "datetime64[ns]"
     else:
         dtype = "Int64" if spec.dtype == "int" else "float64"
         if spec.min is not None:

@@ -58,7 +58,8 @@ def load_batch(path: Path, data: DataConfig) -> tuple[pd.DataFrame, bool]:
         frame, _ = clean(raw, data, labels=False)
     except PipelineError as exc:
         raise PipelineError(f"batch {path}: {exc}") from None
-    frame = frame.drop(columns=[c for c in data.drop_columns if c in frame.columns])
+    used = [*data.feature_columns, data.target]  # ids, timestamps, dropped columns: out
+    frame = frame[[c for c in frame.columns if c in used]]
     return frame, data.target in frame.columns
 
 
@@ -122,7 +123,7 @@ def batch_performance(
     interval = with_intervals(
         labels,
         scores,
-        config.threshold,
+        model.threshold,
         config.bootstrap_resamples,
         config.confidence_level,
         params.seed,

@@ -23,6 +23,21 @@ class LoadedModel:
     spec: FeatureSpec
     metadata: dict[str, Any]
 
+    @property
+    def threshold(self) -> float:
+        """The decision threshold saved with the model (positive when score >= it)."""
+        return decision_threshold(self.metadata)
+
+
+def decision_threshold(metadata: dict[str, Any]) -> float:
+    """The decision threshold recorded in model metadata by the train stage."""
+    try:
+        return float(metadata["decision_threshold"]["value"])
+    except (KeyError, TypeError, ValueError):
+        raise PipelineError(
+            "the model metadata has no decision threshold: re-run the train stage (`dvc repro`)"
+        ) from None
+
 
 def load_model(
     model_file: str | Path = paths.MODEL_FILE, metadata_file: str | Path = paths.METADATA_FILE

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 
@@ -45,19 +44,24 @@ def paired_comparison(
     resamples: int,
     confidence_level: float,
     seed: int,
+    baseline_threshold: float | None = None,
 ) -> dict[str, MetricComparison]:
-    """Both models on the same rows, the same bootstrap resamples applied to both."""
+    """Both models on the same rows, the same bootstrap resamples applied to both.
+
+    Each side's decisions use its own threshold (`baseline_threshold` defaults to `threshold`).
+    """
     if not len(labels) == len(current_scores) == len(baseline_scores):
         raise ValueError("labels and both score vectors must have the same length")
+    other = threshold if baseline_threshold is None else baseline_threshold
     ones = np.ones((1, len(labels)))
     point_current = metric_values(labels, current_scores, threshold, ones)
-    point_baseline = metric_values(labels, baseline_scores, threshold, ones)
+    point_baseline = metric_values(labels, baseline_scores, other, ones)
     draws: dict[str, dict[str, list[np.ndarray]]] = {
         side: {m: [] for m in metrics} for side in ("current", "baseline", "difference")
     }
     for weights in bootstrap_weights(len(labels), resamples, seed):
         current = metric_values(labels, current_scores, threshold, weights)
-        baseline = metric_values(labels, baseline_scores, threshold, weights)
+        baseline = metric_values(labels, baseline_scores, other, weights)
         for m in metrics:
             draws["current"][m].append(current[m])
             draws["baseline"][m].append(baseline[m])
@@ -101,39 +105,6 @@ def unpaired_comparison(
             difference = Interval(_r(delta), _r(delta - z * spread), _r(delta + z * spread))
         result[m] = MetricComparison(m, now, before, difference)
     return result
-
-
-def regression_rules(
-    comparisons: dict[str, MetricComparison], tolerance: float
-) -> list[dict[str, Any]]:
-    """Gate rules (same shape as `gate.check_gate`'s): no metric significantly worse.
-
-    A metric fails when the whole interval of its difference lies beyond the tolerance on the
-    bad side: for higher-is-better metrics the interval's upper end is below -tolerance, for
-    lower-is-better ones its lower end is above +tolerance.
-    """
-    rules = []
-    for m, comparison in comparisons.items():
-        if comparison.difference is None:
-            continue
-        if comparison.lower_is_better:
-            value, operator, limit = comparison.difference.ci_low, "<=", tolerance
-            passed = value <= limit
-        else:
-            value, operator, limit = comparison.difference.ci_high, ">=", -tolerance
-            passed = value >= limit
-        rules.append(
-            {
-                "rule": f"{m}: no regression vs baseline (difference CI bound {operator} {limit})",
-                "metric": m,
-                "use": "difference_ci_low" if comparison.lower_is_better else "difference_ci_high",
-                "operator": operator,
-                "limit": limit,
-                "value": value,
-                "passed": bool(passed),
-            }
-        )
-    return rules
 
 
 def _r(value: float) -> float:

@@ -1,46 +1,234 @@
-"""The quality gate: absolute limits on test metrics, and the command that enforces it."""
+"""The quality gate, decided in one place: rules, verdicts, and the command that enforces them.
+
+Three kinds of rule, each a dict of the same shape (`rule`, `kind`, `metric`, `use`,
+`operator`, `limit`, `value`, `passed`, `message`):
+- `vs_trivial`: the model beats the trivial model (the training split's class shares) on the
+  same test rows with confidence: the whole paired-bootstrap interval of the difference lies on
+  the better side (`evaluate.gate.beat_trivial`);
+- `absolute`: a metric's point estimate or interval bound against a fixed limit
+  (`evaluate.gate.absolute`);
+- `vs_baseline`: no metric significantly worse than the baseline's in the pull-request report
+  (`evaluate.comparison.tolerance`).
+The evaluate stage writes `check_gate`'s verdict (`reports/gate.json`), the report writes
+`pr_verdict`'s (`reports/pr_gate.json`), and `python -m <package> gate [FILE]` enforces either.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..artifacts import paths
-from ..model.metrics import Interval
-from ..settings.params import GateRule
+from ..errors import PipelineError
+from ..model.metrics import LOWER_IS_BETTER
+from ..settings.params import GateConfig, GateRule
+from .comparison import MetricComparison
+
+# The metrics `beat_trivial: auto` checks: a proper score and a threshold metric.
+TRIVIAL_DEFAULTS = ("log_loss", "f1")
+# The trivial model's decision per threshold metric: the best constant answer.
+# f1: every record positive (any other constant gives 0); accuracy: the majority class.
+# Ranking metrics and proper scores use the constant score, whatever the decision.
+TRIVIAL_COMPARABLE = frozenset({"log_loss", "brier", "f1", "accuracy", "roc_auc", "pr_auc"})
+ALL_POSITIVE, ALL_NEGATIVE = 0.0, 2.0  # thresholds giving every / no record positive
 
 
-def check_gate(rules: Sequence[GateRule], metrics: dict[str, Interval]) -> dict[str, Any]:
-    """Pass/fail per rule with the value compared, and the overall verdict."""
+def trivial_metrics(config: GateConfig) -> list[str]:
+    """The metrics compared with the trivial model; raise `PipelineError` for impossible ones."""
+    chosen = list(TRIVIAL_DEFAULTS) if config.beat_trivial == "auto" else config.beat_trivial
+    impossible = [m for m in chosen if m not in TRIVIAL_COMPARABLE]
+    if impossible:
+        raise PipelineError(
+            f"evaluate.gate.beat_trivial: {impossible} cannot be compared with a trivial model "
+            f"(a constant answer maximises them); choose among {sorted(TRIVIAL_COMPARABLE)}"
+        )
+    return chosen
+
+
+def trivial_threshold(metric: str, positive_share: float) -> float:
+    """The decision threshold of the trivial model for `metric` (its best constant answer)."""
+    if metric == "accuracy":
+        return ALL_POSITIVE if positive_share >= 0.5 else ALL_NEGATIVE
+    return ALL_POSITIVE
+
+
+def check_gate(config: GateConfig, evaluation: Mapping[str, Any]) -> dict[str, Any]:
+    """The evaluate stage's verdict from the gate settings and `metrics/evaluate.json`'s content.
+
+    `evaluation` holds `metrics` (name -> value/ci_low/ci_high), `vs_trivial` (name -> model,
+    trivial and difference intervals) and `confidence_level`.
+    """
+    rules = trivial_rules(
+        {m: evaluation["vs_trivial"][m] for m in trivial_metrics(config)},
+        evaluation["confidence_level"],
+    )
+    rules += absolute_rules(config.absolute, evaluation["metrics"])
+    return {"passed": all(r["passed"] for r in rules), "rules": rules}
+
+
+def trivial_rules(
+    comparisons: Mapping[str, Mapping[str, Mapping[str, float]]], confidence_level: float
+) -> list[dict[str, Any]]:
+    """One rule per metric: the difference model - trivial lies wholly on the better side of 0."""
+    level = f"{confidence_level:.0%}"
+    rules = []
+    for metric, sides in comparisons.items():
+        difference = sides["difference"]
+        lower = metric in LOWER_IS_BETTER
+        value = difference["ci_high"] if lower else difference["ci_low"]
+        passed = value < 0 if lower else value > 0
+        direction = "below" if lower else "above"
+        message = (
+            f"{metric}: model {_n(sides['model']['value'])}, trivial model "
+            f"{_n(sides['trivial']['value'])}; difference {_signed(difference['value'])} "
+            f"[{_signed(difference['ci_low'])}, {_signed(difference['ci_high'])}]"
+        )
+        if not passed:
+            bound = "upper" if lower else "lower"
+            message += (
+                f": not better than the trivial model with {level} confidence (the interval's "
+                f"{bound} end must be {direction} 0; it misses by {abs(value):.4g})"
+            )
+        rules.append(
+            _rule(
+                "vs_trivial",
+                f"{metric} better than the trivial model ({level} interval of the difference "
+                f"{direction} 0)",
+                metric,
+                "difference_ci_high" if lower else "difference_ci_low",
+                "<" if lower else ">",
+                0.0,
+                value,
+                passed,
+                message,
+            )
+        )
+    return rules
+
+
+def absolute_rules(
+    rules: Sequence[GateRule], metrics: Mapping[str, Mapping[str, float]]
+) -> list[dict[str, Any]]:
+    """Each absolute limit against the point estimate or an interval bound of its metric."""
     results = []
     for rule in rules:
         interval = metrics[rule.metric]
-        value = {"point": interval.value, "ci_low": interval.ci_low, "ci_high": interval.ci_high}[
-            rule.use
-        ]
+        value = {"point": interval["value"], "ci_low": interval["ci_low"]}.get(
+            rule.use, interval["ci_high"]
+        )
         if rule.min is not None:
             passed, operator, limit = value >= rule.min, ">=", rule.min
         else:
+            assert rule.max is not None
             passed, operator, limit = value <= rule.max, "<=", rule.max
+        text = f"{rule.metric} ({rule.use}) {operator} {limit}"
+        message = f"{text}: {_n(value)}"
+        if not passed:
+            message += f" misses the limit by {abs(value - limit):.4g}"
         results.append(
-            {
-                "rule": f"{rule.metric} ({rule.use}) {operator} {limit}",
-                "metric": rule.metric,
-                "use": rule.use,
-                "operator": operator,
-                "limit": limit,
-                "value": value,
-                "passed": bool(passed),
-            }
+            _rule("absolute", text, rule.metric, rule.use, operator, limit, value, passed, message)
         )
-    return {"passed": all(r["passed"] for r in results), "rules": results}
+    return results
+
+
+def regression_rules(
+    comparisons: Mapping[str, MetricComparison], tolerance: float
+) -> list[dict[str, Any]]:
+    """No metric significantly worse than the baseline's.
+
+    A metric fails when the whole interval of its difference lies beyond the tolerance on the
+    bad side: for higher-is-better metrics the interval's upper end is below -tolerance, for
+    lower-is-better ones its lower end is above +tolerance. Metrics without a baseline value
+    give no rule.
+    """
+    rules = []
+    for m, comparison in comparisons.items():
+        if comparison.difference is None:
+            continue
+        if comparison.lower_is_better:
+            value, operator, limit = comparison.difference.ci_low, "<=", tolerance
+            passed = value <= limit
+        else:
+            value, operator, limit = comparison.difference.ci_high, ">=", -tolerance
+            passed = value >= limit
+        message = f"{m}: difference vs baseline {_signed(comparison.difference.value)}"
+        if not passed:
+            message += f": significantly worse, beyond the tolerance by {abs(value - limit):.4g}"
+        rules.append(
+            _rule(
+                "vs_baseline",
+                f"{m}: no regression vs baseline (difference CI bound {operator} {limit})",
+                m,
+                "difference_ci_low" if comparison.lower_is_better else "difference_ci_high",
+                operator,
+                limit,
+                value,
+                passed,
+                message,
+            )
+        )
+    return rules
+
+
+def pr_verdict(
+    gate: Mapping[str, Any],
+    comparisons: Mapping[str, MetricComparison] | None,
+    tolerance: float,
+    *,
+    comparison: str,
+    baseline: Mapping[str, str],
+) -> dict[str, Any]:
+    """The pull request's verdict: the evaluate stage's rules plus the regression rules.
+
+    `comparisons` is None when nothing can be compared with the baseline (then no regression
+    rule applies, and the verdict says so through `comparison`).
+    """
+    rules = [*gate["rules"], *regression_rules(comparisons or {}, tolerance)]
+    return {
+        "passed": all(r["passed"] for r in rules),
+        "rules": rules,
+        "comparison": comparison,
+        "baseline": dict(baseline),
+    }
+
+
+def _rule(
+    kind: str,
+    text: str,
+    metric: str,
+    use: str,
+    operator: str,
+    limit: float,
+    value: float,
+    passed: bool,
+    message: str,
+) -> dict[str, Any]:
+    return {
+        "rule": text,
+        "kind": kind,
+        "metric": metric,
+        "use": use,
+        "operator": operator,
+        "limit": limit,
+        "value": value,
+        "passed": bool(passed),
+        "message": message,
+    }
+
+
+def _n(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.4g}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the verdict in `reports/gate.json`; exit 1 when the gate failed."""
+    """Print the verdict in `reports/gate.json` (or FILE); exit 1 when the gate failed."""
     path = Path(argv[0]) if argv else paths.GATE_FILE
     if not path.is_file():
         print(f"error in gate: {path} not found: run the pipeline first", file=sys.stderr)
@@ -48,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verdict = json.loads(path.read_text(encoding="utf-8"))
     for rule in verdict["rules"]:
         mark = "PASS" if rule["passed"] else "FAIL"
-        print(f"{mark}  {rule['rule']}: {rule['value']}")
+        print(f"{mark}  {rule.get('message') or rule['rule'] + ': ' + str(rule['value'])}")
     print("quality gate:", "PASSED" if verdict["passed"] else "FAILED")
     return 0 if verdict["passed"] else 1
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from .. import PACKAGE
 from ..artifacts import paths
@@ -37,9 +38,9 @@ from .comparison import (
     UNPAIRED,
     MetricComparison,
     paired_comparison,
-    regression_rules,
     unpaired_comparison,
 )
+from .gate import pr_verdict
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,12 @@ def build_report(
     """The report text, the combined gate verdict, and SVG files (name -> text) if asked."""
     inputs = read_inputs(baseline_ref)
     comparison = compare_with_baseline(params, inputs, remote)
-    gate = pr_gate(
+    gate = pr_verdict(
         inputs.current["gate"],
-        comparison,
+        comparison.metrics,
         params.evaluate.comparison.tolerance,
-        {"ref": baseline_ref, "commit": inputs.commit},
+        comparison=comparison.mode,
+        baseline={"ref": baseline_ref, "commit": inputs.commit},
     )
     text, images = render_report(params, inputs, comparison, gate, baseline_ref, remote)
     return text, gate, images
@@ -142,7 +144,8 @@ def compare_with_baseline(params: Params, inputs: ReportInputs, remote: str) -> 
             same_training=base.same_stage(inputs.base_lock, inputs.current_lock, "train"),
         )
         if found.model is not None:
-            paired = _paired(params, found.model, settings.metrics)
+            threshold = _baseline_threshold(inputs.commit, found.model)
+            paired = _paired(params, found.model, settings.metrics, threshold)
             return BaselineComparison(PAIRED, "", found.source, paired)
         why = f"The baseline's model is {found.source}."
     unpaired = unpaired_comparison(
@@ -152,22 +155,6 @@ def compare_with_baseline(params: Params, inputs: ReportInputs, remote: str) -> 
         params.evaluate.confidence_level,
     )
     return BaselineComparison(UNPAIRED, why, "not needed (unpaired comparison)", unpaired)
-
-
-def pr_gate(
-    floors: dict[str, Any],
-    comparison: BaselineComparison,
-    tolerance: float,
-    baseline: dict[str, str],
-) -> dict[str, Any]:
-    """The pull request's verdict: the absolute floors plus no significant regression."""
-    rules = [*floors["rules"], *regression_rules(comparison.metrics, tolerance)]
-    return {
-        "passed": all(r["passed"] for r in rules),
-        "rules": rules,
-        "comparison": comparison.mode,
-        "baseline": baseline,
-    }
 
 
 def render_report(
@@ -246,7 +233,21 @@ def _current_outputs() -> dict[str, Any]:
     return found
 
 
-def _paired(params: Params, model: Any, metrics: Sequence[str]) -> dict[str, MetricComparison]:
+def _baseline_threshold(commit: str, model: Any) -> float:
+    """The baseline model's decision threshold: saved with it, or (older models) its params'."""
+    saved = model.metadata.get("decision_threshold", {}).get("value")
+    if saved is not None:
+        return float(saved)
+    old = base.show(commit, "params.yaml")
+    value = (yaml.safe_load(old) or {}).get("evaluate", {}).get("threshold") if old else None
+    if value is None:
+        raise PipelineError(f"the baseline model of {commit[:12]} has no decision threshold")
+    return float(value)
+
+
+def _paired(
+    params: Params, model: Any, metrics: Sequence[str], baseline_threshold: float
+) -> dict[str, MetricComparison]:
     if not paths.TEST_PREDICTIONS.is_file() or not paths.TEST_DATA.is_file():
         raise PipelineError(
             f"{paths.TEST_PREDICTIONS} or {paths.TEST_DATA} not found: run the pipeline first"
@@ -259,12 +260,14 @@ def _paired(params: Params, model: Any, metrics: Sequence[str]) -> dict[str, Met
             f"{len(test)}: re-run the evaluate stage"
         )
     config = params.evaluate
+    evaluation = json.loads(paths.EVALUATE_METRICS.read_text(encoding="utf-8"))
     return paired_comparison(
         predictions["label"].to_numpy(),
         predictions["score"].to_numpy(dtype=np.float64),
         positive_scores(model, test),
         metrics,
-        threshold=config.threshold,
+        threshold=float(evaluation["threshold"]),
+        baseline_threshold=baseline_threshold,
         resamples=config.bootstrap_resamples,
         confidence_level=config.confidence_level,
         seed=params.seed,

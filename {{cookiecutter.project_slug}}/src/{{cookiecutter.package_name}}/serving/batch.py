@@ -6,7 +6,7 @@ each chunk against the schema the model was trained with (`schema.validate` with
 `scoring.positive_scores` (the same preprocessing as training, evaluation and the service) and
 writes the Parquet output atomically: on any error no output file appears. A schema mismatch
 in the header is reported before any row is read. The output has one row per input row, in
-order: `label` (the predicted class, positive when `score` >= the evaluation threshold) and
+order: `label` (the predicted class, positive when `score` >= the model's saved threshold) and
 `score` (the probability of the positive class).
 """
 
@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model,
             args.input,
             args.output,
-            threshold=params.evaluate.threshold,
+            threshold=model.threshold,
             chunk_rows=chunk_rows,
         )
         print(f"scored {rows} rows from {args.input} into {args.output}", file=sys.stderr)

@@ -34,14 +34,33 @@ def normalise_category(value: str) -> str:
     return value.strip().lower()
 
 
+def level_text(value: object) -> str:
+    """A level as written in YAML or data (text, a whole number, a boolean), normalised."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return normalise_category(str(value))
+
+
+Level = str | int | float | bool
+Role = Literal["feature", "target", "id", "timestamp", "drop"]
+NON_FEATURE_DTYPES = frozenset({"string", "datetime"})
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ColumnSpec(_Strict):
-    """Schema of one input column."""
+    """Schema of one input column.
 
-    dtype: Literal["int", "float", "category"]
+    Category levels may be spelled as in the data (any case, numbers, booleans): they are
+    compared stripped and lower-cased, and kept in that canonical spelling.
+    """
+
+    dtype: Literal["int", "float", "category", "string", "datetime"]
+    role: Role = "feature"
     nullable: bool = True
     min: float | None = None
     max: float | None = None
@@ -50,20 +69,34 @@ class ColumnSpec(_Strict):
     on_missing: Literal["keep", "drop_row", "fill"] = "keep"
     fill_value: int | float | str | None = None
 
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _canonical_levels(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        spelled = [level_text(v) for v in value]
+        twice = sorted({v for v in spelled if spelled.count(v) > 1})
+        if twice:
+            raise ValueError(
+                f"'categories' lists a level twice (levels are compared stripped and "
+                f"lower-cased): {twice}"
+            )
+        return spelled
+
     @model_validator(mode="after")
     def _consistent(self) -> ColumnSpec:
         if self.dtype == "category":
             if not self.categories:
                 raise ValueError("a category column needs a non-empty 'categories' list")
-            bad = [c for c in self.categories if normalise_category(c) != c]
-            if bad:
-                raise ValueError(f"categories must be written stripped and lower-case, got {bad}")
-            if len(set(self.categories)) != len(self.categories):
-                raise ValueError("'categories' lists a level twice")
             if self.min is not None or self.max is not None:
                 raise ValueError("'min'/'max' apply to int and float columns only")
         elif self.categories is not None:
             raise ValueError("'categories' applies to category columns only")
+        if self.dtype in NON_FEATURE_DTYPES and self.role in ("feature", "target"):
+            raise ValueError(
+                f"dtype {self.dtype} is for id, timestamp or drop columns; a {self.role} "
+                "column is int, float or category"
+            )
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"'min' ({self.min}) is above 'max' ({self.max})")
         if (self.on_missing == "fill") != (self.fill_value is not None):
@@ -72,10 +105,12 @@ class ColumnSpec(_Strict):
 
 
 class DataConfig(_Strict):
-    """Where the raw data is and what it must look like."""
+    """Where the raw data is, what it must look like, and the task."""
 
     path: str
     separator: str = ","
+    thousands: str | None = None
+    task: Literal["binary", "multiclass", "regression"] = "binary"
     target: str
     positive_class: str
     classes: tuple[str, str]
@@ -84,8 +119,24 @@ class DataConfig(_Strict):
     drop_duplicates: bool = True
     columns: dict[str, ColumnSpec]
 
+    @field_validator("positive_class", mode="before")
+    @classmethod
+    def _canonical_positive(cls, value: Any) -> Any:
+        return level_text(value) if isinstance(value, (str, int, float, bool)) else value
+
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _canonical_classes(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [level_text(v) if isinstance(v, (str, int, float, bool)) else v for v in value]
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> DataConfig:
+        if self.task != "binary":
+            raise ValueError(
+                f"task {self.task!r} is not supported by this pipeline yet: binary only"
+            )
         if self.target not in self.columns:
             raise ValueError(f"the target '{self.target}' is not one of 'columns'")
         target = self.columns[self.target]
@@ -94,6 +145,11 @@ class DataConfig(_Strict):
                 f"column '{self.target}' (the target) must be a category column whose "
                 f"categories are exactly 'classes' {list(self.classes)}"
             )
+        if target.role not in ("feature", "target"):
+            raise ValueError(f"column '{self.target}' is the target but has role {target.role}")
+        others = [n for n, c in self.columns.items() if c.role == "target" and n != self.target]
+        if others:
+            raise ValueError(f"only data.target ('{self.target}') may have role target: {others}")
         if self.positive_class not in self.classes:
             raise ValueError(
                 f"'positive_class' {self.positive_class!r} is not one of {list(self.classes)}"
@@ -103,12 +159,30 @@ class DataConfig(_Strict):
             raise ValueError(f"'drop_columns' names columns not in 'columns': {unknown}")
         if self.target in self.drop_columns:
             raise ValueError("'drop_columns' must not drop the target")
+        if len(self.timestamp_columns) > 1:
+            raise ValueError(
+                f"at most one column may have role timestamp: {self.timestamp_columns}"
+            )
         return self
 
     @property
     def feature_columns(self) -> list[str]:
-        """Model inputs, in the declared order."""
-        return [c for c in self.columns if c != self.target and c not in self.drop_columns]
+        """Model inputs, in the declared order: role feature, not the target, not dropped."""
+        return [
+            name
+            for name, column in self.columns.items()
+            if column.role == "feature" and name != self.target and name not in self.drop_columns
+        ]
+
+    @property
+    def id_columns(self) -> list[str]:
+        """Columns that identify a record (never features)."""
+        return [name for name, column in self.columns.items() if column.role == "id"]
+
+    @property
+    def timestamp_columns(self) -> list[str]:
+        """The column that orders records in time, if any (a list of at most one)."""
+        return [name for name, column in self.columns.items() if column.role == "timestamp"]
 
 
 class SplitConfig(_Strict):
@@ -136,18 +210,27 @@ class ModelConfig(_Strict):
     scale_pos_weight: float = Field(gt=0)
 
 
+class ThresholdConfig(_Strict):
+    """How the binary decision threshold is chosen (on out-of-fold predictions) or fixed."""
+
+    method: Literal["max_f1", "cost", "fixed"] = "max_f1"
+    value: float = Field(default=0.5, gt=0, lt=1)
+    fp_cost: float = Field(default=1.0, gt=0)
+
+
 class TrainConfig(_Strict):
-    """Cross-validation, early stopping and threads."""
+    """Cross-validation, early stopping, the decision threshold and threads."""
 
     cv_folds: int = Field(ge=0, le=20)
     validation_size: float = Field(gt=0, lt=1)
     early_stopping_rounds: int = Field(ge=1)
-    eval_metric: Literal["auc", "aucpr", "logloss", "error"]
+    eval_metric: Literal["logloss", "auc", "aucpr", "error"]
+    threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
     n_jobs: int = Field(ge=1)
 
 
 class GateRule(_Strict):
-    """One quality-gate rule: a metric with a lower or an upper limit."""
+    """One absolute quality-gate rule: a metric with a lower or an upper limit."""
 
     metric: MetricName
     min: float | None = None
@@ -177,15 +260,25 @@ class ComparisonConfig(_Strict):
         return self
 
 
+class GateConfig(_Strict):
+    """The quality gate: beat the trivial model with confidence, plus optional absolute limits.
+
+    `beat_trivial: auto` is the task's proper score and its threshold metric (see
+    `review.gate.TRIVIAL_DEFAULTS`); a list names the metrics instead; `[]` turns the rule off.
+    """
+
+    beat_trivial: Literal["auto"] | list[MetricName] = "auto"
+    absolute: list[GateRule] = Field(default_factory=list)
+
+
 class EvaluateConfig(_Strict):
     """Test-set evaluation, the quality gate, and the comparison with the baseline."""
 
-    threshold: float = Field(gt=0, lt=1)
     bootstrap_resamples: int = Field(ge=100, le=100_000)
     confidence_level: float = Field(gt=0.5, lt=1)
     curve_points: int = Field(ge=10, le=10_000)
     calibration_bins: int = Field(ge=2, le=100)
-    gate: list[GateRule]
+    gate: GateConfig
     comparison: ComparisonConfig
 
 

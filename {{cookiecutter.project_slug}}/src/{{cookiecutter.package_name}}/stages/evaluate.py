@@ -20,7 +20,8 @@ from ..model.features import encode_target
 from ..model.files import LoadedModel, load_model
 from ..model.metrics import with_intervals
 from ..model.scoring import positive_scores
-from ..review.gate import check_gate
+from ..review.comparison import paired_comparison
+from ..review.gate import check_gate, trivial_metrics, trivial_threshold
 from ..settings.params import EvaluateConfig, Params
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,11 @@ def evaluate(params: Params) -> dict[str, Any]:
     labels = encode_target(test[model.spec.target], model.spec)
     scores = positive_scores(model, test)
     config = params.evaluate
+    threshold = model.threshold
     intervals = with_intervals(
         labels,
         scores,
-        config.threshold,
+        threshold,
         config.bootstrap_resamples,
         config.confidence_level,
         params.seed,
@@ -46,13 +48,14 @@ def evaluate(params: Params) -> dict[str, Any]:
     summary = {
         "test_rows": len(labels),
         "positive_share": round(float(labels.mean()), 6),
-        "threshold": config.threshold,
+        "threshold": threshold,
         "confidence_level": config.confidence_level,
         "bootstrap_resamples": config.bootstrap_resamples,
         "model_md5": model.metadata["model_md5"],
         "metrics": {name: interval.as_dict() for name, interval in intervals.items()},
+        "vs_trivial": versus_trivial(params, model, labels, scores),
     }
-    verdict = check_gate(config.gate, intervals)
+    verdict = check_gate(config.gate, summary)
     predictions = pd.DataFrame({"label": labels, "score": scores})
     with staged_outputs() as staged:
         staged.write_json(paths.EVALUATE_METRICS, summary)
@@ -70,6 +73,39 @@ def evaluate(params: Params) -> dict[str, Any]:
     return summary
 
 
+def versus_trivial(
+    params: Params, model: LoadedModel, labels: np.ndarray, scores: np.ndarray
+) -> dict[str, dict[str, dict[str, float]]]:
+    """The gate's metrics for the model and the trivial model on the same rows (paired).
+
+    The trivial model scores every row with the training split's positive share; its decisions
+    are the best constant answer per metric (`gate.trivial_threshold`).
+    """
+    share = float(model.metadata["trivial_model"]["positive_score"])
+    config = params.evaluate
+    found = {}
+    for metric in trivial_metrics(config.gate):
+        result = paired_comparison(
+            labels,
+            scores,
+            np.full(len(labels), share),
+            [metric],
+            threshold=model.threshold,
+            baseline_threshold=trivial_threshold(metric, share),
+            resamples=config.bootstrap_resamples,
+            confidence_level=config.confidence_level,
+            seed=params.seed,
+        )[metric]
+        assert result.baseline is not None
+        assert result.difference is not None
+        found[metric] = {
+            "model": result.current.as_dict(),
+            "trivial": result.baseline.as_dict(),
+            "difference": result.difference.as_dict(),
+        }
+    return found
+
+
 def plots_data(
     model: LoadedModel, labels: np.ndarray, scores: np.ndarray, config: EvaluateConfig
 ) -> dict[str, list[dict[str, Any]]]:
@@ -82,7 +118,7 @@ def plots_data(
         labels, scores, n_bins=config.calibration_bins, strategy="quantile"
     )
     classes = model.spec.classes
-    decisions = (scores >= config.threshold).astype(int)
+    decisions = (scores >= model.threshold).astype(int)
     gains = model.booster.get_score(importance_type="total_gain")
     importance = sorted(
         ((name, float(gains.get(name, 0.0))) for name in model.spec.names),

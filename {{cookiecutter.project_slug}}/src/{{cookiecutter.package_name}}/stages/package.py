@@ -24,7 +24,7 @@ from ..artifacts.atomic import staged_outputs
 from ..cli import run_stage
 from ..compat import temporary_bentoml_model_store
 from ..errors import PipelineError
-from ..model.files import load_model
+from ..model.files import decision_threshold, load_model
 from ..settings.params import Params
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def service_info(params: Params, metadata: dict[str, Any]) -> dict[str, Any]:
         "model_md5": metadata["model_md5"],
         "package_version": metadata.get("package_version"),
         "training_data_md5": metadata.get("training_data_md5"),
-        "threshold": params.evaluate.threshold,
+        "threshold": decision_threshold(metadata),
         "test_metrics": {
             "confidence_level": evaluation.get("confidence_level"),
             "test_rows": evaluation.get("test_rows"),

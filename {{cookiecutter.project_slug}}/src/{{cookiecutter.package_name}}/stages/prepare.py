@@ -29,7 +29,9 @@ def prepare(params: Params) -> dict[str, Any]:
     data = params.data
     raw = read_table(data.path, data)
     cleaned, cleaning = clean(raw, data)
-    cleaned = cleaned.drop(columns=data.drop_columns)
+    if data.timestamp_columns:  # the time split's order; rows keep their order on ties
+        cleaned = cleaned.sort_values(data.timestamp_columns, kind="stable", ignore_index=True)
+    cleaned = cleaned[[*data.feature_columns, data.target]]  # ids, timestamps, dropped: out
     train, test = split(cleaned, data, params.split, params.seed)
     report = data_report(Path(data.path), cleaning, cleaned, train, test, data)
     with staged_outputs() as staged:
@@ -50,7 +52,10 @@ def prepare(params: Params) -> dict[str, Any]:
 def split(
     frame: pd.DataFrame, data: DataConfig, config: SplitConfig, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows: stratified random (seeded) or time-ordered (the last rows are the test)."""
+    """Split rows: stratified random (seeded) or time-ordered (the last rows are the test).
+
+    `prepare` sorts the rows by the timestamp column first when one is declared.
+    """
     n_test = round(len(frame) * config.test_size)
     if n_test < 1 or n_test >= len(frame):
         raise PipelineError(

@@ -1,4 +1,9 @@
-"""Stage `train`: cross-validate, then fit the final XGBoost model with early stopping."""
+"""Stage `train`: cross-validate with early stopping, then fit the final XGBoost model.
+
+Cross-validation finds the number of rounds (each fold early-stopped on a proper scoring rule
+by default) and gives out-of-fold predictions, on which the decision threshold is chosen; the
+final model is fit on every training row for that many rounds.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import logging
 import platform
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -24,6 +30,7 @@ from ..cli import run_stage
 from ..compat import file_only_dvclive
 from ..errors import PipelineError
 from ..model.features import FeatureSpec, encode_target, model_dmatrix, preprocess
+from ..model.threshold import choose_threshold
 from ..settings.params import Params
 
 log = logging.getLogger(__name__)
@@ -67,32 +74,82 @@ def load_training_matrix(
     return preprocess(frame, spec), encode_target(frame[params.data.target], spec), spec
 
 
+@dataclass(frozen=True)
+class CrossValidation:
+    """What k-fold cross-validation found: scores, rounds, and out-of-fold predictions."""
+
+    summary: dict[str, float | int]
+    rounds: int
+    out_of_fold: np.ndarray
+
+
 def cross_validate(
     features: np.ndarray, labels: np.ndarray, spec: FeatureSpec, params: Params
-) -> dict[str, float | int]:
-    """Stratified k-fold CV with early stopping: mean and std of each metric at the best round."""
+) -> CrossValidation | None:
+    """Stratified k-fold CV, each fold early-stopped on its held-out part.
+
+    Returns each metric's mean and std at the folds' best rounds, the number of rounds for the
+    final fit (the mean of the folds' best), and every training row's prediction by the fold
+    model that did not see it (what the decision threshold is chosen on). None when
+    `train.cv_folds` < 2.
+    """
     folds = params.train.cv_folds
     if folds < 2:
-        return {}
-    matrix = model_dmatrix(features, spec, labels, nthread=params.train.n_jobs)
-    # Early stopping watches the last metric: put the configured one last.
-    metrics = [m for m in CV_METRICS if m != params.train.eval_metric] + [params.train.eval_metric]
-    history = xgb.cv(
-        booster_params(params),
-        matrix,
-        num_boost_round=params.model.n_estimators,
-        folds=StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed),
-        metrics=metrics,
-        early_stopping_rounds=params.train.early_stopping_rounds,
-        seed=params.seed,
-        as_pandas=True,
-    )
-    best = history.iloc[-1]
-    summary: dict[str, float | int] = {"cv_folds": folds, "cv_best_rounds": len(history)}
+        return None
+    metrics = _watched_metrics(params)
+    out_of_fold = np.empty(len(labels), dtype=np.float64)
+    scores: dict[str, list[float]] = {metric: [] for metric in metrics}
+    rounds = []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
+    for fit_rows, held_rows in splitter.split(features, labels):
+        fit_x, fit_y = features[fit_rows], labels[fit_rows]
+        held_x, held_y = features[held_rows], labels[held_rows]
+        booster, history = _early_stopped(params, spec, fit_x, fit_y, held_x, held_y)
+        best = int(booster.best_iteration)
+        rounds.append(best + 1)
+        for metric in metrics:
+            scores[metric].append(float(history[metric][best]))
+        held = model_dmatrix(held_x, spec, nthread=params.train.n_jobs)
+        out_of_fold[held_rows] = booster.predict(held, iteration_range=(0, best + 1))
+    final_rounds = max(1, round(float(np.mean(rounds))))
+    summary: dict[str, float | int] = {"cv_folds": folds, "cv_best_rounds": final_rounds}
     for metric in metrics:
-        summary[f"cv_{metric}_mean"] = round(float(best[f"test-{metric}-mean"]), 6)
-        summary[f"cv_{metric}_std"] = round(float(best[f"test-{metric}-std"]), 6)
-    return summary
+        summary[f"cv_{metric}_mean"] = round(float(np.mean(scores[metric])), 6)
+        summary[f"cv_{metric}_std"] = round(float(np.std(scores[metric])), 6)
+    return CrossValidation(summary, final_rounds, out_of_fold)
+
+
+def _watched_metrics(params: Params) -> list[str]:
+    """Every CV metric, the configured one last (early stopping watches the last)."""
+    chosen = params.train.eval_metric
+    return [m for m in CV_METRICS if m != chosen] + [chosen]
+
+
+def _early_stopped(
+    params: Params,
+    spec: FeatureSpec,
+    fit_x: np.ndarray,
+    fit_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    callbacks: list[Any] | None = None,
+) -> tuple[xgb.Booster, dict[str, list[float]]]:
+    """A booster early-stopped on (val_x, val_y), and the validation history per metric."""
+    n_jobs = params.train.n_jobs
+    train_matrix = model_dmatrix(fit_x, spec, fit_y, nthread=n_jobs)
+    valid_matrix = model_dmatrix(val_x, spec, val_y, nthread=n_jobs)
+    history: dict[str, dict[str, list[float]]] = {}
+    booster = xgb.train(
+        {**booster_params(params), "eval_metric": _watched_metrics(params)},
+        train_matrix,
+        num_boost_round=params.model.n_estimators,
+        evals=[(train_matrix, "train"), (valid_matrix, "validation")],
+        early_stopping_rounds=params.train.early_stopping_rounds,
+        evals_result=history,
+        callbacks=callbacks,
+        verbose_eval=False,
+    )
+    return booster, history["validation"]
 
 
 def fit(
@@ -100,12 +157,28 @@ def fit(
     labels: np.ndarray,
     spec: FeatureSpec,
     params: Params,
+    rounds: int | None = None,
     callbacks: list[Any] | None = None,
-) -> tuple[xgb.Booster, dict[str, float | int]]:
-    """The final model: fit on the training split, early-stop on a stratified validation part.
+) -> tuple[xgb.Booster, dict[str, float | int], np.ndarray | None]:
+    """The final model.
 
-    The returned booster holds exactly the trees up to the best round.
+    With `rounds` (found by cross-validation): every training row, exactly that many rounds.
+    Without: early stopping on a stratified `train.validation_size` part, whose predictions
+    are returned with the booster (labels first) for choosing the decision threshold.
+    The returned booster holds exactly the trees it keeps.
     """
+    n_jobs = params.train.n_jobs
+    if rounds is not None:
+        matrix = model_dmatrix(features, spec, labels, nthread=n_jobs)
+        booster = xgb.train(
+            booster_params(params),
+            matrix,
+            num_boost_round=rounds,
+            evals=[(matrix, "train")],
+            callbacks=callbacks,
+            verbose_eval=False,
+        )
+        return booster, {"best_iteration": rounds - 1, "fit_rows": len(labels)}, None
     fit_x, val_x, fit_y, val_y = train_test_split(
         features,
         labels,
@@ -113,48 +186,75 @@ def fit(
         stratify=labels,
         random_state=params.seed,
     )
-    n_jobs = params.train.n_jobs
-    train_matrix = model_dmatrix(fit_x, spec, fit_y, nthread=n_jobs)
-    valid_matrix = model_dmatrix(val_x, spec, val_y, nthread=n_jobs)
-    booster = xgb.train(
-        booster_params(params),
-        train_matrix,
-        num_boost_round=params.model.n_estimators,
-        evals=[(train_matrix, "train"), (valid_matrix, "validation")],
-        early_stopping_rounds=params.train.early_stopping_rounds,
-        callbacks=callbacks,
-        verbose_eval=False,
-    )
+    booster, history = _early_stopped(params, spec, fit_x, fit_y, val_x, val_y, callbacks)
     best_iteration = int(booster.best_iteration)
     summary = {
         "best_iteration": best_iteration,
-        f"validation_{params.train.eval_metric}": round(float(booster.best_score), 6),
+        f"validation_{params.train.eval_metric}": round(
+            float(history[params.train.eval_metric][best_iteration]), 6
+        ),
         "fit_rows": len(fit_y),
         "validation_rows": len(val_y),
     }
-    return booster[: best_iteration + 1], summary
+    kept = booster[: best_iteration + 1]
+    validation = model_dmatrix(val_x, spec, nthread=n_jobs)
+    return kept, summary, np.vstack([val_y, kept.predict(validation)])
 
 
 def train(params: Params, log_with_dvclive: bool = True) -> dict[str, Any]:
     """Run the stage; write the model, its metadata and the training metrics."""
     features, labels, spec = load_training_matrix(params)
-    cv_summary = cross_validate(features, labels, spec, params)
+    cv = cross_validate(features, labels, spec, params)
+    rounds = cv.rounds if cv else None
     if log_with_dvclive:
         from dvclive.xgb import DVCLiveCallback
 
         with _live() as live:
-            booster, fit_summary = fit(features, labels, spec, params, [DVCLiveCallback(live=live)])
+            booster, fit_summary, held = fit(
+                features, labels, spec, params, rounds, [DVCLiveCallback(live=live)]
+            )
     else:
-        booster, fit_summary = fit(features, labels, spec, params)
+        booster, fit_summary, held = fit(features, labels, spec, params, rounds)
+    if cv is not None:
+        threshold_labels, threshold_scores = labels, cv.out_of_fold
+        chosen_on = f"out-of-fold predictions ({cv.summary['cv_folds']} folds)"
+    else:
+        assert held is not None
+        threshold_labels, threshold_scores = held[0], held[1]
+        chosen_on = "the early-stopping validation part"
+    config = params.train.threshold
+    threshold = {
+        "value": round(choose_threshold(threshold_labels, threshold_scores, config), 6),
+        "method": config.method,
+        "chosen_on": "config (fixed)" if config.method == "fixed" else chosen_on,
+    }
     model_bytes = bytes(booster.save_raw(raw_format="ubj"))
-    metrics = {**cv_summary, **fit_summary, "n_features": len(spec.features)}
+    metrics = {
+        **(cv.summary if cv else {}),
+        **fit_summary,
+        "n_features": len(spec.features),
+        "threshold": threshold["value"],
+    }
     metadata = build_metadata(params, spec, model_bytes, metrics)
+    metadata["decision_threshold"] = threshold
+    metadata["trivial_model"] = trivial_model(labels, spec)
     with staged_outputs() as staged:
         staged.write_bytes(paths.MODEL_FILE, model_bytes)
         staged.write_json(paths.METADATA_FILE, metadata)
         staged.write_json(paths.TRAIN_METRICS, metrics)
     log.info("train: %s", metrics)
     return metrics
+
+
+def trivial_model(labels: np.ndarray, spec: FeatureSpec) -> dict[str, Any]:
+    """The model that ignores the features: the training split's class shares."""
+    positive = round(float(np.mean(labels)), 6)
+    negative = next(c for c in spec.classes if c != spec.positive_class)
+    return {
+        "kind": "class prior",
+        "class_shares": {negative: round(1 - positive, 6), spec.positive_class: positive},
+        "positive_score": positive,
+    }
 
 
 def _live() -> Any:

@@ -1,0 +1,465 @@
+"""Describe a data file by inference: each column's type, role, missing markers and levels.
+
+Inference looks at each column's distinct values and their counts over the whole file (every
+level and marker is found, however rare), never at a sample. Reading is the only costly step;
+`FAST_READ` (the one performance switch) reads CSV with PyArrow's multi-threaded parser and
+counts distinct values in C++; with it off (`data init --plain-reader`), pandas does both
+(same result, slower).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import PipelineError
+from ..settings.params import level_text
+
+FAST_READ = True  # the default: PyArrow reading and counting; False: pandas
+# Spellings of "no value", compared stripped and lower-cased.
+MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "#n/a", "missing"})
+MAX_LEVELS = 100  # a text column with more distinct values is not a category
+MAX_CLASSES = 20  # a target with more distinct values is a regression target (if numeric)
+ID_NAME = re.compile(r"(^|[\s_.-])id$|^id([\s_.-]|$)|[a-z]Id$|ID$", re.IGNORECASE)
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+SEPARATORS = ",;\t|"
+
+
+@dataclass(frozen=True)
+class Column:
+    """What was inferred for one column: its config entry and why."""
+
+    name: str
+    spec: dict[str, Any]
+    why: str
+
+
+@dataclass
+class Description:
+    """A data file described: settings for `conf/data/<name>.yaml`, and notes for the user."""
+
+    path: Path
+    separator: str
+    rows: int
+    task: str
+    target: str
+    classes: list[Any]
+    positive_class: Any
+    columns: list[Column]
+    thousands: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The distinct raw spellings of one column with their counts (missing markers included)."""
+
+    values: list[Any] | np.ndarray  # an array: numbers only, the markers in `markers`
+    counts: np.ndarray
+    kind: str  # "text" (CSV, Parquet strings), or "int", "float", "bool", "datetime"
+    markers: tuple[tuple[Any, int], ...] = ()  # with an array of numbers: (spelling, count)
+
+
+def sniff_separator(path: Path) -> str:
+    """The CSV separator, from the first 64 KiB (`,` `;` tab or `|`)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+        head = handle.read(65536)
+    if not head.strip():
+        raise PipelineError(f"{path} is empty: expected a header and rows")
+    lines = head.splitlines()
+    sample = "\n".join(lines[:-1] if len(lines) > 1 else lines)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        header = lines[0]
+        return max(SEPARATORS, key=header.count) if any(s in header for s in SEPARATORS) else ","
+
+
+def read_counts(
+    path: Path, separator: str | None, fast: bool = FAST_READ
+) -> tuple[dict[str, Counts], int]:
+    """Per column, in file order, the distinct values and counts; and the number of rows."""
+    if path.name.lower().endswith(".parquet"):
+        return _parquet_counts(path)
+    if separator is None:
+        raise PipelineError("a CSV file needs its separator")
+    return (_arrow_csv_counts if fast else _pandas_csv_counts)(path, separator)
+
+
+def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pa_csv
+
+    names = _header(path, separator)
+    try:
+        table = pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(delimiter=separator),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise PipelineError(f"{path} could not be parsed as CSV ({separator!r}): {exc}") from None
+    found = {}
+    for name in table.column_names:
+        counted = pc.value_counts(table[name])
+        values, counts = counted.field("values"), counted.field("counts")
+        compact = _compact(values, counts) if len(values) > MAX_LEVELS else None
+        found[name] = compact or Counts(
+            values.to_pylist(), counts.to_numpy(zero_copy_only=False), "text"
+        )
+    return found, table.num_rows
+
+
+def _compact(values: Any, counts: Any) -> Counts | None:
+    """Many distinct spellings, summarised in Arrow (the fast path): numbers, dates or text.
+
+    Converting a million distinct spellings to Python strings and testing each costs seconds;
+    the same tests in Arrow cost milliseconds. Numbers come back as an array (kind int or
+    float); dates and other text as kind "dates" or "many" with the counts only (more levels
+    than a category may have: the column is a timestamp, an id, or dropped).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    trimmed = pc.utf8_trim_whitespace(values)
+    is_marker = pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(sorted(MISSING_MARKERS)))
+    kept = pc.invert(is_marker)
+    spelled = trimmed.filter(kept)
+    spellings, found = values.filter(is_marker), counts.filter(is_marker)
+    markers = tuple(zip(spellings.to_pylist(), found.to_pylist(), strict=True))
+    present = counts.filter(kept).to_numpy(zero_copy_only=False)
+    if not pc.all(pc.match_substring_regex(spelled, NUMBER.pattern)).as_py():
+        grouped = f"({NUMBER.pattern})|({THOUSANDS.pattern})"
+        if pc.all(pc.match_substring_regex(spelled, grouped)).as_py():
+            return None  # numbers with thousands separators: the value-by-value path
+        dates = pc.all(pc.match_substring_regex(spelled, DATE.pattern)).as_py()
+        return Counts(np.empty(0), present, "dates" if dates else "many", markers)
+    integral = not pc.any(pc.match_substring_regex(spelled, "[.eE]")).as_py()
+    numbers = pc.cast(spelled, pa.float64()).to_numpy(zero_copy_only=False)
+    return Counts(numbers, present, "int" if integral else "float", markers)
+
+
+def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int]:
+    try:
+        frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise PipelineError(f"{path} could not be parsed as CSV ({separator!r}): {exc}") from None
+    found = {}
+    for name in frame.columns:
+        counted = frame[name].value_counts(sort=False)
+        found[str(name)] = Counts(list(counted.index), counted.to_numpy(), "text")
+    return found, len(frame)
+
+
+def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    found = {}
+    for name in table.column_names:
+        column = table[name]
+        kind = (
+            "bool" if pa.types.is_boolean(column.type)
+            else "int" if pa.types.is_integer(column.type)
+            else "float" if pa.types.is_floating(column.type)
+            else "datetime" if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type)
+            else "text"
+        )  # fmt: skip
+        if kind == "text":
+            column = column.cast(pa.string())
+        counted = pc.value_counts(column)
+        found[name] = Counts(
+            counted.field("values").to_pylist(),
+            counted.field("counts").to_numpy(zero_copy_only=False),
+            kind,
+        )
+    return found, table.num_rows
+
+
+def _header(path: Path, separator: str) -> list[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=separator), [])
+    if not header:
+        raise PipelineError(f"{path} has no header line")
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise PipelineError(f"{path}: the header names column(s) {twice} more than once")
+    return header
+
+
+def describe(
+    path: Path,
+    target: str,
+    *,
+    task: str | None = None,
+    positive_class: str | None = None,
+    ids: tuple[str, ...] = (),
+    time: str | None = None,
+    fast: bool = FAST_READ,
+) -> Description:
+    """Infer the data config of `path`; raise `PipelineError` when it cannot be used."""
+    separator = None if path.name.lower().endswith(".parquet") else sniff_separator(path)
+    counts, rows = read_counts(path, separator, fast)
+    if rows == 0:
+        raise PipelineError(f"{path} has a header but no rows")
+    for name, role in [(target, "--target"), *((i, "--id") for i in ids), (time, "--time")]:
+        if name is not None and name not in counts:
+            raise PipelineError(f"{role} {name!r} is not a column of {path}; found {list(counts)}")
+    columns, notes, thousands = [], [], False
+    for name, found in counts.items():
+        column, uses_thousands = infer_column(name, found, rows, ids=ids, time=time)
+        columns.append(column)
+        thousands |= uses_thousands
+    datetimes = [c.name for c in columns if c.spec["dtype"] == "datetime"]
+    if time is None and len(datetimes) == 1:
+        columns = [_as_timestamp(c) if c.name == datetimes[0] else c for c in columns]
+    task, classes, positive = infer_target(counts[target], target, rows, task, positive_class)
+    columns = [_as_target(c, classes) if c.name == target else c for c in columns]
+    if not any(c.spec.get("role", "feature") == "feature" for c in columns if c.name != target):
+        raise PipelineError(f"{path}: no column is left as a feature (see the roles inferred)")
+    return Description(
+        path, separator or ",", rows, task, target, classes, positive, columns,
+        "," if thousands else None, notes,
+    )  # fmt: skip
+
+
+def infer_column(
+    name: str, found: Counts, rows: int, *, ids: tuple[str, ...] = (), time: str | None = None
+) -> tuple[Column, bool]:
+    """One column's config entry and the reason; and whether it needs thousands separators."""
+    values, counts = found.values, found.counts
+    if isinstance(values, np.ndarray):  # numbers already (the fast path)
+        missing = [v for v, _ in found.markers]
+        present: list[tuple[Any, int]] = []
+        n_missing = rows - int(counts.sum())
+    else:
+        missing = [v for v in values if v is None or _is_marker(v)]
+        present = [(v, int(c)) for v, c in zip(values, counts, strict=True) if v not in missing]
+        n_missing = rows - sum(c for _, c in present)
+    markers = sorted({v for v in missing if v is not None and v != ""}, key=str)
+    gaps = f"{n_missing} missing" + (f" (spelled {markers})" if markers else "")
+    gaps = gaps if n_missing else "no missing value"
+    base: dict[str, Any] = {"nullable": True}
+    if markers:
+        base["missing_values"] = markers
+    if name in ids:
+        return Column(name, {"dtype": "string", "role": "id", **base}, f"id (--id); {gaps}"), False
+    if found.kind == "dates":
+        return _datetime(name, time, base, gaps), False
+    if found.kind == "many":
+        distinct = len(counts)
+        if distinct == rows - n_missing and ID_NAME.search(name):
+            spec = {"dtype": "string", "role": "id", **base}
+            return Column(
+                name, spec, f"id: named like an identifier, unique per row; {gaps}"
+            ), False
+        return _free_text(name, distinct, base), False
+    if isinstance(values, np.ndarray):
+        integral = found.kind == "int"
+        return _numeric(name, values, integral, False, len(values), rows - n_missing, base, gaps)
+    if not present:
+        spec = {"dtype": "string", "role": "drop", **base}
+        return Column(name, spec, "every value is missing: not usable"), False
+    distinct = len(present)
+    if found.kind == "bool" or (found.kind == "text" and _booleans(present)):
+        levels = [v for v, _ in present]
+        spec = {"dtype": "category", **base, "categories": _levels(levels)}
+        return Column(name, spec, f"category: true/false values; {gaps}"), False
+    numbers, thousands = _numbers(present, found.kind)
+    if numbers is not None:
+        integral = found.kind == "int" or (
+            found.kind == "text" and all(_integral_text(str(v)) for v, _ in present)
+        )
+        return _numeric(name, numbers, integral, thousands, distinct, rows - n_missing, base, gaps)
+    if found.kind == "datetime" or all(DATE.match(str(v).strip()) for v, _ in present):
+        return _datetime(name, time, base, gaps), False
+    if distinct == 1:
+        spec = {"dtype": "string", "role": "drop", **base}
+        return Column(name, spec, f"constant ({present[0][0]!r}): no information"), False
+    if distinct == rows - n_missing and ID_NAME.search(name):
+        spec = {"dtype": "string", "role": "id", **base}
+        return Column(name, spec, f"id: named like an identifier, unique per row; {gaps}"), False
+    levels = _levels([v for v, _ in present])
+    if len(levels) > MAX_LEVELS:
+        return _free_text(name, distinct, base), False
+    spec = {"dtype": "category", **base, "categories": levels}
+    return Column(
+        name, spec, f"category: {len(levels)} levels as spelled in the data; {gaps}"
+    ), False
+
+
+def _datetime(name: str, time: str | None, base: dict[str, Any], gaps: str) -> Column:
+    role = "timestamp" if name == time else "drop"
+    why = "datetime: every present value is a date" + (
+        " (--time: orders the time split)" if role == "timestamp"
+        else "; not a model input (give --time to order the time split by it)"
+    )  # fmt: skip
+    return Column(name, {"dtype": "datetime", "role": role, **base}, f"{why}; {gaps}")
+
+
+def _free_text(name: str, distinct: int, base: dict[str, Any]) -> Column:
+    why = (
+        f"text with {distinct} distinct values (more than {MAX_LEVELS}): free text or an "
+        "identifier, not a category; dropped (declare it yourself to use it)"
+    )
+    return Column(name, {"dtype": "string", "role": "drop", **base}, why)
+
+
+def _numeric(
+    name: str,
+    numbers: np.ndarray,
+    integral: bool,
+    thousands: bool,
+    distinct: int,
+    present_rows: int,
+    base: dict[str, Any],
+    gaps: str,
+) -> tuple[Column, bool]:
+    """A numeric column's entry: int or float, constant (dropped), an id, or min 0."""
+    dtype = "int" if integral else "float"
+    spec = {"dtype": dtype, **base}
+    why = f"{dtype}: every present value is a {'whole ' if integral else ''}number"
+    if thousands:
+        why += " (written with thousands separators)"
+    if distinct == 1:
+        why = f"constant ({numbers[0]:g}): no information"
+        return Column(name, {**spec, "role": "drop"}, why), thousands
+    if integral and distinct == present_rows and ID_NAME.search(name):
+        spec = {"dtype": "string", "role": "id", **base}
+        why = "id: named like an identifier, one distinct whole number per row"
+        return Column(name, spec, why), thousands
+    if bool(np.all(numbers >= 0)):
+        spec["min"] = 0
+        why += "; none negative: min 0 (no upper bound: extremes seen are not limits)"
+    return Column(name, spec, f"{why}; {gaps}"), thousands
+
+
+def infer_target(
+    found: Counts, name: str, rows: int, task: str | None, positive: str | None
+) -> tuple[str, list[Any], Any]:
+    """The task, the classes (negative first) and the positive class; refuse unusable targets."""
+    present = [(v, int(c)) for v, c in zip(found.values, found.counts, strict=True)]
+    empty = [(v, c) for v, c in present if v is None or _is_marker(v)]
+    if empty:
+        spelled = sorted({repr(v) for v, _ in empty})
+        raise PipelineError(
+            f"column '{name}' (the target) has {sum(c for _, c in empty)} missing value(s) "
+            f"(spelled {', '.join(spelled)}): remove or label those rows first"
+        )
+    if len(present) < 2:
+        raise PipelineError(f"column '{name}' (the target) has one value only: nothing to learn")
+    numbers, _ = _numbers(present, found.kind)
+    inferred = (
+        "binary" if len(present) == 2
+        else "regression" if numbers is not None and (
+            len(present) > MAX_CLASSES or found.kind == "float"
+            or not all(_integral_text(str(v)) for v, _ in present)
+        )
+        else "multiclass"
+    )  # fmt: skip
+    chosen = task or inferred
+    if chosen == "regression" and numbers is None:
+        raise PipelineError(f"--task regression: column '{name}' (the target) is not numeric")
+    if chosen == "binary" and len(present) != 2:
+        raise PipelineError(
+            f"--task binary: column '{name}' (the target) has {len(present)} distinct values, not 2"
+        )
+    if chosen != "binary":
+        raise PipelineError(
+            f"column '{name}' is a {chosen} target ({len(present)} distinct values); this "
+            "pipeline handles binary targets only so far: binarise the target, then run "
+            "`data init` again"
+        )
+    ordered = sorted(present, key=lambda item: (item[1], level_text(item[0])))
+    levels = [v for v, _ in ordered]
+    if positive is None:
+        positive_value = levels[0]  # the minority class (ties: the later spelling)
+        if ordered[0][1] == ordered[1][1]:
+            positive_value = max(levels, key=level_text)
+    else:
+        matches = [v for v in levels if level_text(v) == level_text(positive)]
+        if not matches:
+            raise PipelineError(
+                f"--positive-class {positive!r} is not a value of '{name}': {levels}"
+            )
+        positive_value = matches[0]
+    negative_value = next(v for v in levels if v != positive_value)
+    classes = [_as_written(negative_value), _as_written(positive_value)]
+    return "binary", classes, classes[1]
+
+
+def _as_target(column: Column, classes: list[Any]) -> Column:
+    spec = {"dtype": "category", "role": "target", "nullable": False, "categories": classes}
+    # classes are written as in the data: whole numbers as numbers (0/1), text as text
+    return Column(column.name, spec, "the target (--target); no missing value")
+
+
+def _as_timestamp(column: Column) -> Column:
+    spec = {**column.spec, "role": "timestamp"}
+    why = column.why.replace(
+        "; not a model input (give --time to order the time split by it)",
+        " (the only one: orders the time split)",
+    )
+    return Column(column.name, spec, why)
+
+
+def _as_written(value: Any) -> Any:
+    """A text value that is a whole number as that number (`1`, not `'1'`); others unchanged."""
+    if isinstance(value, str) and NUMBER.match(value.strip()) and _integral_text(value.strip()):
+        return int(value.strip())
+    return value
+
+
+def _is_marker(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in MISSING_MARKERS
+
+
+def _booleans(present: list[tuple[Any, int]]) -> bool:
+    return {str(v).strip().lower() for v, _ in present} <= {"true", "false"}
+
+
+def _levels(values: list[Any]) -> list[Any]:
+    """Distinct levels as spelled in the data (first spelling of each), in sorted order."""
+    seen: dict[str, Any] = {}
+    for value in sorted(values, key=lambda v: (level_text(v), str(v))):
+        seen.setdefault(level_text(value), value.strip() if isinstance(value, str) else value)
+    return list(seen.values())
+
+
+def _numbers(present: list[tuple[Any, int]], kind: str) -> tuple[np.ndarray | None, bool]:
+    """The present values as floats when every one is a number; and thousands separators used."""
+    if kind in ("int", "float"):
+        return np.asarray([v for v, _ in present], dtype=np.float64), False
+    if kind != "text":
+        return None, False
+    texts = [str(v).strip() for v, _ in present]
+    plain = [bool(NUMBER.match(t)) for t in texts]
+    if all(plain):
+        return np.asarray(texts, dtype=np.float64), False
+    grouped = [p or bool(THOUSANDS.match(t)) for p, t in zip(plain, texts, strict=True)]
+    if all(grouped):
+        return np.asarray([t.replace(",", "") for t in texts], dtype=np.float64), True
+    return None, False
+
+
+def _integral_text(text: str) -> bool:
+    return "." not in text and "e" not in text.lower()

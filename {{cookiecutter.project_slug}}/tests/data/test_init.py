@@ -1,0 +1,103 @@
+"""Command `data init`: a described file becomes the project's data, ready for `prepare`."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import ROOT, module
+
+config = module("settings.params")
+compose = module("settings.compose")
+errors = module("errors")
+init = module("data.init")
+prepare = module("stages.prepare")
+
+ROWS = 300
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """conf/, params.yaml and the bundled incoming batches, in a scratch directory."""
+    shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    shutil.copytree(ROOT / "data" / "incoming", tmp_path / "data" / "incoming")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def churn(tmp_path: Path) -> Path:
+    """A churn-like table: an id, blanks in a number, a Yes/No target, odd names, a date."""
+    rng = np.random.default_rng(1)
+    tenure = rng.integers(0, 72, ROWS)
+    frame = pd.DataFrame(
+        {
+            "customerID": [f"{i:04d}-AB" for i in range(ROWS)],
+            "signup day": pd.date_range("2023-01-01", periods=ROWS, freq="D").strftime("%Y-%m-%d"),
+            "Contract": rng.choice(["Month-to-month", "One year", "Two year"], ROWS),
+            "tenure": tenure,
+            "TotalCharges": [" " if t == 0 else f"{t * 20.5:.2f}" for t in tenure],
+            "Größe.cm": rng.normal(170, 10, ROWS).round(1),
+            "Churn": np.where(rng.random(ROWS) < 0.25, "Yes", "No"),
+        }
+    )
+    path = tmp_path.parent / f"{tmp_path.name}-elsewhere" / "churn.csv"  # outside the project
+    path.parent.mkdir(exist_ok=True)
+    frame.to_csv(path, sep=";", index=False)
+    return path
+
+
+def test_init_writes_the_config_switches_to_it_and_prepare_accepts_the_data(project) -> None:
+    source = churn(project)
+    lines = init.init(source, "Churn", name="churn")
+    text = (project / "conf/data/churn.yaml").read_text()
+    assert text.count("  # ") >= 7  # a comment per column
+    written = yaml.safe_load(text)
+    assert written["positive_class"] == "Yes"
+    assert written["columns"]["customerID"]["role"] == "id"
+    assert written["columns"]["signup day"]["role"] == "timestamp"
+    assert "- data: churn" in (project / "conf/config.yaml").read_text()
+    params = config.load_params()
+    assert params.data.path == "data/raw/churn.csv"
+    assert Path("data/raw/churn.csv").read_bytes() == source.read_bytes()
+    compose.check()  # params.yaml is the composition of conf/
+    assert any("small enough for git" in line for line in lines)
+    moved = list((project / "data/incoming/bank_marketing").glob("*.csv.gz"))
+    assert moved
+    assert not list((project / "data/incoming").glob("*.csv.gz"))
+    report = prepare.prepare(params)
+    assert report["rows_out"] == ROWS
+    train = pd.read_parquet("data/prepared/train.parquet")
+    assert "customerID" not in train.columns
+    assert set(params.data.feature_columns) == {"Contract", "tenure", "TotalCharges", "Größe.cm"}
+
+
+def test_an_existing_config_is_kept_unless_forced(project) -> None:
+    source = churn(project)
+    init.init(source, "Churn", name="churn")
+    with pytest.raises(errors.PipelineError, match="exists"):
+        init.init(source, "Churn", name="churn")
+    init.init(source, "Churn", name="churn", force=True, positive_class="No")
+    assert config.load_params().data.positive_class == "no"
+
+
+def test_a_large_file_is_tracked_with_dvc(project) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], check=True)
+    lines = init.init(churn(project), "Churn", name="churn", dvc_above=1000)
+    assert any("tracked data/raw/churn.csv with DVC" in line for line in lines)
+    assert Path("data/raw/churn.csv.dvc").is_file()
+
+
+def test_the_command_fails_with_a_message(project, capsys) -> None:
+    status = init.main(["init", str(churn(project)), "--target", "nope"])
+    assert status == 1
+    assert "--target 'nope' is not a column" in capsys.readouterr().err
