@@ -119,6 +119,10 @@ src/term_deposit_model/serving/inference_log.py
 src/term_deposit_model/serving/packaged.py
 src/term_deposit_model/serving/performance.py
 src/term_deposit_model/serving/prometheus.py
+src/term_deposit_model/serving/rejection_log.py
+src/term_deposit_model/serving/request_body.py
+src/term_deposit_model/serving/request_check.py
+src/term_deposit_model/serving/request_guard.py
 src/term_deposit_model/serving/request_schema.py
 src/term_deposit_model/serving/service.py
 src/term_deposit_model/settings/__init__.py
@@ -147,6 +151,9 @@ tests/review/test_report.py
 tests/serving/service_answers.py
 tests/serving/test_batch.py
 tests/serving/test_bento.py
+tests/serving/test_rejection_log.py
+tests/serving/test_request_body.py
+tests/serving/test_request_check.py
 tests/serving/test_request_decoding.py
 tests/serving/test_service.py
 tests/serving/test_serving_units.py

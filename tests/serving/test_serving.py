@@ -201,8 +201,8 @@ def _bad_inputs(record: dict[str, Any]) -> list[tuple[str, bytes, int, str]]:
     nan = json.dumps({"records": [changed(euribor3m=math.nan)]}).encode()  # NaN literal
     inf = json.dumps({"records": [changed(**{"cons.conf.idx": math.inf})]}).encode()
     return [
-        ("malformed JSON", b'{"records": [', 400, "Invalid JSON"),
-        ("not an object", b"[1, 2]", 400, "Input should be an object"),
+        ("malformed JSON", b'{"records": [', 400, "not valid JSON"),
+        ("not an object", b"[1, 2]", 400, "must be a JSON object"),
         ("no records key", b"{}", 400, "records"),
         ("missing field", body([missing]), 400, "age"),
         ("wrong type", body([changed(age="thirty")]), 400, "age"),

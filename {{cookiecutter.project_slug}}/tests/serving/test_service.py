@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -146,3 +148,90 @@ def test_importing_the_service_does_no_work(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "PipelineError" in done.stdout
     assert "make bento" in done.stdout
+
+
+def rejected_count(reason: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("model_rejected_requests_total", {"reason": reason}) or 0.0
+
+
+BAD_INPUTS = {
+    # name: (body, extra headers, status, reason, words in the answer)
+    "invalid UTF-8": (b'{"records": [{"job": "\xff\xfe"}]}', {}, 400, "bad_encoding", "UTF-8"),
+    "unknown top-level key": (None, {}, 400, "extra_field", "unknown key"),
+    "repeated key": (b'{"records": [], "records": []}', {}, 400, "duplicate_key", "twice"),
+    "not gzip": (b'{"records": []}', {"content-encoding": "gzip"}, 400, "bad_encoding", "gzip"),
+    "brotli": (b"{}", {"content-encoding": "br"}, 415, "unsupported_encoding", "gzip"),
+    "zip bomb": ("bomb", {"content-encoding": "gzip"}, 413, "body_too_large", "decompressed"),
+    "declared too large": (b"{}", {"content-length": "900000000"}, 413, "body_too_large", "limit"),
+    "text/plain": (b"{}", {"content-type": "text/plain"}, 415, "unsupported_media_type", "JSON"),
+    "empty body": (b"", {}, 400, "malformed_json", "not valid JSON"),
+    "a list": (b"[]", {}, 400, "malformed_json", "JSON object"),
+    "NaN": (b'{"records": [NaN]}', {}, 400, "wrong_type", "records.0"),
+    "deep nesting": (b"[" * 50_000, {}, 400, "malformed_json", "nested"),
+    "huge integer": (b'{"records": [' + b"9" * 5000 + b"]}", {}, 400, "malformed_json", "JSON"),
+    "empty records": (b'{"records": []}', {}, 400, "empty_batch", "problem"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_matrix_gets_4xx_counted_and_leaves_answers_unchanged(
+    case: str, test_records: list[dict[str, Any]], http: TestClient, packaged_folder: Path
+) -> None:
+    import gzip
+
+    body, headers, status, reason, words = BAD_INPUTS[case]
+    if body is None:
+        body = json.dumps({"records": test_records[:1], "extra": 1}).encode()
+    if body == "bomb":
+        limit = packaged_module.read_packaged(packaged_folder).settings.max_body_bytes
+        body = gzip.compress(b" " * (limit + 1))
+    valid = {"records": test_records[:3]}
+    before = http.post("/predict", json=valid).json()
+    counted = rejected_count(reason)
+    answer = http.post(
+        "/predict", content=body, headers={"content-type": "application/json", **headers}
+    )
+    assert answer.status_code == status, answer.text
+    assert words in answer.json()["error"], answer.text
+    assert "x-request-id" in answer.headers
+    assert rejected_count(reason) == counted + 1
+    assert http.post("/predict", json=valid).json() == before
+
+
+def test_a_utf8_byte_order_mark_and_gzip_are_accepted(
+    test_records: list[dict[str, Any]], http: TestClient
+) -> None:
+    import gzip
+
+    plain = json.dumps({"records": test_records[:3]}).encode()
+    expected = http.post("/predict", json={"records": test_records[:3]}).json()
+    for body, headers in [
+        (b"\xef\xbb\xbf" + plain, {}),
+        (gzip.compress(plain), {"content-encoding": "gzip"}),
+    ]:
+        answer = http.post(
+            "/predict", content=body, headers={"content-type": "application/json", **headers}
+        )
+        assert answer.json() == expected
+
+
+def test_a_rejection_is_one_warning_line_without_traceback(
+    test_records: list[dict[str, Any]], http: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = next(k for k, v in test_records[0].items() if isinstance(v, str))
+    caplog.set_level(logging.DEBUG)
+    time.sleep(1.0)  # past the second of the rejections before (10 lines a second, then counts)
+    answer = http.post(
+        "/explain",
+        json={"records": [{**test_records[0], name: "no-such"}]},
+        headers={"x-request-id": "abc-123"},
+    )
+    assert answer.status_code == 400
+    ours = [r for r in caplog.records if "abc-123" in r.getMessage()]
+    assert len(ours) == 1
+    assert ours[0].levelno == logging.WARNING
+    assert "unseen_category" in ours[0].getMessage()
+    assert f"records.0.{name}" in ours[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

@@ -30,6 +30,7 @@ from ..compat import replace_http_codecs
 from ..model.files import LoadedModel
 from ..settings.params import ServeConfig
 from .fast_decoding import RowDecoder
+from .request_guard import CHECKED_ROWS
 
 LARGE_BATCH_ROWS = 1000
 GC_YOUNG_THRESHOLD = 100_000
@@ -75,6 +76,9 @@ def install_codecs(service: Any, decoder: RowDecoder, settings: ServeConfig) -> 
         Bodies the fast path does not take (other spellings, bad input) go through the
         pydantic model as before, whose ValidationError BentoML answers with a 400.
         """
+        checked = request.scope.get(CHECKED_ROWS)
+        if checked is not None:  # the request guard checked the body already
+            return cls.model_construct(records=checked[1])
         body = await request.body()
         rows = decoder.decode(body)
         if rows is None:

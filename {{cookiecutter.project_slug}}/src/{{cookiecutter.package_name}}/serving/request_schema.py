@@ -80,7 +80,7 @@ def record_model(data: DataConfig, spec: FeatureSpec) -> Any:
     for feature in spec.features:
         column = data.columns[feature.name]
         fields[feature.name] = Annotated[
-            field_type(column), Field(description=_describe(feature.name, column))
+            field_type(column), Field(description=describe_column(feature.name, column))
         ]
     record = TypedDict("Record", fields)  # type: ignore[misc]
     record.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
@@ -103,16 +103,16 @@ def row_of(record: dict[str, Any], names: list[str]) -> Row:
     return tuple(record[name] for name in names)
 
 
-def _describe(name: str, column: ColumnSpec) -> str:
+def describe_column(name: str, column: ColumnSpec) -> str:
+    """What a column takes: its type, its range (the float32 limit when none is set) or levels."""
     if column.dtype == "category":
         text = f"{name}: one of {column.categories}"
     else:
-        rng = []
-        if column.min is not None:
-            rng.append(f">= {column.min}")
-        if column.max is not None:
-            rng.append(f"<= {column.max}")
-        text = f"{name}: {'integer' if column.dtype == 'int' else 'number'} {' '.join(rng)}"
+        low, high = numeric_bounds(column)
+        kind = "integer" if column.dtype == "int" else "number"
+        text = f"{name}: {kind} >= {low:g} and <= {high:g}"
+        if column.min is None or column.max is None:
+            text += f" (the model computes in float32: at most {FLOAT32_LIMIT:g} in size)"
     if column.missing_values:
         text += f"; {column.missing_values} mean missing"
-    return text + ("; null allowed" if column.nullable else "; required, not null")
+    return text + ("; null allowed" if column.nullable else "; required, null not allowed")

@@ -6,7 +6,8 @@ by `make bento` / `make serve` from `models/service.bentomodel`) and the service
 it. Importing the module does nothing else. `build_service` builds one from any packaged
 model (the generated tests use it in-process). The request schema is generated from the
 model's metadata, and records are scored through `model.scoring`: the preprocessing that
-training and evaluation used. Bad input is answered 4xx naming the field. Speed settings:
+training and evaluation used. Bad input is answered 4xx naming the field by the request
+guard (`request_guard.py`) before BentoML sees it. Speed settings:
 `performance.py`.
 """
 
@@ -29,6 +30,8 @@ from ..stages.package import MODEL_NAME
 from . import performance, prometheus
 from .inference_log import InferenceLog
 from .packaged import PackagedModel, model_tag, read_from_store
+from .request_check import RequestCheck
+from .request_guard import RequestGuard
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +186,14 @@ def build_service(packaged: PackagedModel) -> Any:
             tracing={} if settings.tracing else {"excluded_urls": ["."]},
         )(Service)
     )
-    service.add_asgi_middleware(prometheus.RequestGuard, max_body_bytes=settings.max_body_bytes)
+    check = RequestCheck(packaged.data, spec, settings, packaged.decoder)
+    service.add_asgi_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_s=settings.body_timeout_s,
+        check=check.rows,
+        checked_paths=[api.route for api in service.apis.values()],
+    )
     performance.install_codecs(service, packaged.decoder, settings)
     return service
 

@@ -335,6 +335,8 @@ class ServeConfig(_Strict):
     max_latency_ms: int = Field(ge=1)
     workers: int = Field(ge=1, le=64)
     timeout_s: int = Field(default=10, ge=1, le=3600)
+    body_timeout_s: float = Field(default=5.0, gt=0, le=3600)
+    max_error_details: int = Field(default=20, ge=1, le=1000)
     large_batch_threads: int = Field(default=2, ge=1, le=256)
     chunk_rows: int = Field(ge=1)
     access_log: bool = False

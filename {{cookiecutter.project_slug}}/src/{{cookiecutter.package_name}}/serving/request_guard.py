@@ -1,0 +1,136 @@
+"""The request guard: ASGI middleware in front of BentoML that answers every bad request itself.
+
+For a POST it reads the body under the limits (`request_body.read_body`: 413, 408, 415, 400)
+and, on the model's API routes, checks it against the schema (`request_check.RequestCheck`:
+400 with a bounded list of problems). A refused request never reaches BentoML, which would
+log it at ERROR with a traceback and answer with every problem and the whole input. Each
+refusal is counted in `model_rejected_requests_total{reason}` and logged by `RejectionLog`.
+An accepted body is handed on as it was read (decompressed, without a byte-order mark), with
+its rows in the ASGI scope under `CHECKED_ROWS` so that the API need not decode it again.
+Other 4xx that BentoML answers (404, 405) are counted too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
+from typing import Any
+
+from .prometheus import REJECTED, rejection_reason
+from .rejection_log import RejectionLog
+from .request_body import RejectionError, read_body
+from .request_schema import Row
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Check = Callable[[bytes], list[Row]]
+
+CHECKED_ROWS = "model.checked_rows"  # ASGI scope key: (body, rows) of a checked request
+REQUEST_ID_CHARS = 64
+
+
+class RequestGuard:
+    """ASGI middleware: read and check request bodies; refuse bad ones cheaply; count 4xx."""
+
+    def __init__(
+        self,
+        app: Callable[..., Awaitable[None]],
+        max_body_bytes: int,
+        body_timeout_s: float = 5.0,
+        check: Check | None = None,
+        checked_paths: Collection[str] = (),
+        rejection_log: RejectionLog | None = None,
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = body_timeout_s
+        self.check = check
+        self.checked_paths = frozenset(checked_paths)
+        self.rejection_log = rejection_log or RejectionLog()
+        self._ids = itertools.count(1)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "POST":
+            headers = dict(scope.get("headers") or [])
+            try:
+                body = await self._read(scope, headers, receive)
+            except RejectionError as rejection:
+                await self.refuse(send, rejection, self._request_id(headers))
+                return
+            receive = _replay(body, receive)
+        await self.app(scope, receive, _counting(send))
+
+    async def _read(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> bytes:
+        content_type = headers.get(b"content-type", b"")
+        if not content_type.startswith(b"application/json"):
+            raise RejectionError(
+                415,
+                "unsupported_media_type",
+                "send the request body as JSON with the header Content-Type: application/json",
+                close=True,
+            )
+        body = await read_body(receive, headers, self.max_body_bytes, self.body_timeout_s)
+        if self.check is not None and scope["path"] in self.checked_paths:
+            scope[CHECKED_ROWS] = (body, self.check(body))
+        return body
+
+    def _request_id(self, headers: dict[bytes, bytes]) -> str:
+        given = headers.get(b"x-request-id")
+        if given:
+            return given[:REQUEST_ID_CHARS].decode("latin-1")
+        return f"r{next(self._ids)}"
+
+    async def refuse(self, send: Send, rejection: RejectionError, request_id: str) -> None:
+        """Answer `rejection`, count it and log it."""
+        REJECTED.labels(reason=rejection.reason).inc()
+        self.rejection_log.record(rejection, request_id)
+        answer: dict[str, Any] = {"error": rejection.message}
+        if rejection.details:
+            answer["detail"] = rejection.details
+            answer["left_out"] = rejection.left_out
+        body = json.dumps(answer).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", request_id.encode("latin-1")),
+        ]
+        if rejection.close:
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": rejection.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives `body` once, then waits on the client (for its disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def _counting(send: Send) -> Send:
+    """A `send` that counts the 4xx answers BentoML gives (404, 405, ...) by reason."""
+    state: dict[str, Any] = {"status": 0, "body": b""}
+
+    async def observed(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            state["status"] = int(message["status"])
+        elif message["type"] == "http.response.body" and 400 <= state["status"] < 500:
+            state["body"] += message.get("body", b"")
+            if not message.get("more_body", False):
+                REJECTED.labels(reason=rejection_reason(state["status"], state["body"])).inc()
+        await send(message)
+
+    return observed
