@@ -155,6 +155,7 @@ tests/serving/test_rejection_log.py
 tests/serving/test_request_body.py
 tests/serving/test_request_check.py
 tests/serving/test_request_decoding.py
+tests/serving/test_request_guard.py
 tests/serving/test_service.py
 tests/serving/test_serving_units.py
 tests/settings/test_compose.py

@@ -286,6 +286,33 @@ def test_metrics_count_predictions_scores_and_rejections(
     assert any(n.startswith("bentoml_service_request_duration_seconds_bucket") for n in after)
 
 
+def test_two_services_of_one_bentoml_home_show_only_their_own_metrics(
+    service_url: str, service_project: Path, record: dict[str, Any]
+) -> None:
+    """Each instance has its own Prometheus folder: a second one neither wipes nor mixes."""
+    rejected = 'model_rejected_requests_total{reason="unseen_category"}'
+    assert post(f"{service_url}/predict", {"records": [{**record, "job": "pilot"}]})[0] == 400
+    first_before = _metric_samples(service_url)
+    assert first_before[rejected] >= 1
+    port = free_port()
+    second_url = f"http://127.0.0.1:{port}"
+    log = service_project.parent / "second-service.log"
+    env = service_env(service_project)
+    with running(
+        ["make", "serve", f"PORT={port}"], service_project, env, f"{second_url}/readyz", log
+    ):
+        for _ in range(2):
+            assert post(f"{second_url}/predict", {"records": [{**record, "job": "x"}]})[0] == 400
+        second = _metric_samples(second_url)
+        first = _metric_samples(service_url)
+    assert second[rejected] == 2
+    assert first[rejected] == first_before[rejected]
+    ours = sum(v for n, v in first.items() if n.startswith("model_predictions_total{"))
+    assert ours == sum(
+        v for n, v in first_before.items() if n.startswith("model_predictions_total{")
+    )
+
+
 def test_schemathesis_finds_no_server_error(service_url: str, service_project: Path) -> None:
     result = uv_run(
         service_project,

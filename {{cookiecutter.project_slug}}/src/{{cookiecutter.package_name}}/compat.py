@@ -54,6 +54,19 @@ def temporary_bentoml_model_store(folder: str | Path) -> Any:
     return ModelStore(str(folder))
 
 
+def set_prometheus_folder(folder: str) -> None:
+    """Make BentoML's server keep prometheus_client's multi-process files in `folder`.
+
+    Private: `BentoMLContainer.prometheus_multiproc_dir` (BentoML 1.4's configuration
+    container), which `serve_http` reads, empties and hands to its workers as
+    `PROMETHEUS_MULTIPROC_DIR`. Its default, `$BENTOML_HOME/prometheus_multiproc_dir`, is
+    shared by every service of that home: a second one wipes or mixes the first one's counters.
+    """
+    from bentoml._internal.configuration.containers import BentoMLContainer
+
+    BentoMLContainer.prometheus_multiproc_dir.set(folder)
+
+
 def replace_http_codecs(
     service: Any,
     decode: Callable[..., Any] | None,

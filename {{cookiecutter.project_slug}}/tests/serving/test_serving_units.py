@@ -118,3 +118,35 @@ def test_inference_log_rotates_and_keeps_the_newest(tmp_path) -> None:
         assert list(outputs.columns) == ["time", "score", "label"]
         assert len(inputs) == len(outputs)
     assert pd.read_parquet(files[-1])["age"].tolist() == [33, 43]
+
+
+def test_each_service_instance_gets_its_own_prometheus_folder(tmp_path) -> None:
+    """Two services of one BENTOML_HOME never share (or wipe) each other's metric files."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from helpers import PACKAGE
+
+    code = (
+        f"from {PACKAGE}.serving import prometheus\n"
+        "from bentoml.serving import ensure_prometheus_dir\n"
+        "print(prometheus.own_multiprocess_folder('model'), ensure_prometheus_dir())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env["BENTOML_HOME"] = str(tmp_path)
+    folders = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        own, used = done.stdout.split()
+        assert own == used
+        assert not own.startswith(str(tmp_path))
+        assert not Path(own).exists()  # removed when the instance exits
+        folders.append(own)
+    assert folders[0] != folders[1]
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)  # a worker's, or the user's choice
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(tmp_path), str(tmp_path)]

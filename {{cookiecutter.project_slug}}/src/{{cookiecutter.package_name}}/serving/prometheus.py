@@ -7,12 +7,16 @@ in `monitoring/` uses them).
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
+import tempfile
 
 import numpy as np
 from prometheus_client import Counter, Histogram
 
-from ..compat import observe_histogram_many
+from ..compat import observe_histogram_many, set_prometheus_folder
 from .request_check import reason_of
 
 # BentoML serves these at /metrics (it sets up prometheus_client's multi-process mode).
@@ -28,7 +32,7 @@ SCORES = Histogram(
 )
 REJECTED = Counter(
     name="model_rejected_requests",
-    documentation="Requests answered 4xx, by reason",
+    documentation="Requests refused (4xx, and 503 when overloaded), by reason",
     labelnames=["reason"],
 )
 METRIC_NAMES = ("model_predictions_total", "model_score_bucket", "model_rejected_requests_total")
@@ -51,3 +55,19 @@ def rejection_reason(status: int, body: bytes) -> str:
     except (ValueError, KeyError, IndexError, TypeError):
         return {404: "not_found", 405: "method_not_allowed"}.get(status, "invalid")
     return reason_of(kind)
+
+
+def own_multiprocess_folder(service_name: str) -> str:
+    """Give this service instance its own Prometheus multi-process folder; return it.
+
+    Called where `bentoml serve` builds the service: in its main process, which hands the
+    folder to its workers as `PROMETHEUS_MULTIPROC_DIR`. A folder named by that variable (the
+    user's choice, or in a worker the main process's) is kept; else a new temporary folder is
+    made and removed at exit.
+    """
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        folder = tempfile.mkdtemp(prefix=f"{service_name}-prometheus-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    set_prometheus_folder(folder)
+    return folder

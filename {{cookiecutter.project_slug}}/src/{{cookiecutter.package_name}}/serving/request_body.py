@@ -37,6 +37,8 @@ class RejectionError(Exception):
     details: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     left_out: int = 0
     close: bool = False  # close the connection (the body was not read to its end)
+    unread_body: bool = False  # the client may still be sending: drain it before answering
+    retry_after_s: int | None = None
 
     @property
     def field(self) -> str:
@@ -53,6 +55,7 @@ def too_large(size: int, limit: int, what: str = "request body") -> RejectionErr
         f"{what} of {size} bytes or more is above the limit of {limit} bytes "
         "(serve.max_body_bytes); send fewer records per request",
         close=True,
+        unread_body=True,
     )
 
 
@@ -81,6 +84,7 @@ async def read_body(
             f"Content-Encoding {encoding.decode('latin-1')!s} is not supported: "
             "send the body plain or gzip-compressed",
             close=True,
+            unread_body=True,
         )
     deadline = time.monotonic() + timeout_s
     chunks: list[bytes] = []

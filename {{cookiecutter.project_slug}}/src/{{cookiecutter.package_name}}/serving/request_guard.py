@@ -8,10 +8,15 @@ refusal is counted in `model_rejected_requests_total{reason}` and logged by `Rej
 An accepted body is handed on as it was read (decompressed, without a byte-order mark), with
 its rows in the ASGI scope under `CHECKED_ROWS` so that the API need not decode it again.
 Other 4xx that BentoML answers (404, 405) are counted too.
+
+Overload is refused fast: at most `max_concurrency` API requests are in progress in a worker
+(reading, waiting for their batch, scoring); one more is answered 503 with `Retry-After` at
+once, before its body is read, instead of queueing behind the others.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
@@ -29,6 +34,9 @@ Send = Callable[[Message], Awaitable[None]]
 Check = Callable[[bytes], list[Row]]
 
 CHECKED_ROWS = "model.checked_rows"  # ASGI scope key: (body, rows) of a checked request
+# A refused body still being sent is read and dropped for at most this long before the answer:
+# closing a connection with unread bytes resets it, and the client never sees the answer.
+DRAIN_S = 1.0
 REQUEST_ID_CHARS = 64
 
 
@@ -43,6 +51,7 @@ class RequestGuard:
         check: Check | None = None,
         checked_paths: Collection[str] = (),
         rejection_log: RejectionLog | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -50,21 +59,50 @@ class RequestGuard:
         self.check = check
         self.checked_paths = frozenset(checked_paths)
         self.rejection_log = rejection_log or RejectionLog()
+        self.max_concurrency = max_concurrency
         self._ids = itertools.count(1)
+        self._in_progress = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        api = scope["path"] in self.checked_paths
+        if api and self.max_concurrency and self._in_progress >= self.max_concurrency:
+            headers = dict(scope.get("headers") or [])
+            await _drain(receive, DRAIN_S)
+            await self.refuse(send, self._overloaded(), self._request_id(headers))
+            return
+        if api:
+            self._in_progress += 1
+        try:
+            await self._guarded(scope, receive, send)
+        finally:
+            if api:
+                self._in_progress -= 1
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "POST":
             headers = dict(scope.get("headers") or [])
             try:
                 body = await self._read(scope, headers, receive)
             except RejectionError as rejection:
+                if rejection.unread_body:
+                    await _drain(receive, min(DRAIN_S, self.body_timeout_s))
                 await self.refuse(send, rejection, self._request_id(headers))
                 return
             receive = _replay(body, receive)
         await self.app(scope, receive, _counting(send))
+
+    def _overloaded(self) -> RejectionError:
+        return RejectionError(
+            503,
+            "overloaded",
+            f"the service is at its limit of {self.max_concurrency} requests in progress "
+            "(serve.max_concurrency); retry shortly",
+            close=True,
+            retry_after_s=1,
+        )
 
     async def _read(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         content_type = headers.get(b"content-type", b"")
@@ -74,6 +112,7 @@ class RequestGuard:
                 "unsupported_media_type",
                 "send the request body as JSON with the header Content-Type: application/json",
                 close=True,
+                unread_body=True,
             )
         body = await read_body(receive, headers, self.max_body_bytes, self.body_timeout_s)
         if self.check is not None and scope["path"] in self.checked_paths:
@@ -102,8 +141,25 @@ class RequestGuard:
         ]
         if rejection.close:
             headers.append((b"connection", b"close"))
+        if rejection.retry_after_s is not None:
+            headers.append((b"retry-after", str(rejection.retry_after_s).encode()))
         await send({"type": "http.response.start", "status": rejection.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _drain(receive: Receive, seconds: float) -> None:
+    """Read and drop the rest of the request body, for at most `seconds`."""
+
+    async def drain() -> None:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+
+    try:
+        await asyncio.wait_for(drain(), timeout=seconds)
+    except asyncio.TimeoutError:
+        return
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

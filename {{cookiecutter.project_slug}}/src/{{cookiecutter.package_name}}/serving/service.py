@@ -193,6 +193,7 @@ def build_service(packaged: PackagedModel) -> Any:
         body_timeout_s=settings.body_timeout_s,
         check=check.rows,
         checked_paths=[api.route for api in service.apis.values()],
+        max_concurrency=settings.max_concurrency,
     )
     performance.install_codecs(service, packaged.decoder, settings)
     return service
@@ -200,6 +201,10 @@ def build_service(packaged: PackagedModel) -> Any:
 
 @functools.cache
 def _served() -> Any:
+    # `bentoml serve` asks for `Service` in its main process before it starts the server:
+    # the metrics of this instance go to a folder of its own, never shared with another
+    # service of the same BENTOML_HOME.
+    prometheus.own_multiprocess_folder(MODEL_NAME)
     return build_service(read_from_store(model_tag()))
 
 

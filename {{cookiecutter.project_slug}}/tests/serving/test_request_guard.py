@@ -1,0 +1,106 @@
+"""The request guard in front of any ASGI app: fast refusal under overload."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from helpers import module
+
+request_guard = module("serving.request_guard")
+
+
+def test_requests_past_max_concurrency_get_503_with_retry_after_at_once() -> None:
+    release = asyncio.Event()
+
+    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"[]"})
+
+    guard = request_guard.RequestGuard(
+        slow_app, max_body_bytes=1000, checked_paths=["/predict"], max_concurrency=2
+    )
+
+    async def call(path: str) -> tuple[int, dict[bytes, bytes], bytes, float]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        started = time.monotonic()
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "headers": [(b"content-type", b"application/json")],
+        }
+        await guard(scope, receive, send)
+        return (
+            sent[0]["status"],
+            dict(sent[0]["headers"]),
+            sent[1]["body"],
+            time.monotonic() - started,
+        )
+
+    async def scenario() -> list[Any]:
+        waiting = [asyncio.create_task(call("/predict")) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        refused = await call("/predict")
+        other_path = asyncio.create_task(call("/metadata"))  # not counted
+        await asyncio.sleep(0.05)
+        release.set()
+        return [refused, *(await asyncio.gather(*waiting, other_path))]
+
+    refused, *served = asyncio.run(scenario())
+    status, headers, body, seconds = refused
+    assert status == 503
+    assert headers[b"retry-after"] == b"1"
+    assert "serve.max_concurrency" in json.loads(body)["error"]
+    assert seconds < 0.05
+    assert [s[0] for s in served] == [200, 200, 200]
+    assert guard._in_progress == 0
+
+
+def test_a_refused_body_still_arriving_is_drained_briefly_before_the_413() -> None:
+    """Closing with unread bytes would reset the connection before the client reads the 413."""
+
+    async def never_called(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see a refused request")
+
+    guard = request_guard.RequestGuard(never_called, max_body_bytes=1000, body_timeout_s=5.0)
+
+    async def call(chunks: int, stall: bool) -> tuple[int, int, float]:
+        sent: list[dict[str, Any]] = []
+        given = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal given
+            if given == chunks and stall:
+                await asyncio.sleep(3600)
+            given += 1
+            return {"type": "http.request", "body": b"x" * 600, "more_body": given < chunks}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/predict",
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"6000")],
+        }
+        started = time.monotonic()
+        await guard(scope, receive, send)
+        return sent[0]["status"], given, time.monotonic() - started
+
+    status, read, _ = asyncio.run(call(chunks=10, stall=False))
+    assert (status, read) == (413, 10)  # all of it read and dropped, then answered
+    status, _, seconds = asyncio.run(call(chunks=1, stall=True))
+    assert status == 413
+    assert seconds < request_guard.DRAIN_S + 0.5  # a stalled sender does not hold the answer
