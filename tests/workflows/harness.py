@@ -13,11 +13,16 @@ work unchanged):
 - `actions/upload-artifact` / `actions/download-artifact`: copy to / from
   `<work_dir>/artifacts/<name>/`, which the test inspects; a second run given the same
   `artifacts` folder downloads what the first uploaded (a `workflow_run` follow-up).
+- `actions/attest-build-provenance`: checks the subject inputs and records them in
+  `<work_dir>/attest-calls.jsonl`.
 - `iterative/setup-cml`: a strict `cml` (CML v0.20.6's sub-commands and flags only) that records
   every call, with the Markdown file's content, in `WorkflowRun.cml_calls`.
 
-A workflow that uses an action with no stand-in is refused (`MissingStandIn`);
-`missing_stand_ins(files)` lists them for a static test.
+Every `uses:` must be a pin of `action_pins.toml` (OWNER/REPO@COMMIT of a verified release);
+a workflow that uses any other reference (a tag, an unknown commit) or an action with no stand-in
+is refused (`MissingStandIn`); `missing_stand_ins(files)` lists them for a static test.
+`stand_in_inputs(action)` and `PINS` let a test check that each stand-in declares exactly the
+inputs of the pinned release.
 
 API::
 
@@ -54,6 +59,7 @@ import re
 import shutil
 import subprocess
 import time
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +70,16 @@ import yaml
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
 USES = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)(?P<sub>(?:/[\w.-]+)*)@(?P<ref>\S+)$")
 DEFAULT_REPOSITORY = "example-owner/term-deposit-model"
+PINS_FILE = Path(__file__).resolve().parent / "action_pins.toml"
+
+
+def load_pins(path: Path = PINS_FILE) -> dict[str, dict[str, Any]]:
+    """{"owner/repo@commit": row} of the pin table."""
+    rows = tomllib.loads(path.read_text(encoding="utf-8"))["pin"]
+    return {f"{row['action']}@{row['commit']}": row for row in rows}
+
+
+PINS = load_pins()
 
 
 class MissingStandIn(RuntimeError):
@@ -129,17 +145,25 @@ def workflow_actions(workflow_file: Path) -> set[str]:
 
 
 def stand_in_for(uses: str) -> Path | None:
-    """The stand-in folder of `owner/repo[/path]@ref`, or None if there is none."""
+    """The stand-in folder of `owner/repo[/path]@commit`, or None when there is none or the
+    reference is not a pin of the table (action_pins.toml)."""
     match = USES.match(uses)
-    if not match:
+    if not match or f"{match['owner']}/{match['repo']}@{match['ref']}" not in PINS:
         return None
     folder = STAND_INS / match["owner"] / match["repo"]
     action = folder / match["sub"].lstrip("/")
     return folder if (action / "action.yml").is_file() else None
 
 
+def stand_in_inputs(action: str) -> set[str]:
+    """The input names that the stand-in of `owner/repo` declares."""
+    document = yaml.safe_load((STAND_INS / action / "action.yml").read_text(encoding="utf-8"))
+    return set(document.get("inputs") or {})
+
+
 def missing_stand_ins(workflow_files: Iterable[Path]) -> dict[str, set[str]]:
-    """{workflow file name: actions it uses that have no stand-in}; empty when all are covered."""
+    """{workflow file name: actions it uses that are not a pin of the table or have no
+    stand-in}; empty when all are covered."""
     missing: dict[str, set[str]] = {}
     for file in workflow_files:
         lacking = {uses for uses in workflow_actions(file) if stand_in_for(uses) is None}
@@ -221,7 +245,9 @@ def run_workflow(
     workflow_file = project / ".github" / "workflows" / workflow
     missing = missing_stand_ins([workflow_file])
     if missing:
-        raise MissingStandIn(f"no stand-in under {STAND_INS} for {missing}")
+        raise MissingStandIn(
+            f"not a pin of {PINS_FILE.name} or no stand-in under {STAND_INS}: {missing}"
+        )
     work_dir.mkdir(parents=True, exist_ok=True)
     artifacts = (artifacts or work_dir / "artifacts").resolve()
     artifacts.mkdir(parents=True, exist_ok=True)
@@ -291,6 +317,7 @@ def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) 
         "STANDIN_UV": _executable("uv"),
         "STANDIN_ARTIFACTS": str(artifacts),
         "STANDIN_CML_LOG": str(cml_log),
+        "STANDIN_ATTEST_LOG": str(cml_log.with_name("attest-calls.jsonl")),
     }
     # The host's network setup (proxy, certificate authorities) and uv/pip settings, so that
     # `uv sync` behaves as it does for the caller; nothing else of the caller's environment.
