@@ -129,7 +129,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(
 
 
 def test_every_action_is_a_verified_pin_with_a_stand_in(workflow_files: dict[str, Path]) -> None:
-    """Every `uses:` (the template's CI included) is a row of tests/workflows/action_pins.toml."""
+    """Every `uses:` (the template's CI included) is a row of tests/workflows/action_pins.yaml."""
     assert missing_stand_ins(workflow_files.values()) == {}
 
 

@@ -18,7 +18,7 @@ work unchanged):
 - `iterative/setup-cml`: a strict `cml` (CML v0.20.6's sub-commands and flags only) that records
   every call, with the Markdown file's content, in `WorkflowRun.cml_calls`.
 
-Every `uses:` must be a pin of `action_pins.toml` (OWNER/REPO@COMMIT of a verified release);
+Every `uses:` must be a pin of `action_pins.yaml` (OWNER/REPO@COMMIT of a verified release);
 a workflow that uses any other reference (a tag, an unknown commit) or an action with no stand-in
 is refused (`MissingStandIn`); `missing_stand_ins(files)` lists them for a static test.
 `stand_in_inputs(action)` and `PINS` let a test check that each stand-in declares exactly the
@@ -59,7 +59,6 @@ import re
 import shutil
 import subprocess
 import time
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,12 +69,12 @@ import yaml
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
 USES = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)(?P<sub>(?:/[\w.-]+)*)@(?P<ref>\S+)$")
 DEFAULT_REPOSITORY = "example-owner/term-deposit-model"
-PINS_FILE = Path(__file__).resolve().parent / "action_pins.toml"
+PINS_FILE = Path(__file__).resolve().parent / "action_pins.yaml"
 
 
 def load_pins(path: Path = PINS_FILE) -> dict[str, dict[str, Any]]:
     """{"owner/repo@commit": row} of the pin table."""
-    rows = tomllib.loads(path.read_text(encoding="utf-8"))["pin"]
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["pins"]
     return {f"{row['action']}@{row['commit']}": row for row in rows}
 
 
@@ -146,7 +145,7 @@ def workflow_actions(workflow_file: Path) -> set[str]:
 
 def stand_in_for(uses: str) -> Path | None:
     """The stand-in folder of `owner/repo[/path]@commit`, or None when there is none or the
-    reference is not a pin of the table (action_pins.toml)."""
+    reference is not a pin of the table (action_pins.yaml)."""
     match = USES.match(uses)
     if not match or f"{match['owner']}/{match['repo']}@{match['ref']}" not in PINS:
         return None

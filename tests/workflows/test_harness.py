@@ -228,8 +228,9 @@ def test_a_pin_not_in_the_table_is_refused(tmp_path: Path, uses: str) -> None:
     assert missing_stand_ins([repo / ".github/workflows/consumer.yml"]) == {"consumer.yml": {uses}}
     with pytest.raises(MissingStandIn, match=PINS_FILE.name):
         run_workflow(
-            repo, "consumer.yml", "workflow_run", workflow_run_event(1, [7]), work_dir=tmp_path / "a"
-        )
+            repo, "consumer.yml", "workflow_run", workflow_run_event(1, [7]),
+            work_dir=tmp_path / "a",
+        )  # fmt: skip
 
 
 def test_the_pin_table_is_complete_and_each_stand_in_declares_its_release_inputs() -> None:
@@ -254,7 +255,7 @@ def test_the_docs_table_is_the_pin_table() -> None:
 
 
 def test_the_setup_cml_stand_in_models_cml_0_20_6_only(producer_run, tmp_path: Path) -> None:
-    repo, _, first = producer_run
+    _, _, first = producer_run
     text = CONSUMER.replace("version: v0.20.6", "version: latest")
     other = make_repository(tmp_path, {"consumer.yml": text})
     run = run_workflow(
