@@ -206,8 +206,11 @@ def workflow_run_event(
     conclusion: str = "success",
     head_branch: str = "tune",
     repository: str = DEFAULT_REPOSITORY,
+    head_sha: str = "1" * 40,
+    head_repository: str | None = None,
 ) -> dict[str, Any]:
-    """A `workflow_run` (completed) payload of a `pull_request` run."""
+    """A `workflow_run` (completed) payload of a `pull_request` run. GitHub lists no
+    `pull_requests` for a fork's run: pass `[]` and the fork as `head_repository`."""
     return {
         "action": "completed",
         "workflow_run": {
@@ -217,9 +220,44 @@ def workflow_run_event(
             "status": "completed",
             "conclusion": conclusion,
             "head_branch": head_branch,
+            "head_sha": head_sha,
+            "head_repository": {"full_name": head_repository or repository},
             "pull_requests": [{"number": n} for n in pull_numbers],
         },
         "repository": {"full_name": repository, "default_branch": "main"},
+    }
+
+
+GH_STAND_IN = Path(__file__).resolve().parents[1] / "drift" / "stand_ins"
+
+
+def github_api_env(
+    folder: Path, pulls: list[dict[str, Any]], repository: str = DEFAULT_REPOSITORY
+) -> dict[str, str]:
+    """Environment for `run_workflow(env=...)` that puts the strict `gh` stand-in first on PATH,
+    answering `gh api .../pulls` from `pulls` ({"number", "state", "head": {"sha", "repo":
+    {"full_name"}}}); its calls are logged in `folder/gh-calls.jsonl`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = folder / "gh-state.json"
+    state.write_text(
+        json.dumps({"repositories": {repository: {"labels": {}, "issues": [], "pulls": pulls}}}),
+        encoding="utf-8",
+    )
+    tools = [str(Path(_executable(t)).parent) for t in ("git", "make")]
+    path = [str(GH_STAND_IN), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
+    return {
+        "PATH": os.pathsep.join(dict.fromkeys(path)),
+        "STANDIN_GH_STATE": str(state),
+        "STANDIN_GH_LOG": str(folder / "gh-calls.jsonl"),
+    }
+
+
+def pull(number: int, sha: str, head_repository: str = DEFAULT_REPOSITORY, state: str = "open"):
+    """One pull request as the REST API lists it (the fields the workflows read)."""
+    return {
+        "number": number,
+        "state": state,
+        "head": {"sha": sha, "repo": {"full_name": head_repository}},
     }
 
 
