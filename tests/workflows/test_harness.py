@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 from pathlib import Path
@@ -265,3 +266,29 @@ def test_the_setup_cml_stand_in_models_cml_0_20_6_only(producer_run, tmp_path: P
     assert run.jobs == {"post": "failure"}, run.summary()
     assert "models CML 0.20.6 only" in run.log("post")
     assert run.cml_calls == []
+
+
+def test_the_cml_stand_in_counts_its_watermark_in_githubs_limit(tmp_path: Path) -> None:
+    cml = STAND_INS / "iterative" / "setup-cml" / "cml.py"
+    env = {"PATH": "/usr/bin:/bin", "STANDIN_CML_LOG": str(tmp_path / "log"), "GITHUB_TOKEN": "t"}
+    report = tmp_path / "r.md"
+    report.write_text("x" * (65_536 - 50), encoding="utf-8")
+    args = ["python3", cml, "comment", "update", "--watermark-title=Model report", report]
+    too_long = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert too_long.returncode == 1
+    assert "body is too long" in too_long.stderr
+    report.write_text("x" * (65_536 - 106), encoding="utf-8")
+    assert subprocess.run(args, env=env, capture_output=True).returncode == 0
+
+
+def test_the_generated_report_cap_leaves_room_for_cmls_watermark() -> None:
+    """report_sections.MAX_CHARS (the report's cap) plus CML's watermark (106 characters with
+    this title: the test above) fits GitHub's limit of 65,536."""
+    sections = next(PINS_FILE.parents[2].glob("*/src/*/report_sections.py"))
+    for node in ast.parse(sections.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "MAX_CHARS":
+            max_chars = eval(compile(ast.Expression(node.value), "MAX_CHARS", "eval"), {})
+            break
+    else:
+        raise AssertionError(f"no MAX_CHARS in {sections}")
+    assert 60_000 < max_chars <= 65_536 - 106
