@@ -42,7 +42,10 @@ API::
                                                          # (a skipped step has no result)
     run.log("experiment")     # everything the job's steps printed
     run.artifacts / "pr-report" / "pr_report.md"
-    run.cml_calls             # [{"argv": [...], "options": {...}, "body": "...", ...}]
+    run.cml_calls             # [{"argv": [...], "options": {...}, "body": "...", "uploads": [...]}]
+
+GitHub's REST API (what `gh api` asks in pr-comment.yml) is the strict `gh` stand-in of
+`tests/drift/stand_ins`: `env=github_api_env(folder, [pull(9, head_sha, "fork/repo")])`.
 
 The environment is clean (PATH of git, make and the system's python3 only; HOME kept for the
 warm uv cache, plus the host's proxy / certificate settings); act reads no
