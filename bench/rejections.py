@@ -1,0 +1,134 @@
+"""Benchmark: rejected requests against accepted ones on the same running service.
+
+Usage (from the template root; PROJECT is a baked project after `dvc exp run`):
+
+    uv run python bench/rejections.py PROJECT [--requests 5000] [--repeats 3]
+
+Starts `bentoml serve` once and loads it (bench/loadgen.py, concurrency 32) in turns with a
+valid single-record body and with bad ones: an unseen category (a schema error naming the
+field), malformed JSON, and a record with an unknown key. Prints requests/s for each, the
+ratio of each bad body's rate to the valid one's (target: at least 1.0) and the server's log
+bytes per rejected request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from serving import free_port, load, stop
+
+LOGS_PER_SECOND_NOTE = "the service logs at most 10 rejection lines a second, then a summary"
+
+
+def start_logged(command: list[str], cwd: Path, env: dict[str, str], port: int, log: Path):
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.5)
+    stop(process)
+    raise SystemExit(f"server did not start: {command}; see {log}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("project", type=Path)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    project = args.project.resolve()
+    package = next(p.parent.name for p in (project / "src").glob("*/__init__.py"))
+    python = project / ".venv" / "bin" / "python"
+    env = {
+        **os.environ,
+        "BENTOML_DO_NOT_TRACK": "True",
+        "BENTOML_HOME": str(project.parent / "bench-bentoml-home"),
+    }
+    subprocess.run(
+        [str(python), "-m", package, "bento", "--no-build"], cwd=project, env=env, check=True
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import json, pandas as pd; t = pd.read_parquet('data/prepared/test.parquet'); "
+                "m = json.load(open('models/metadata.json')); "
+                "names = [f['name'] for f in m['feature_spec']['features']]; "
+                "r = json.loads(t[names].iloc[:1].to_json(orient='records'))[0]; "
+                "c = next(k for k, v in r.items() if isinstance(v, str)); "
+                f"open(r'{scratch / 'valid.json'}', 'w').write(json.dumps(dict(records=[r]))); "
+                f"open(r'{scratch / 'unseen.json'}', 'w').write("
+                "json.dumps(dict(records=[dict(r, **{c: 'no-such-level'})]))); "
+                f"open(r'{scratch / 'unknown_key.json'}', 'w').write("
+                "json.dumps(dict(records=[dict(r, colour='red')])))",
+            ],
+            cwd=project,
+            check=True,
+        )
+        (scratch / "malformed.json").write_bytes((scratch / "valid.json").read_bytes()[:-3])
+        bodies = ["valid", "unseen", "malformed", "unknown_key"]
+        port = free_port()
+        log = scratch / "server.log"
+        command = [
+            str(project / ".venv" / "bin" / "bentoml"),
+            "serve",
+            f"{package}.serving.service:Service",
+            "--working-dir",
+            "build/bento",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+        process = start_logged(command, project, env, port, log)
+        runs: dict[str, list[dict]] = {b: [] for b in bodies}
+        try:
+            url = f"http://127.0.0.1:{port}/predict"
+            load(python, url, scratch / "valid.json", 32, 1000, 0)  # warm-up
+            logged_before = log.stat().st_size
+            for _ in range(args.repeats):
+                for body in bodies:  # in turns, so that drift in the machine hits all alike
+                    runs[body].append(
+                        load(python, url, scratch / f"{body}.json", 32, args.requests, 0)
+                    )
+                    print(body, runs[body][-1], file=sys.stderr)
+            logged = log.stat().st_size - logged_before
+        finally:
+            stop(process)
+    rate = {b: statistics.median(r["requests_per_s"] for r in runs[b]) for b in bodies}
+    rejected = args.repeats * args.requests * (len(bodies) - 1)
+    statuses = {b: runs[b][-1]["statuses"] for b in bodies}
+    print(json.dumps({"requests_per_s": rate, "statuses": statuses, "log_bytes": logged}))
+    print("| body | status | requests/s | ratio to valid |")
+    print("|---|---|---|---|")
+    for body in bodies:
+        print(
+            f"| {body} | {', '.join(statuses[body])} | {rate[body]:.0f} | "
+            f"{rate[body] / rate['valid']:.2f} |"
+        )
+    print(f"\nlog: {logged} bytes for {rejected} rejected requests ({LOGS_PER_SECOND_NOTE})")
+
+
+if __name__ == "__main__":
+    main()
