@@ -110,7 +110,9 @@ def test_bento_is_built_from_the_lock_and_runs_as_non_root(service_project: Path
     bentofile = yaml.safe_load((context / "bentofile.yaml").read_text())
     assert bentofile["python"]["lock_packages"] is False
     head = run(["git", "rev-parse", "HEAD"], service_project).stdout.strip()
-    assert read_json(context / "build_info.json") == {"git_commit": head}
+    changed = run(["git", "status", "--porcelain", "--untracked-files=no"], service_project)
+    dirty = bool(changed.stdout.strip())
+    assert read_json(context / "build_info.json") == {"git_commit": head, "git_dirty": dirty}
 
     tag = (service_project / "build" / "bento_tag.txt").read_text().strip()
     name, version = tag.split(":")
@@ -144,6 +146,8 @@ def test_metadata_describes_the_served_model(service_url: str, service_project: 
     assert body["model_version"] == metadata["model_md5"]
     assert body["training_data_md5"] == metadata["training_data_md5"]
     assert body["git_commit"] == run(["git", "rev-parse", "HEAD"], service_project).stdout.strip()
+    built = read_json(service_project / "build" / "bento" / "build_info.json")
+    assert body["git_dirty"] is built["git_dirty"]
     assert body["test_metrics"]["metrics"] == evaluation["metrics"]
     assert body["gate"] == gate
     assert body["features"] == [f["name"] for f in metadata["feature_spec"]["features"]]

@@ -61,3 +61,24 @@ def test_bento_requirements_are_the_locked_versions(built: tuple[Path, str]) -> 
     ]
     assert pinned
     assert all("==" in line for line in pinned), [line for line in pinned if "==" not in line]
+
+
+def test_build_info_says_dirty_when_tracked_files_changed(tmp_path: Path, monkeypatch) -> None:
+    """A model trained from uncommitted changes is not the commit's: the build says so."""
+    from helpers import module
+
+    bento = module("serving.bento")
+    monkeypatch.delenv("GITHUB_SHA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert bento.git_dirty() is None  # not a git work tree
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], check=True)
+    (tmp_path / "params.yaml").write_text("a: 1\n")
+    subprocess.run(["git", "add", "params.yaml"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    (tmp_path / "untracked.txt").write_text("x")
+    assert bento.build_info()["git_dirty"] is False
+    (tmp_path / "params.yaml").write_text("a: 2\n")
+    info = bento.build_info()
+    assert info["git_dirty"] is True
+    assert len(str(info["git_commit"])) == 40

@@ -115,6 +115,7 @@ def test_metadata_describes_the_packaged_model(
     assert metadata["features"] == packaged.model.spec.names
     assert metadata["threshold"] == packaged.info["threshold"]
     assert metadata["limits"]["max_records"] == packaged.settings.max_records
+    assert metadata["git_dirty"] in (True, False, None)  # build_info.json, when built
 
 
 def test_bad_input_gets_a_400_naming_the_field(

@@ -3,7 +3,8 @@
 1. Import `models/service.bentomodel` (the `package` stage's output) into the BentoML store.
 2. Assemble the build context in `build/bento/`: this package's modules, `bentofile.yaml`,
    `requirements.txt` exported from `uv.lock` (exact versions, no resolving at build time),
-   and `build_info.json` (the git commit, which `/metadata` reports).
+   and `build_info.json` (the git commit, and `git_dirty`: whether tracked files had
+   uncommitted changes, i.e. the model may not be the commit's; `/metadata` reports both).
 3. `bentoml build` (offline: `lock_packages: false`), unless `--no-build` (what `make serve`
    uses); the bento tag is written to `build/bento_tag.txt`.
 """
@@ -64,6 +65,25 @@ def git_commit() -> str:
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
+def git_dirty() -> bool | None:
+    """Whether tracked files differ from the commit (`None` outside a git work tree).
+
+    `make bento` / `make serve` run `dvc repro` first, so the packaged model was trained from
+    this same tree: a dirty tree means a model that no commit describes exactly.
+    """
+    result = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return bool(result.stdout.strip()) if result.returncode == 0 else None
+
+
+def build_info() -> dict[str, object]:
+    return {"git_commit": git_commit(), "git_dirty": git_dirty()}
+
+
 def assemble(build_dir: Path = BUILD_DIR) -> Path:
     """Write the bento build context; return its directory."""
     if not BENTOFILE.is_file():
@@ -74,9 +94,7 @@ def assemble(build_dir: Path = BUILD_DIR) -> Path:
         PACKAGE_DIR, build_dir / PACKAGE_DIR.name, ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copyfile(BENTOFILE, build_dir / BENTOFILE.name)
-    (build_dir / "build_info.json").write_text(
-        json.dumps({"git_commit": git_commit()}) + "\n", encoding="utf-8"
-    )
+    (build_dir / "build_info.json").write_text(json.dumps(build_info()) + "\n", encoding="utf-8")
     export = [
         "uv",
         "export",

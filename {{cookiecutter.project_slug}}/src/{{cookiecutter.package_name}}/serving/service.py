@@ -58,6 +58,7 @@ class Metadata(BaseModel):
     model_version: str
     model_md5: str
     git_commit: str
+    git_dirty: bool | None
     training_data_md5: str | None
     threshold: float
     classes: list[str]
@@ -68,22 +69,24 @@ class Metadata(BaseModel):
     limits: dict[str, int]
 
 
-def git_commit() -> str:
-    """The commit the service was built from (`build_info.json` next to the package), if known."""
+def build_info() -> dict[str, Any]:
+    """What `build_info.json` next to the package says of the build (commit, dirty), if any."""
     for folder in (Path.cwd(), Path(__file__).resolve().parents[2]):
         candidate = folder / "build_info.json"
         if candidate.is_file():
-            return str(json.loads(candidate.read_text(encoding="utf-8")).get("git_commit"))
-    return os.environ.get("GIT_COMMIT", "unknown")
+            return dict(json.loads(candidate.read_text(encoding="utf-8")))
+    return {"git_commit": os.environ.get("GIT_COMMIT", "unknown"), "git_dirty": None}
 
 
 def metadata_of(packaged: PackagedModel) -> Metadata:
     info, spec, settings = packaged.info, packaged.model.spec, packaged.settings
+    build = build_info()
     return Metadata(
         model_name=info["model_name"],
         model_version=info["model_version"],
         model_md5=info["model_md5"],
-        git_commit=git_commit(),
+        git_commit=str(build.get("git_commit")),
+        git_dirty=build.get("git_dirty"),
         training_data_md5=info.get("training_data_md5"),
         threshold=packaged.threshold,
         classes=list(spec.classes),
