@@ -94,6 +94,7 @@ src/term_deposit_model/data/init.py
 src/term_deposit_model/data/raw.py
 src/term_deposit_model/data/validation.py
 src/term_deposit_model/drift/__init__.py
+src/term_deposit_model/drift/chance.py
 src/term_deposit_model/drift/check.py
 src/term_deposit_model/drift/monitor.py
 src/term_deposit_model/drift/summary.py
@@ -135,6 +136,7 @@ tests/artifacts/test_atomic.py
 tests/conftest.py
 tests/data/test_describe.py
 tests/data/test_init.py
+tests/drift/test_chance.py
 tests/drift/test_check.py
 tests/drift/test_monitor.py
 tests/helpers.py
