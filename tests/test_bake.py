@@ -84,6 +84,7 @@ src/term_deposit_model/__main__.py
 src/term_deposit_model/artifacts/__init__.py
 src/term_deposit_model/artifacts/atomic.py
 src/term_deposit_model/artifacts/hashing.py
+src/term_deposit_model/artifacts/keep.py
 src/term_deposit_model/artifacts/paths.py
 src/term_deposit_model/cli.py
 src/term_deposit_model/compat.py
@@ -133,6 +134,7 @@ src/term_deposit_model/stages/prepare.py
 src/term_deposit_model/stages/runner.py
 src/term_deposit_model/stages/train.py
 tests/artifacts/test_atomic.py
+tests/artifacts/test_keep.py
 tests/conftest.py
 tests/data/test_describe.py
 tests/data/test_init.py

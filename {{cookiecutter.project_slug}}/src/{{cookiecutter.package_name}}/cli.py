@@ -37,6 +37,10 @@ COMMANDS = {
     "monitor": ("drift.monitor", "check new batches for drift and performance (--all)"),
     "incorporate": ("data.incorporate", "add a new batch to the training data"),
     "data": ("data.init", "data init FILE --target COL: describe a data file and use it"),
+    "keep": (
+        "artifacts.keep",
+        "keep DVC-COMMAND...: run it; outputs DVC removed for a failed stage are put back",
+    ),
 }
 
 
