@@ -42,7 +42,7 @@ def main(rows: int = 1_000_000) -> None:
     print(f"# memory on {rows:,} rows ({machine()})")
     for stage in ("prepare", "train", "evaluate"):
         seconds, peak = measure(
-            ["uv", "run", "--frozen", "python", "-m", f"term_deposit_model.{stage}"], project
+            ["uv", "run", "--frozen", "python", "-m", f"term_deposit_model.stages.{stage}"], project
         )
         print(f"{stage:<9} {seconds:7.1f} s   peak {peak:7.0f} MB")
     shutil.rmtree(project.parent)

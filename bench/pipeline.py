@@ -60,7 +60,7 @@ def main(runs: int = 3) -> None:
         direct.append(
             sum(
                 timed(
-                    ["uv", "run", "--frozen", "python", "-m", f"term_deposit_model.{s}"],
+                    ["uv", "run", "--frozen", "python", "-m", f"term_deposit_model.stages.{s}"],
                     project,
                     USER_ENV,
                 )

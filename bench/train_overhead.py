@@ -42,12 +42,15 @@ booster[: booster.best_iteration + 1].save_model("/tmp/bare-model.ubj")
 
 def main(runs: int = 5) -> None:
     project = baked_project()
-    timed(["uv", "run", "--frozen", "python", "-m", "term_deposit_model.prepare"], project)
+    timed(["uv", "run", "--frozen", "python", "-m", "term_deposit_model.stages.prepare"], project)
     (project / "bare_train.py").write_text(BARE)
     stage, bare = [], []
     for _ in range(runs):
         stage.append(
-            timed(["uv", "run", "--frozen", "python", "-m", "term_deposit_model.train"], project)
+            timed(
+                ["uv", "run", "--frozen", "python", "-m", "term_deposit_model.stages.train"],
+                project,
+            )
         )
         bare.append(timed(["uv", "run", "--frozen", "python", "bare_train.py"], project))
     shutil.rmtree(project.parent)
