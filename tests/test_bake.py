@@ -90,6 +90,7 @@ src/term_deposit_model/cli.py
 src/term_deposit_model/compat.py
 src/term_deposit_model/data/__init__.py
 src/term_deposit_model/data/describe.py
+src/term_deposit_model/data/example.py
 src/term_deposit_model/data/incorporate.py
 src/term_deposit_model/data/init.py
 src/term_deposit_model/data/raw.py
@@ -137,6 +138,7 @@ tests/artifacts/test_atomic.py
 tests/artifacts/test_keep.py
 tests/conftest.py
 tests/data/test_describe.py
+tests/data/test_example.py
 tests/data/test_init.py
 tests/drift/test_chance.py
 tests/drift/test_check.py
