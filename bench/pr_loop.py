@@ -48,6 +48,8 @@ SHORT = {
     "Build the report": "report (baseline evaluation included)",
     "Upload the report": "upload artifact",
     "Push the run cache": "dvc push --run-cache",
+    "Lint and test": "make lint, make test",
+    "Check that the committed dvc.lock": "make model-check",
     "Enforce the quality gate": "quality gate",
 }
 
@@ -71,6 +73,8 @@ def prepare_project(root: Path) -> tuple[Path, Path]:
     run(["git", "checkout", "-qb", "tune"], project)
     for path, (old, new) in edits.items():
         edit(project, path, old, new)
+    run(["make", "params"], project)  # the author composes params.yaml and commits dvc.lock
+    uv_run(project, "dvc", "repro", "train", timeout=1800)
     run(["git", "commit", "-qam", message], project)
     return project, remote
 

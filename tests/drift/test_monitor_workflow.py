@@ -195,6 +195,10 @@ def test_static_checks(project: Path) -> None:
     assert jobs["alarm"]["permissions"] == {"issues": "write"}
     assert jobs["retrain"]["permissions"] == {"contents": "write", "pull-requests": "write"}
     assert jobs["retrain"]["environment"] == "retrain"
+    for job in jobs.values():
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"] == {"persist-credentials": False}, step
     assert jobs["check"]["environment"] == "dvc-remote"
     assert not any("uses" in s and "checkout" in s["uses"] for s in jobs["alarm"]["steps"])
     text = workflow.read_text()
@@ -210,3 +214,54 @@ def test_static_checks(project: Path) -> None:
         capture_output=True, text=True,
     )  # fmt: skip
     assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+# The workflow files are copied without rendering: the template's file is the generated one.
+TEMPLATE_WORKFLOW = (
+    Path(__file__).resolve().parents[2]
+    / "{{cookiecutter.project_slug}}"
+    / ".github"
+    / "workflows"
+    / WORKFLOW
+)
+
+
+def run_block(job: str, name_start: str) -> str:
+    steps = yaml.safe_load(TEMPLATE_WORKFLOW.read_text())["jobs"][job]["steps"]
+    (step,) = [s for s in steps if s.get("name", "").startswith(name_start)]
+    return step["run"]
+
+
+@pytest.mark.parametrize("length", [1_000, 65_536, 200_000])
+def test_the_issue_body_is_capped_at_githubs_limit(tmp_path: Path, length: int) -> None:
+    """The alarm job's own script: a summary of any length gives a body GitHub accepts."""
+    (tmp_path / "monitor-reports").mkdir()
+    summary = ("| `batch` | 635 | drifted |\n" * (length // 26 + 1))[:length]
+    (tmp_path / "monitor-reports" / "summary.md").write_text(summary, encoding="utf-8")
+    script = run_block("alarm", "Cap the issue body")
+    subprocess.run(["bash", "-c", script], cwd=tmp_path, check=True)
+    body = (tmp_path / "issue-body.md").read_text(encoding="utf-8")
+    assert len(body) <= 65_536
+    if length <= 65_536:
+        assert body == summary
+    else:
+        assert body.endswith("monitor-reports` artifact._\n")
+        assert summary.startswith(body.split("\n\n_Cut here")[0])
+
+
+def test_the_retraining_pr_takes_any_file_name(tmp_path: Path) -> None:
+    """The retrain job's file list is NUL-separated: quoted, spaced or newline names survive
+    (`git status --porcelain | cut` quoted them and split on newlines)."""
+    script = run_block("retrain", "Open the retraining pull request")
+    (line,) = [s for s in script.splitlines() if "mapfile" in s]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run(["git", "init", "-q"], repo)
+    names = ['a "quoted".csv', "with space.csv", "new\nline.csv", "plain.csv"]
+    for name in names:
+        (repo / name).write_text("x\n", encoding="utf-8")
+    listed = subprocess.run(
+        ["bash", "-c", line + '\nprintf "%s\\0" "${changed[@]}"'],
+        cwd=repo, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert sorted(listed.stdout.rstrip("\0").split("\0")) == sorted(names)

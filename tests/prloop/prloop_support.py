@@ -16,7 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
 from conftest import clone_project, run, uv_run
 
-# Each PR branch: (files to edit: {path: (old text, new text)}, commit message).
+# Each PR branch: (files to edit: {path: (old text, new text)}, commit message). A branch that
+# changes conf/ also commits what its author's `make params` and `dvc repro train` wrote
+# (params.yaml, dvc.lock), as the pull-request loop asks: `make lint` checks params.yaml, and the
+# committed dvc.lock records the md5 of the model the review sees.
 BRANCHES = {
     "tune": (
         {
@@ -34,6 +37,17 @@ BRANCHES = {
     ),
     "docs": ({"README.md": ("\n", "\n\nA line from a contributor.\n")}, "Docs only"),
 }
+# The generated project's own tests run in pr.yml (`make test`, 2 minutes on 2 cores); under
+# act a quick module stands for the suite, except in the broken-test run, which runs it all.
+QUICK_TESTS = {"PYTEST_ADDOPTS": "-q -x -k compose"}
+
+
+def break_a_generated_test(project: Path) -> str:
+    """Add a failing test to the first generated test file (lint-clean); return its path."""
+    first = sorted((project / "tests").rglob("test_*.py"))[0]
+    with first.open("a", encoding="utf-8") as file:
+        file.write("\n\ndef test_broken_on_purpose() -> None:\n    assert sum([1, 1]) == 3\n")
+    return str(first.relative_to(project))
 
 
 def edit(project: Path, path: str, old: str, new: str) -> None:
@@ -57,7 +71,14 @@ def pr_repository(pipeline_project: Path, tmp_path_factory: pytest.TempPathFacto
         run(["git", "checkout", "-q", "-b", branch, "main"], project)
         for path, (old, new) in edits.items():
             edit(project, path, old, new)
+        if any(path.startswith("conf/") for path in edits):
+            run(["make", "params"], project)
+            uv_run(project, "dvc", "repro", "train", timeout=900)
         run(["git", "commit", "-qam", message], project)
+    run(["git", "checkout", "-q", "-b", "broken-test", "main"], project)
+    break_a_generated_test(project)
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "A change that breaks a test"], project)
     run(["git", "checkout", "-q", "main"], project)
     return project
 

@@ -1,8 +1,8 @@
 """The pull-request loop, run for real with act: pr.yml on PR branches, pr-comment.yml after it.
 
 One project (a clone of the pipeline project with a local DVC remote holding main's results and
-run cache) and three pull requests: a parameter change, a clearly worse model, and a fork's
-docs-only change without access to the remote.
+run cache) and four pull requests: a parameter change, a clearly worse model, a fork's
+docs-only change without access to the remote, and a change that breaks a generated test.
 """
 
 from __future__ import annotations
@@ -14,9 +14,16 @@ from pathlib import Path
 
 import prloop_support  # noqa: F401  (first: puts tests/workflows on sys.path)
 import pytest
-from harness import WorkflowRun, pull_request_event, run_workflow, workflow_run_event
+from harness import (
+    WorkflowRun,
+    github_api_env,
+    pull,
+    pull_request_event,
+    run_workflow,
+    workflow_run_event,
+)
 from markdown_it import MarkdownIt
-from prloop_support import checkout, move_away, pr_repository, remote_dir
+from prloop_support import QUICK_TESTS, checkout, move_away, pr_repository, remote_dir
 
 __all__ = ["pr_repository"]  # the fixture, used by name
 
@@ -25,17 +32,29 @@ REPORT = "pr-report/pr_report.md"
 DOCS_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "pr_report.md"
 
 
-def pr_run(project: Path, work: Path, branch: str, number: int, fork: bool = False) -> WorkflowRun:
+def pr_run(
+    project: Path, work: Path, branch: str, number: int, fork: bool = False, env=QUICK_TESTS
+) -> WorkflowRun:
     checkout(project, branch)
     event = pull_request_event(number, branch, fork=fork)
-    return run_workflow(project, "pr.yml", "pull_request", event, work_dir=work)
+    return run_workflow(project, "pr.yml", "pull_request", event, work_dir=work, env=env)
 
 
-def comment_run(project: Path, work: Path, artifacts: Path, numbers: list[int]) -> WorkflowRun:
-    event = workflow_run_event(4242, numbers, workflow="pull request")
-    return run_workflow(
-        project, "pr-comment.yml", "workflow_run", event, work_dir=work, artifacts=artifacts
+HEAD = "ab" * 20  # the pull request run's head commit, as the workflow_run event says
+
+
+def comment_run(
+    project: Path, work: Path, artifacts: Path, numbers: list[int], pulls: list[dict], fork=False
+) -> WorkflowRun:
+    """pr-comment.yml after a run of HEAD; GitHub's API lists `pulls` as open."""
+    head_repository = "contributor/term-deposit-model" if fork else None
+    event = workflow_run_event(
+        4242, numbers, workflow="pull request", head_sha=HEAD, head_repository=head_repository
     )
+    return run_workflow(
+        project, "pr-comment.yml", "workflow_run", event, work_dir=work, artifacts=artifacts,
+        env=github_api_env(work / "gh", pulls),
+    )  # fmt: skip
 
 
 def table_row(report: str, first_cell: str) -> list[str]:
@@ -68,7 +87,9 @@ def test_a_parameter_change_gets_a_report_comparing_both_sides(tune: WorkflowRun
     assert "pulled from the DVC remote" in report
     assert "restored from the DVC cache / remote" in report
     assert (tune.artifacts / "pr-report" / "pr_number").read_text() == "7\n"
-    # The run cache was pushed: the merge can promote this model without retraining.
+    # The project's lint and tests ran first; the committed dvc.lock records the trained model.
+    assert tune.step("experiment", "checks").result == "success"
+    assert "model-check: models/model.ubj md5" in tune.log("experiment")
     assert tune.step("experiment", "Enforce the quality gate").result == "success"
     assert any("Push the run cache" in s.name and s.result == "success" for s in tune.steps)
 
@@ -101,13 +122,14 @@ def test_the_docs_example_is_a_report_of_this_shape(tune: WorkflowRun) -> None:
 def test_the_comment_workflow_posts_that_report_with_cml(
     tune: WorkflowRun, pr_repository: Path, tmp_path: Path
 ) -> None:
-    posted = comment_run(pr_repository, tmp_path, tune.artifacts, [7])
+    posted = comment_run(pr_repository, tmp_path, tune.artifacts, [7], [pull(7, HEAD)])
     assert posted.jobs == {"comment": "success"}, posted.summary()
     (call,) = posted.cml_calls
     *flags, report = call["argv"]
     assert flags == [
         "comment", "update", "--watermark-title=Model report", "--target=pr/7", "--no-publish",
     ]  # fmt: skip
+    assert call["uploads"] == []
     assert report.endswith("/pr-report/pr_report.md")
     assert call["body"] == (tune.artifacts / REPORT).read_text(encoding="utf-8")
     assert call["ITERATIVE_DO_NOT_TRACK"] == "1"
@@ -147,7 +169,22 @@ def test_a_fork_pull_request_without_the_remote_still_gets_a_report(
     assert table_row(report, "roc_auc")[3] == "+0.0000 [+0.0000, +0.0000]"
     assert "No parameter changed." in report
     assert table_row(report, "`README.md`")[1] == "modified"
-    # GitHub lists no pull request in a fork's workflow_run event: the artifact's number is used.
-    posted = comment_run(pr_repository, tmp_path / "comment", fork.artifacts, [])
+    # GitHub lists no pull request in a fork's workflow_run event: the API finds it by head.
+    fork_pull = pull(9, HEAD, "contributor/term-deposit-model")
+    posted = comment_run(pr_repository, tmp_path / "comment", fork.artifacts, [], [fork_pull], True)
     assert posted.jobs == {"comment": "success"}, posted.summary()
     assert posted.cml_calls[0]["options"]["target"] == "pr/9"
+
+
+def test_a_broken_generated_test_fails_the_job_before_the_experiment(
+    pr_repository: Path, tmp_path: Path
+) -> None:
+    """Issue 10: pr.yml runs the project's own `make lint` and `make test` (the whole suite,
+    stopping at the first failure) before the expensive experiment."""
+    broken = pr_run(pr_repository, tmp_path, "broken-test", 10, env={"PYTEST_ADDOPTS": "-x"})
+    assert broken.jobs == {"experiment": "failure"}, broken.summary()
+    assert broken.step("experiment", "checks").result == "failure"
+    assert "test_broken_on_purpose" in broken.log("experiment")
+    ran = {s.step_id for s in broken.steps if s.result == "success"}
+    assert not ran & {"experiment", "report"}, ran
+    assert not (broken.artifacts / "pr-report").exists()

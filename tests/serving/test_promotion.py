@@ -1,9 +1,18 @@
 """Promotion: merging a pull request puts exactly the model evaluated in it into the image.
 
 A real git repository with a real local DVC remote (a directory): pr.yml runs under act on a
-branch that changes a hyper-parameter (pushing its run cache), `main` is fast-forwarded to the
-branch, and main.yml runs under act for the push. Docker is a strict stand-in that checks the
-build arguments and that the Dockerfile exists.
+branch that changes a hyper-parameter (its author ran the pipeline and committed dvc.lock, as
+the pull-request loop asks), `main` is fast-forwarded to the branch, and main.yml runs under act
+for the push. Docker and the attestation action are strict stand-ins.
+
+The attack (architecture invariant 5): any same-repository pull-request run holds the remote's
+credentials, so it can write a run-cache entry for the train stage's key that points at another
+model (here `max_depth: 1`). The main.yml before issue 12 restored `train` from that run cache
+whenever the merged commit's dvc.lock did not already record the stage (the old pull-request
+loop never asked authors to commit it) and put the forged model's md5 into the image labels.
+`stale_lock_attack` reproduces exactly that: the old commands restore the forged model, and
+main.yml must publish nothing of it (it rebuilds, and refuses a dvc.lock that does not record
+the rebuilt model).
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from serving_support import DEFAULT_PACKAGE, clone_project, run, uv_run
+from serving_support import clone_project, run, uv_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
@@ -23,6 +32,25 @@ from harness import pull_request_event, run_workflow
 
 OWNER_REPO = "example-owner/term-deposit-model"
 pytestmark = pytest.mark.e2e  # two workflow runs under act, with training in both (minutes)
+# The generated project's own tests run in both workflows (`make test`); under act a quick
+# module stands for the suite (issue 10's PR test runs it whole on a broken test).
+QUICK_TESTS = {"PYTEST_ADDOPTS": "-q -x -k compose"}
+
+# Run in the attacker's clone (its venv): record the honest train stage's run-cache key with the
+# forged outputs that sit in the workspace, as `dvc repro` would have saved them; print the key,
+# the entry's name and the forged model's md5.
+FORGE_ENTRY = """
+from dvc.repo import Repo
+from dvc.stage.cache import _get_cache_hash, _get_stage_hash
+from dvc.stage.serialize import to_single_stage_lockfile
+repo = Repo()
+(stage,) = repo.stage.collect("train")
+stage.save()
+repo.stage_cache.save(stage)
+key = _get_stage_hash(stage)
+value = _get_cache_hash(to_single_stage_lockfile(stage))
+print(key, value, stage.outs[0].hash_info.value)
+"""
 
 
 def push_event(sha: str) -> dict:
@@ -34,11 +62,50 @@ def push_event(sha: str) -> dict:
     }
 
 
+def locked_md5(project: Path, path: str, ref: str = "HEAD") -> str:
+    lock = yaml.safe_load(run(["git", "show", f"{ref}:dvc.lock"], project).stdout)
+    for stage in lock["stages"].values():
+        for out in stage.get("outs", []):
+            if out["path"] == path:
+                return out["md5"]
+    raise AssertionError(f"{path} not in dvc.lock")
+
+
+def forge_run_cache(project: Path, remote: Path, attacker: Path) -> str:
+    """What a same-repository PR run can write: a run-cache entry for the train stage of
+    `project`'s HEAD pointing at a `max_depth: 1` model, the only entry left for that key.
+    Returns the forged model's md5."""
+    attacker = clone_project(project, attacker)
+    params = attacker / "params.yaml"
+    text = params.read_text(encoding="utf-8")
+    forged_text = re.sub(r"max_depth: \d+", "max_depth: 1", text, count=1)
+    assert forged_text != text
+    params.write_text(forged_text, encoding="utf-8")
+    uv_run(attacker, "dvc", "repro", "--force", "train", timeout=900)
+    run(["git", "checkout", "--", "params.yaml"], attacker)
+    printed = uv_run(attacker, "python", "-c", FORGE_ENTRY).stdout.strip().splitlines()[-1]
+    key, value, forged_md5 = printed.split()
+    uv_run(attacker, "dvc", "push", "--run-cache", "--quiet")
+    entries = remote / "runs" / key[:2] / key
+    assert (entries / value).is_file()
+    for entry in entries.iterdir():  # a PR run can delete the honest entries too
+        if entry.name != value:
+            entry.unlink()
+    return forged_md5
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
 @pytest.fixture(scope="module")
 def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("promotion")
+    remote = root / "dvc-remote"
     project = clone_project(pipeline_project, root / "project")
-    uv_run(project, "dvc", "remote", "add", "-d", "storage", str(root / "dvc-remote"))
+    uv_run(project, "dvc", "remote", "add", "-d", "storage", str(remote))
     uv_run(project, "dvc", "push", "--run-cache", "--quiet")
     run(["git", "commit", "-qam", "Store data, models and the run cache in a DVC remote"], project)
     run(["git", "checkout", "-q", "-b", "tune"], project)
@@ -46,7 +113,8 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
     model.write_text(model.read_text().replace("max_depth: 5", "max_depth: 4", 1))
     train = project / "conf" / "train" / "default.yaml"
     train.write_text(train.read_text().replace("cv_folds: 5", "cv_folds: 0", 1))
-    uv_run(project, "python", "-m", DEFAULT_PACKAGE, "compose")  # as `make params` does
+    run(["make", "params"], project)
+    uv_run(project, "dvc", "repro", "train", timeout=900)  # the author commits dvc.lock
     run(["git", "commit", "-qam", "Shallower trees"], project)
 
     env = {"BENTOML_HOME": str(root / "bentoml-home"), "BENTOML_DO_NOT_TRACK": "True"}
@@ -56,7 +124,7 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
         "pull_request",
         pull_request_event(3, "tune"),
         work_dir=root / "act-pr",
-        env=env,
+        env={**env, **QUICK_TESTS},
         repository=OWNER_REPO,
     )
     assert pr.jobs == {"experiment": "success"}, pr.summary()
@@ -72,14 +140,20 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
         push_event(sha),
         work_dir=root / "act-main",
         repository=OWNER_REPO,
-        env={**env, "STANDIN_DOCKER_LOG": str(docker_log)},
+        env={**env, **QUICK_TESTS, "STANDIN_DOCKER_LOG": str(docker_log)},
     )
-    calls = (
-        [json.loads(line) for line in docker_log.read_text().splitlines()]
-        if (docker_log.exists())
-        else []
-    )
-    return {"pr": pr, "main": main, "sha": sha, "docker": calls, "project": project}
+    calls = read_jsonl(docker_log)
+    attestations = read_jsonl(root / "act-main" / "attest-calls.jsonl")
+    return {
+        "pr": pr,
+        "main": main,
+        "sha": sha,
+        "docker": calls,
+        "attestations": attestations,
+        "project": project,
+        "remote": remote,
+        "root": root,
+    }
 
 
 def packaged_md5(log: str) -> list[str]:
@@ -91,20 +165,56 @@ def test_main_publishes_the_model_evaluated_in_the_pull_request(promoted: dict) 
     assert main.jobs == {"publish": "success"}, main.summary()
     pr_md5 = packaged_md5(pr.log("experiment"))
     assert len(pr_md5) == 1, pr.log("experiment")[-3000:]
+    reviewed = locked_md5(promoted["project"], "models/model.ubj")
+    assert pr_md5 == [reviewed]
     main_log = main.log("publish")
-    # The package stage is restored from the run cache the pull request pushed, not re-run.
-    assert "Stage 'package' is cached - skipping run" in main_log, main_log[-5000:]
-    assert packaged_md5(main_log) == [], "the package stage was re-run on main"
+    assert f"model-check: models/model.ubj md5 {reviewed} is the one" in main_log
     builds = [c for c in promoted["docker"] if c["command"] == "buildx build"]
     assert len(builds) == 1, promoted["docker"]
-    assert builds[0]["labels"]["io.github.model.md5"] == pr_md5[0]
-    assert re.search(rf"model \w+:{pr_md5[0]}; build context", main_log)
+    assert builds[0]["labels"]["io.github.model.md5"] == reviewed
+    assert packaged_md5(main_log) == [reviewed]
+    assert re.search(rf"model \w+:{reviewed}; build context", main_log)
 
 
-def test_main_restores_the_train_stage_instead_of_retraining(promoted: dict) -> None:
+def test_main_rebuilds_every_stage_and_reads_no_run_cache(promoted: dict) -> None:
     main_log = promoted["main"].log("publish")
-    assert "Running stage 'train'" not in main_log
-    assert re.search(r"Stage 'train' is cached - skipping run", main_log)
+    for stage in ("prepare", "train", "evaluate", "package"):
+        assert f"Running stage '{stage}'" in main_log, stage
+    assert "is cached - skipping run" not in main_log
+    assert "dvc repro --force --no-run-cache" in (
+        promoted["project"] / ".github" / "workflows" / "main.yml"
+    ).read_text(encoding="utf-8")
+
+
+def test_main_refuses_a_model_that_is_not_the_reviewed_one(promoted: dict, tmp_path: Path) -> None:
+    """`make model-check` (main.yml's check) fails with both md5 when the committed dvc.lock
+    does not record the model on disk, and main.yml runs it before anything is built."""
+    project = clone_project(promoted["project"], tmp_path / "project")
+    lock = project / "dvc.lock"
+    reviewed = locked_md5(project, "models/model.ubj")
+    lock.write_text(lock.read_text().replace(reviewed, "deadbeef" * 4), encoding="utf-8")
+    run(["git", "commit", "-qam", "A dvc.lock that was not what the pipeline produced"], project)
+    check = run(["make", "model-check"], project, check=False)
+    assert check.returncode != 0
+    assert f"has md5 '{reviewed}' but the committed dvc.lock (HEAD) records '{'deadbeef' * 4}'" in (
+        check.stdout
+    )
+    steps = yaml.safe_load((project / ".github/workflows/main.yml").read_text())["jobs"]
+    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps["publish"]["steps"]]
+    assert names.index("model") < names.index("bento") < names.index("image")
+
+
+def test_the_image_provenance_is_attested(promoted: dict) -> None:
+    (build,) = [c for c in promoted["docker"] if c["command"] == "buildx build"]
+    (attestation,) = promoted["attestations"]
+    image = build["tags"][0].rsplit(":", 1)[0]
+    assert attestation == {
+        "subject_name": image,
+        "subject_digest": build["digest"],
+        "subject_path": "",
+        "push_to_registry": True,
+        "create_storage_record": False,
+    }
 
 
 def test_the_image_is_tagged_labelled_pushed_and_non_root(promoted: dict) -> None:
@@ -137,10 +247,76 @@ def test_main_workflow_is_least_privilege_and_pinned(promoted: dict) -> None:
     assert workflow["permissions"] == {}
     assert workflow[True]["push"]["branches"] == ["main"]  # `on:` parses as True
     job = workflow["jobs"]["publish"]
-    assert job["permissions"] == {"contents": "read", "packages": "write"}
+    assert job["permissions"] == {
+        "contents": "read",
+        "packages": "write",
+        "id-token": "write",
+        "attestations": "write",
+    }
     for step in job["steps"]:
         if "uses" in step:
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
         assert "${{ github.event" not in step.get("run", "")
     checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["persist-credentials"] is False
+
+
+# --- the attack: a forged run-cache entry for a merge whose dvc.lock does not record `train` ---
+
+
+@pytest.fixture(scope="module")
+def stale_lock_attack(promoted: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A merge as the old pull-request loop made them (conf/ and params.yaml changed, dvc.lock
+    not re-run), a forged run-cache entry for its train stage on the shared remote, then main.yml
+    for the push; and what the old main.yml's commands restore in a clone."""
+    root = tmp_path_factory.mktemp("stale-lock-attack")
+    project = clone_project(promoted["project"], root / "project")
+    model = project / "conf" / "model" / "xgboost.yaml"
+    model.write_text(model.read_text().replace("max_depth: 4", "max_depth: 3", 1))
+    run(["make", "params"], project)
+    run(["git", "commit", "-qam", "Depth 3, dvc.lock not re-run"], project)
+    sha = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
+    forged_md5 = forge_run_cache(project, promoted["remote"], root / "attacker")
+
+    # The old main.yml's restore, in a clone with no local cache: the forged model comes back.
+    victim = clone_project(project, root / "victim")
+    run(["rm", "-rf", ".dvc/cache/files", ".dvc/cache/runs", "models"], victim)
+    restored = uv_run(victim, "dvc", "repro", "--pull", "--allow-missing", "train", timeout=900)
+    old_md5 = run(["md5sum", "models/model.ubj"], victim).stdout.split()[0]
+
+    docker_log = root / "docker-calls.jsonl"
+    main = run_workflow(
+        project, "main.yml", "push", push_event(sha), work_dir=root / "act-main",
+        repository=OWNER_REPO,
+        env={"BENTOML_HOME": str(root / "bentoml-home"), "BENTOML_DO_NOT_TRACK": "True",
+             **QUICK_TESTS, "STANDIN_DOCKER_LOG": str(docker_log)},
+    )  # fmt: skip
+    return {
+        "main": main,
+        "forged_md5": forged_md5,
+        "old_restore": restored.stdout + restored.stderr,
+        "old_md5": old_md5,
+        "docker": read_jsonl(docker_log),
+        "attestations": read_jsonl(root / "act-main" / "attest-calls.jsonl"),
+        "locked": locked_md5(project, "models/model.ubj"),
+    }
+
+
+def test_the_forged_entry_is_what_the_old_promotion_restored(stale_lock_attack: dict) -> None:
+    """The attack is real (so the next test can fail): `dvc repro --pull --allow-missing`, as
+    main.yml ran it before, restores the forged model from the run cache."""
+    assert "Stage 'train' is cached - skipping run" in stale_lock_attack["old_restore"]
+    assert stale_lock_attack["old_md5"] == stale_lock_attack["forged_md5"]
+
+
+def test_a_forged_run_cache_entry_never_reaches_the_image(stale_lock_attack: dict) -> None:
+    attack = stale_lock_attack
+    assert attack["forged_md5"] not in json.dumps(attack["docker"]), attack["docker"]
+    assert [c for c in attack["docker"] if c["command"] == "buildx build"] == []
+    assert attack["attestations"] == []
+    main = attack["main"]
+    assert main.jobs == {"publish": "failure"}, main.summary()
+    assert main.step("publish", "model").result == "failure"
+    log = main.log("publish")
+    assert "is cached - skipping run" not in log
+    assert f"the committed dvc.lock (HEAD) records '{attack['locked']}'" in log

@@ -13,11 +13,16 @@ work unchanged):
 - `actions/upload-artifact` / `actions/download-artifact`: copy to / from
   `<work_dir>/artifacts/<name>/`, which the test inspects; a second run given the same
   `artifacts` folder downloads what the first uploaded (a `workflow_run` follow-up).
+- `actions/attest-build-provenance`: checks the subject inputs and records them in
+  `<work_dir>/attest-calls.jsonl`.
 - `iterative/setup-cml`: a strict `cml` (CML v0.20.6's sub-commands and flags only) that records
   every call, with the Markdown file's content, in `WorkflowRun.cml_calls`.
 
-A workflow that uses an action with no stand-in is refused (`MissingStandIn`);
-`missing_stand_ins(files)` lists them for a static test.
+Every `uses:` must be a pin of `action_pins.yaml` (OWNER/REPO@COMMIT of a verified release);
+a workflow that uses any other reference (a tag, an unknown commit) or an action with no stand-in
+is refused (`MissingStandIn`); `missing_stand_ins(files)` lists them for a static test.
+`stand_in_inputs(action)` and `PINS` let a test check that each stand-in declares exactly the
+inputs of the pinned release.
 
 API::
 
@@ -37,7 +42,10 @@ API::
                                                          # (a skipped step has no result)
     run.log("experiment")     # everything the job's steps printed
     run.artifacts / "pr-report" / "pr_report.md"
-    run.cml_calls             # [{"argv": [...], "options": {...}, "body": "...", ...}]
+    run.cml_calls             # [{"argv": [...], "options": {...}, "body": "...", "uploads": [...]}]
+
+GitHub's REST API (what `gh api` asks in pr-comment.yml) is the strict `gh` stand-in of
+`tests/drift/stand_ins`: `env=github_api_env(folder, [pull(9, head_sha, "fork/repo")])`.
 
 The environment is clean (PATH of git, make and the system's python3 only; HOME kept for the
 warm uv cache, plus the host's proxy / certificate settings); act reads no
@@ -64,6 +72,16 @@ import yaml
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
 USES = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)(?P<sub>(?:/[\w.-]+)*)@(?P<ref>\S+)$")
 DEFAULT_REPOSITORY = "example-owner/term-deposit-model"
+PINS_FILE = Path(__file__).resolve().parent / "action_pins.yaml"
+
+
+def load_pins(path: Path = PINS_FILE) -> dict[str, dict[str, Any]]:
+    """{"owner/repo@commit": row} of the pin table."""
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["pins"]
+    return {f"{row['action']}@{row['commit']}": row for row in rows}
+
+
+PINS = load_pins()
 
 
 class MissingStandIn(RuntimeError):
@@ -129,17 +147,25 @@ def workflow_actions(workflow_file: Path) -> set[str]:
 
 
 def stand_in_for(uses: str) -> Path | None:
-    """The stand-in folder of `owner/repo[/path]@ref`, or None if there is none."""
+    """The stand-in folder of `owner/repo[/path]@commit`, or None when there is none or the
+    reference is not a pin of the table (action_pins.yaml)."""
     match = USES.match(uses)
-    if not match:
+    if not match or f"{match['owner']}/{match['repo']}@{match['ref']}" not in PINS:
         return None
     folder = STAND_INS / match["owner"] / match["repo"]
     action = folder / match["sub"].lstrip("/")
     return folder if (action / "action.yml").is_file() else None
 
 
+def stand_in_inputs(action: str) -> set[str]:
+    """The input names that the stand-in of `owner/repo` declares."""
+    document = yaml.safe_load((STAND_INS / action / "action.yml").read_text(encoding="utf-8"))
+    return set(document.get("inputs") or {})
+
+
 def missing_stand_ins(workflow_files: Iterable[Path]) -> dict[str, set[str]]:
-    """{workflow file name: actions it uses that have no stand-in}; empty when all are covered."""
+    """{workflow file name: actions it uses that are not a pin of the table or have no
+    stand-in}; empty when all are covered."""
     missing: dict[str, set[str]] = {}
     for file in workflow_files:
         lacking = {uses for uses in workflow_actions(file) if stand_in_for(uses) is None}
@@ -183,8 +209,11 @@ def workflow_run_event(
     conclusion: str = "success",
     head_branch: str = "tune",
     repository: str = DEFAULT_REPOSITORY,
+    head_sha: str = "1" * 40,
+    head_repository: str | None = None,
 ) -> dict[str, Any]:
-    """A `workflow_run` (completed) payload of a `pull_request` run."""
+    """A `workflow_run` (completed) payload of a `pull_request` run. GitHub lists no
+    `pull_requests` for a fork's run: pass `[]` and the fork as `head_repository`."""
     return {
         "action": "completed",
         "workflow_run": {
@@ -194,9 +223,44 @@ def workflow_run_event(
             "status": "completed",
             "conclusion": conclusion,
             "head_branch": head_branch,
+            "head_sha": head_sha,
+            "head_repository": {"full_name": head_repository or repository},
             "pull_requests": [{"number": n} for n in pull_numbers],
         },
         "repository": {"full_name": repository, "default_branch": "main"},
+    }
+
+
+GH_STAND_IN = Path(__file__).resolve().parents[1] / "drift" / "stand_ins"
+
+
+def github_api_env(
+    folder: Path, pulls: list[dict[str, Any]], repository: str = DEFAULT_REPOSITORY
+) -> dict[str, str]:
+    """Environment for `run_workflow(env=...)` that puts the strict `gh` stand-in first on PATH,
+    answering `gh api .../pulls` from `pulls` ({"number", "state", "head": {"sha", "repo":
+    {"full_name"}}}); its calls are logged in `folder/gh-calls.jsonl`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = folder / "gh-state.json"
+    state.write_text(
+        json.dumps({"repositories": {repository: {"labels": {}, "issues": [], "pulls": pulls}}}),
+        encoding="utf-8",
+    )
+    tools = [str(Path(_executable(t)).parent) for t in ("git", "make")]
+    path = [str(GH_STAND_IN), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
+    return {
+        "PATH": os.pathsep.join(dict.fromkeys(path)),
+        "STANDIN_GH_STATE": str(state),
+        "STANDIN_GH_LOG": str(folder / "gh-calls.jsonl"),
+    }
+
+
+def pull(number: int, sha: str, head_repository: str = DEFAULT_REPOSITORY, state: str = "open"):
+    """One pull request as the REST API lists it (the fields the workflows read)."""
+    return {
+        "number": number,
+        "state": state,
+        "head": {"sha": sha, "repo": {"full_name": head_repository}},
     }
 
 
@@ -221,7 +285,9 @@ def run_workflow(
     workflow_file = project / ".github" / "workflows" / workflow
     missing = missing_stand_ins([workflow_file])
     if missing:
-        raise MissingStandIn(f"no stand-in under {STAND_INS} for {missing}")
+        raise MissingStandIn(
+            f"not a pin of {PINS_FILE.name} or no stand-in under {STAND_INS}: {missing}"
+        )
     work_dir.mkdir(parents=True, exist_ok=True)
     artifacts = (artifacts or work_dir / "artifacts").resolve()
     artifacts.mkdir(parents=True, exist_ok=True)
@@ -291,6 +357,7 @@ def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) 
         "STANDIN_UV": _executable("uv"),
         "STANDIN_ARTIFACTS": str(artifacts),
         "STANDIN_CML_LOG": str(cml_log),
+        "STANDIN_ATTEST_LOG": str(cml_log.with_name("attest-calls.jsonl")),
     }
     # The host's network setup (proxy, certificate authorities) and uv/pip settings, so that
     # `uv sync` behaves as it does for the caller; nothing else of the caller's environment.

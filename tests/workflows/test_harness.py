@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from harness import (
+    PINS,
+    PINS_FILE,
     STAND_INS,
     MissingStandIn,
     missing_stand_ins,
     pull_request_event,
     run_workflow,
+    stand_in_inputs,
     workflow_run_event,
 )
 
@@ -19,7 +24,7 @@ CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"
 SETUP_UV = "astral-sh/setup-uv@e92bafb6253dcd438e0484186d7669ea7a8ca1cc # v6.4.3"
 UPLOAD = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2"
 DOWNLOAD = "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0"
-SETUP_CML = "iterative/setup-cml@0000000000000000000000000000000000000001 # v2.0.1"
+SETUP_CML = "iterative/setup-cml@f12ea7685438c1fc438d50f77519b3860cf5fa98 # v2.0.1"
 
 PRODUCER = f"""\
 name: producer
@@ -76,6 +81,7 @@ jobs:
           github-token: ${{{{ github.token }}}}
       - uses: {SETUP_CML}
         with:
+          version: v0.20.6
           vega: false
       - name: post
         env:
@@ -206,3 +212,83 @@ def test_every_stand_in_is_a_composite_action() -> None:
     assert len(actions) >= 5
     for action in actions:
         assert yaml.safe_load(action.read_text())["runs"]["using"] == "composite", action
+
+
+@pytest.mark.parametrize(
+    "uses",
+    [
+        # setup-cml's old pin: a real commit of the repository, but no release contains it.
+        "iterative/setup-cml@96c86babf161d39dc4c7e8db109516936a325591",
+        "iterative/setup-cml@v2",  # a movable reference, even of a known action
+        "actions/checkout@" + "b" * 40,  # an unknown commit of a known action
+    ],
+)
+def test_a_pin_not_in_the_table_is_refused(tmp_path: Path, uses: str) -> None:
+    text = CONSUMER.replace(SETUP_CML.split(" #")[0], uses)
+    repo = make_repository(tmp_path, {"consumer.yml": text})
+    assert missing_stand_ins([repo / ".github/workflows/consumer.yml"]) == {"consumer.yml": {uses}}
+    with pytest.raises(MissingStandIn, match=PINS_FILE.name):
+        run_workflow(
+            repo, "consumer.yml", "workflow_run", workflow_run_event(1, [7]),
+            work_dir=tmp_path / "a",
+        )  # fmt: skip
+
+
+def test_the_pin_table_is_complete_and_each_stand_in_declares_its_release_inputs() -> None:
+    for key, row in PINS.items():
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", key), key
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", row["release"]), row
+        assert row["evidence"].strip(), row
+        assert stand_in_inputs(row["action"]) == set(row["inputs"]), row["action"]
+    assert len({row["action"] for row in PINS.values()}) == len(PINS), "one pin per action"
+    stand_ins = {str(p.parent.relative_to(STAND_INS)) for p in STAND_INS.glob("*/*/action.yml")}
+    assert stand_ins == {row["action"] for row in PINS.values()}
+
+
+def test_the_docs_table_is_the_pin_table() -> None:
+    docs = (PINS_FILE.parents[2] / "docs" / "action-pins.md").read_text(encoding="utf-8")
+    rows = {
+        tuple(cell.strip(" `") for cell in line.strip("|").split("|")[:3])
+        for line in docs.splitlines()
+        if line.startswith("| `")
+    }
+    assert rows == {(r["action"], r["commit"], r["release"]) for r in PINS.values()}
+
+
+def test_the_setup_cml_stand_in_models_cml_0_20_6_only(producer_run, tmp_path: Path) -> None:
+    _, _, first = producer_run
+    text = CONSUMER.replace("version: v0.20.6", "version: latest")
+    other = make_repository(tmp_path, {"consumer.yml": text})
+    run = run_workflow(
+        other, "consumer.yml", "workflow_run", workflow_run_event(99, [7], workflow="producer"),
+        work_dir=tmp_path / "act", artifacts=first.artifacts,
+    )  # fmt: skip
+    assert run.jobs == {"post": "failure"}, run.summary()
+    assert "models CML 0.20.6 only" in run.log("post")
+    assert run.cml_calls == []
+
+
+def test_the_cml_stand_in_counts_its_watermark_in_githubs_limit(tmp_path: Path) -> None:
+    cml = STAND_INS / "iterative" / "setup-cml" / "cml.py"
+    env = {"PATH": "/usr/bin:/bin", "STANDIN_CML_LOG": str(tmp_path / "log"), "GITHUB_TOKEN": "t"}
+    report = tmp_path / "r.md"
+    report.write_text("x" * (65_536 - 50), encoding="utf-8")
+    args = ["python3", cml, "comment", "update", "--watermark-title=Model report", report]
+    too_long = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert too_long.returncode == 1
+    assert "body is too long" in too_long.stderr
+    report.write_text("x" * (65_536 - 106), encoding="utf-8")
+    assert subprocess.run(args, env=env, capture_output=True).returncode == 0
+
+
+def test_the_generated_report_cap_leaves_room_for_cmls_watermark() -> None:
+    """report_sections.MAX_CHARS (the report's cap) plus CML's watermark (106 characters with
+    this title: the test above) fits GitHub's limit of 65,536."""
+    sections = next(PINS_FILE.parents[2].glob("*/src/*/report_sections.py"))
+    for node in ast.parse(sections.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "MAX_CHARS":
+            max_chars = eval(compile(ast.Expression(node.value), "MAX_CHARS", "eval"), {})
+            break
+    else:
+        raise AssertionError(f"no MAX_CHARS in {sections}")
+    assert 60_000 < max_chars <= 65_536 - 106

@@ -11,7 +11,8 @@ from typing import Any
 
 from .comparison import NOT_COMPARABLE, PAIRED, MetricComparison
 
-MAX_CHARS = 65_536
+# GitHub's limit for a comment is 65,536 characters, CML's watermark included (about 106).
+MAX_CHARS = 65_536 - 1_024
 TRUNCATION_NOTE = (
     "\n\n**This report was cut here: it would exceed GitHub's limit of 65,536 characters "
     "per comment. The full report is in the workflow run's artifacts.**\n"

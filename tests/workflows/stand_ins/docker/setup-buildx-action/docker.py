@@ -28,6 +28,7 @@ BUILD_VALUE_FLAGS = {
     "--attest",
     "--provenance",
     "--sbom",
+    "--metadata-file",
 }
 BUILD_SWITCHES = {"--push", "--load", "--pull", "--no-cache"}
 
@@ -80,12 +81,22 @@ def build(args: list[str]) -> None:
             fail(f"not a registry image reference: {tag}")
     labels = dict(label.split("=", 1) for label in options.get("label", []))
     text = dockerfile.read_text(encoding="utf-8")
+    # What buildx writes with --metadata-file: the pushed image's digest (here a stand-in digest,
+    # a hash of what was built: Dockerfile, context file list, labels and tags).
+    built = json.dumps([text, sorted(map(str, context.rglob("*"))), labels, tags], default=str)
+    digest = "sha256:" + hashlib.sha256(built.encode()).hexdigest()
+    for metadata in options.get("metadata-file", []):
+        Path(metadata).write_text(
+            json.dumps({"containerimage.digest": digest, "image.name": ",".join(tags)}),
+            encoding="utf-8",
+        )
     record(
         {
             "command": "buildx build",
             "tags": tags,
             "labels": labels,
             "push": "--push" in switches,
+            "digest": digest,
             "load": "--load" in switches,
             "dockerfile_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "dockerfile_users": re.findall(r"^USER\s+(\S+)", text, flags=re.M),

@@ -5,10 +5,16 @@ Accepts only the real sub-commands and flags the project may use (`comment creat
 `pr create`), exits 1 with yargs-like messages on anything else, needs a token like the real
 tool, requires the Markdown file to exist, and appends each call (argv, parsed options, the
 file's content, relevant environment) as one JSON line to $STANDIN_CML_LOG.
+
+Like the real tool, `comment` publishes by default (`--publish` is true unless
+`--no-publish`/`--publish=false`): it would then upload every local file that the Markdown links
+to (images and links, absolute and `../` paths included) to CML's public asset host. Nothing is
+uploaded here; the files that would have been are recorded under `uploads`.
 """
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -27,6 +33,11 @@ PR_STRING = {
 }
 PR_BOOLEAN = {"md", "skip-ci", "merge", "auto-merge", "rebase", "squash"}
 ALIASES = {"token": "driver-token"}
+
+
+def watermark_for(title: str) -> str:
+    """What CML adds to a comment: about 106 characters with the title "Model report"."""
+    return f'\n\n![](https://cml.dev/watermark.png#{"0" * 40} "CML watermark {title}")'
 
 
 def refuse(message: str) -> None:
@@ -91,11 +102,23 @@ def main(argv: list[str]) -> None:
         if not markdown.is_file():
             refuse(f"ENOENT: no such file or directory, open '{markdown}'")
         body = markdown.read_text(encoding="utf-8")
-        if len(body) > 65536:
+        # CML appends its watermark (an image link carrying a hash and the title) to the body.
+        title = str(options.get("watermark-title", ""))
+        watermark = watermark_for(title)
+        if len(body) + len(watermark) > 65536:
             refuse("HttpError: Validation Failed: body is too long (maximum is 65536 characters)")
     elif positional:
         options["globs"] = positional
+    uploads = []
+    if body is not None and options.get("publish"):
+        for target in re.findall(r"\]\(\s*<?([^)\s>]+)", body):
+            if re.match(r"^(https?:|data:|mailto:|#)", target):
+                continue
+            path = Path(target) if target.startswith("/") else Path(positional[0]).parent / target
+            if path.is_file():
+                uploads.append(str(path.resolve()))
     record = {
+        "uploads": uploads,
         "argv": argv,
         "command": " ".join(command),
         "options": options,
