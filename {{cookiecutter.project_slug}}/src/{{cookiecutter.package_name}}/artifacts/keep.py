@@ -3,9 +3,9 @@
 DVC deletes a stage's outputs before it runs the stage's command, so a stage that fails leaves
 nothing behind, even though each stage writes its outputs atomically (`artifacts/atomic.py`).
 `python -m <package> keep <command ...>` (what `make run` and `make repro` use) first links
-every output that `dvc.yaml` declares into `.dvc/tmp/kept-outputs/` (hard links: no copy of
-the data, and a stage replaces a file by renaming a new one into place, never by writing into
-it), runs the command, and then:
+every output that `dvc.yaml` declares into `kept-outputs` in DVC's scratch folder `.dvc/tmp`
+(hard links: no copy of the data, and a stage replaces a file by renaming a new one into place,
+never by writing into it), runs the command, and then:
 - on success, drops the links;
 - on failure, puts back each declared output that is missing now (those of the failed stage,
   and of any stage that did not run), says which, and exits with the command's status. Outputs
@@ -29,7 +29,7 @@ import yaml
 from ..errors import PipelineError
 
 DVC_YAML = Path("dvc.yaml")
-KEPT = Path(".dvc/tmp/kept-outputs")
+KEPT = Path(".dvc", "tmp", "kept-outputs")  # DVC ignores and git-ignores .dvc/tmp
 
 
 def declared_outputs(dvc_yaml: Path = DVC_YAML) -> list[Path]:
