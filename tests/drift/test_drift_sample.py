@@ -111,9 +111,11 @@ print(json.dumps(check.summary))
 """
     done = uv_run(pipeline_project, "python", "-c", script)
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    # `pdays` is missing for ~98% of that month's clients: too few values to compare.
-    assert summary["too_few_values"].keys() == {"pdays"}
-    assert summary["columns"] == 18
+    # `pdays` is missing for ~98% of that month's clients: a few dozen values a side, enough
+    # to check (drift.min_values), and its threshold is raised to what chance gives at that size.
+    assert summary["too_few_values"] == {}
+    assert summary["columns"] == 19
+    assert summary["per_column"]["pdays"]["threshold"] > 0.1
     assert summary["dataset_drift"] is False
     assert summary["drifted_columns"] == 0, summary["per_column"]
     assert summary["prediction_drift"]["drifted"] is False

@@ -11,13 +11,13 @@ from prloop_support import checkout, pr_repository
 __all__ = ["pr_repository"]
 
 MY_FILES = [
-    f"src/{DEFAULT_PACKAGE}/{name}.py"
-    for name in ("baseline", "comparison", "mermaid", "report", "report_sections")
-] + ["tests/test_report.py"]
+    f"src/{DEFAULT_PACKAGE}/review/{name}.py"
+    for name in ("baseline", "charts", "comparison", "gate", "report", "sections")
+] + ["tests/review/test_report.py"]
 
 
 def test_the_generated_report_tests_pass_and_are_lint_clean(default_project: Path) -> None:
-    uv_run(default_project, "pytest", "-q", "-p", "no:cacheprovider", "tests/test_report.py")
+    uv_run(default_project, "pytest", "-q", "-p", "no:cacheprovider", "tests/review/test_report.py")
     uv_run(default_project, "ruff", "check", *MY_FILES)
     uv_run(default_project, "ruff", "format", "--check", *MY_FILES)
 

@@ -16,21 +16,32 @@ import yaml
 
 from helpers import ROOT, committed_params
 
-SAMPLE = ROOT / "data" / "raw" / "bank-additional-full.csv.gz"
 SLICE_ROWS = 4000
+
+
+def configured_data() -> tuple[Path, str]:
+    """The data file the project is configured for (`data.path`) and its separator."""
+    data = committed_params()["data"]
+    return ROOT / data["path"], data.get("separator", ",")
 
 
 @pytest.fixture(scope="session")
 def sample_slice() -> pd.DataFrame:
-    """Every 10th row of the bundled sample (keeps both classes and the time spread), as text."""
-    frame = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False)
-    return frame.iloc[::10].head(SLICE_ROWS).drop_duplicates().reset_index(drop=True)
+    """About SLICE_ROWS rows of the configured data, evenly spaced (keeps the classes and the
+    time spread; every row of a smaller file), as text."""
+    path, separator = configured_data()
+    if path.name.lower().endswith(".parquet"):
+        frame = pd.read_parquet(path).astype("string").fillna("")
+    else:
+        frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False)
+    step = max(1, len(frame) // SLICE_ROWS)
+    return frame.iloc[::step].head(SLICE_ROWS).drop_duplicates().reset_index(drop=True)
 
 
 def fast_params() -> dict[str, Any]:
     """The committed params, made quick: small data, few trees, 2 folds, 200 resamples."""
     params = committed_params()
-    params["data"]["path"] = "data/raw/sample.csv"
+    params["data"]["path"] = "data/raw/sample.csv"  # written with data.separator
     params["model"]["n_estimators"] = 60
     params["train"]["cv_folds"] = 2
     params["train"]["early_stopping_rounds"] = 10
@@ -58,7 +69,9 @@ def workspace(
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         raw = tmp_path / "data" / "raw" / "sample.csv"
         raw.parent.mkdir(parents=True, exist_ok=True)
-        (sample_slice if frame is None else frame).to_csv(raw, sep=";", index=False)
+        (sample_slice if frame is None else frame).to_csv(
+            raw, sep=params["data"].get("separator", ","), index=False
+        )
         return tmp_path
 
     return make
@@ -89,7 +102,8 @@ def pipeline_repo(tmp_path_factory: pytest.TempPathFactory, sample_slice: pd.Dat
     )
     (repo / "params.yaml").write_text(yaml.safe_dump(fast_params(), sort_keys=False))
     (repo / "data" / "raw").mkdir(parents=True)
-    sample_slice.to_csv(repo / "data" / "raw" / "sample.csv", sep=";", index=False)
+    separator = committed_params()["data"].get("separator", ",")
+    sample_slice.to_csv(repo / "data" / "raw" / "sample.csv", sep=separator, index=False)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)

@@ -37,6 +37,11 @@ COMMANDS = {
     "monitor": ("drift.monitor", "check new batches for drift and performance (--all)"),
     "incorporate": ("data.incorporate", "add a new batch to the training data"),
     "data": ("data.init", "data init FILE --target COL: describe a data file and use it"),
+    "example": ("data.example", "print a /predict request body from the data (--rows N)"),
+    "keep": (
+        "artifacts.keep",
+        "keep DVC-COMMAND...: run it; outputs DVC removed for a failed stage are put back",
+    ),
 }
 
 

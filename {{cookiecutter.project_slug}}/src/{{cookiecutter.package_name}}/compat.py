@@ -21,6 +21,7 @@ CHECKED: dict[str, tuple[str, str]] = {
     "bentoml": ("1.4.40", "1.5"),
     "prometheus-client": ("0.21", "0.27"),
     "dvclive": ("3.48", "3.50"),
+    "evidently": ("0.7.10", "0.8"),
 }
 
 
@@ -117,3 +118,22 @@ def file_only_dvclive(directory: str | Path) -> Any:
             return None
 
     return FileOnlyLive(dir=str(directory), dvcyaml=None, report=None, save_dvc_exp=False)
+
+
+def evidently_drift_score(method: str, kind: str) -> Callable[[Any, Any], float]:
+    """Evidently's score function for a drift `method` on a `numeric` or `category` column.
+
+    Private: the stat-test registry under `evidently.legacy.calculations.stattests`
+    (`get_stattest(...).func`), the code Evidently's own column drift runs, so a score computed
+    here equals the one in its report.
+    """
+    from evidently.legacy.calculations.stattests import get_stattest
+    from evidently.legacy.core import ColumnType
+
+    column_type = ColumnType.Numerical if kind == "numeric" else ColumnType.Categorical
+
+    def score(reference: Any, current: Any) -> float:
+        test = get_stattest(reference, current, column_type, method)
+        return float(test.func(reference, current, column_type, 0.0)[0])
+
+    return score

@@ -255,3 +255,31 @@ stages:
     assert not baseline.same_stage(lock, lock.replace("md5: aaa", "md5: xxx"), "train")
     assert not baseline.same_stage(lock, lock, "evaluate")
     assert not baseline.same_stage(None, lock, "train")
+
+
+def test_a_baseline_on_another_data_set_or_task_is_named_and_not_compared() -> None:
+    report = module("review.report")
+    params = config.parse_params(committed_params())
+    import yaml
+
+    same = yaml.safe_dump(committed_params())
+    assert report.other_problem(same, params) == ""
+    assert report.other_problem(None, params) == ""  # no params.yaml there: unknown
+    other = committed_params()
+    other["data"].update({"path": "data/raw/churn.csv", "target": "Churn"})
+    why = report.other_problem(yaml.safe_dump(other), params)
+    assert f"`data.path` `data/raw/churn.csv` → `{params.data.path}`" in why
+    assert f"`data.target` `Churn` → `{params.data.target}`" in why
+    other = committed_params()
+    other["data"]["task"] = "regression"
+    assert f"`data.task` `regression` → `{params.data.task}`" in report.other_problem(
+        yaml.safe_dump(other), params
+    )
+    current = {m: {"value": 0.8, "ci_low": 0.7, "ci_high": 0.9} for m in METRICS}
+    alone = comparison.unpaired_comparison(current, None, METRICS, 0.95)
+    assert all(c.baseline is None and c.difference is None for c in alone.values())
+    # No rule compares with such a baseline, and the section says why.
+    assert gate.regression_rules(alone, 0.0) == []
+    text = sections.metrics_section(alone, comparison.NOT_COMPARABLE, 0.95, "main", why)
+    assert "**No comparison with the baseline.**" in text
+    assert "paired" not in text

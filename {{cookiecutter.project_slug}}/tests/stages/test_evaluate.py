@@ -29,9 +29,11 @@ def evaluated_dir(tmp_path_factory: pytest.TempPathFactory, sample_slice) -> Pat
     root = tmp_path_factory.mktemp("evaluated")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        (root / "params.yaml").write_text(yaml.safe_dump(fast_params(), sort_keys=False))
+        params = fast_params()
+        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         (root / "data/raw").mkdir(parents=True)
-        sample_slice.to_csv(root / "data/raw/sample.csv", sep=";", index=False)
+        separator = params["data"].get("separator", ",")
+        sample_slice.to_csv(root / "data/raw/sample.csv", sep=separator, index=False)
         params = config.load_params()
         prepare.prepare(params)
         train.train(params, log_with_dvclive=False)
@@ -77,9 +79,10 @@ def test_plots_data_have_the_shapes_dvc_templates_need(evaluated) -> None:
     assert {"recall", "precision"} == set(load("precision_recall")[0])
     confusion = load("confusion")
     assert len(confusion) == evaluated["test_rows"]
-    assert {row["actual"] for row in confusion} == {"no", "yes"}
+    data = config.parse_params(fast_params()).data
+    assert {row["actual"] for row in confusion} == set(data.classes)
     importance = load("feature_importance")
-    assert len(importance) == 19
+    assert len(importance) == len(data.feature_columns)
     gains = [row["total_gain"] for row in importance]
     assert gains == sorted(gains, reverse=True)
     assert len(load("calibration")) <= 10

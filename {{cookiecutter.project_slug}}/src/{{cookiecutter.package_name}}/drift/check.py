@@ -21,6 +21,7 @@ from ..errors import PipelineError
 from ..model.files import LoadedModel
 from ..model.scoring import positive_scores
 from ..settings.params import DriftConfig
+from .chance import column_thresholds
 from .summary import column_result, summarise
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def run_check(
     """Compare `current` with `reference` (raw records with the model's feature columns).
 
     Both sides are sampled to `config.sample_rows` (seeded), scored by the model through the
-    one preprocessing path, and checked column by column with the configured methods. The
+    one preprocessing path, and checked column by column with the configured methods, each
+    column's threshold raised to what chance gives at these sample sizes (`drift.chance`). The
     target is checked when `current` has it (with at least one label).
     """
     _refuse_unusable_inputs(reference, current, model, names)
@@ -75,7 +77,12 @@ def run_check(
         )
     ref_scores, cur_scores = positive_scores(model, ref), positive_scores(model, cur)
     labelled = model.spec.target in cur.columns and bool(cur[model.spec.target].notna().any())
-    snapshot = _run_evidently(ref, cur, ref_scores, cur_scores, model, config, checked, labelled)
+    thresholds = _thresholds(
+        ref, cur, ref_scores, cur_scores, model, config, checked, labelled, seed
+    )
+    snapshot = _run_evidently(
+        ref, cur, ref_scores, cur_scores, model, thresholds, checked, labelled
+    )
     results = _column_results(snapshot.dict(), _column_kinds(model))
     missing = [name for name in [*checked, SCORE_COLUMN] if name not in results]
     if missing:
@@ -125,7 +132,7 @@ def _column_kinds(model: LoadedModel) -> dict[str, str]:
     }
 
 
-def _run_evidently(
+def _thresholds(
     ref: pd.DataFrame,
     cur: pd.DataFrame,
     ref_scores: np.ndarray,
@@ -134,8 +141,42 @@ def _run_evidently(
     config: DriftConfig,
     checked: list[str],
     labelled: bool,
+    seed: int,
+) -> dict[str, tuple[str, float]]:
+    """Per checked column, the score and the target: (method, threshold above chance)."""
+    kinds = {f.name: f.kind for f in model.spec.features}
+    columns = {
+        name: (
+            kinds[name],
+            config.num_method if kinds[name] == "numeric" else config.cat_method,
+            config.num_threshold if kinds[name] == "numeric" else config.cat_threshold,
+        )
+        for name in checked
+    }
+    columns[SCORE_COLUMN] = ("numeric", config.num_method, config.prediction_threshold)
+    if labelled:
+        columns[model.spec.target] = ("category", config.cat_method, config.target_threshold)
+    names = [name for name in columns if name != SCORE_COLUMN]
+    ref_side = _evidently_frame(ref, checked, names).assign(**{SCORE_COLUMN: ref_scores})
+    cur_side = _evidently_frame(cur, checked, names).assign(**{SCORE_COLUMN: cur_scores})
+    floors = column_thresholds(ref_side, cur_side, columns, config.chance_splits, seed)
+    return {name: (columns[name][1], floors[name]) for name in columns}
+
+
+def _run_evidently(
+    ref: pd.DataFrame,
+    cur: pd.DataFrame,
+    ref_scores: np.ndarray,
+    cur_scores: np.ndarray,
+    model: LoadedModel,
+    thresholds: dict[str, tuple[str, float]],
+    checked: list[str],
+    labelled: bool,
 ) -> Any:
-    """Evidently's report over both sides: per-column drift, score drift, target drift."""
+    """Evidently's report over both sides: per-column drift, score drift, target drift.
+
+    `thresholds` gives each column's method and threshold (see `_thresholds`).
+    """
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import ValueDrift
     from evidently.presets import DataDriftPreset
@@ -157,22 +198,15 @@ def _run_evidently(
     metrics: list[Any] = [
         DataDriftPreset(
             columns=checked,
-            num_method=config.num_method,
-            num_threshold=config.num_threshold,
-            cat_method=config.cat_method,
-            cat_threshold=config.cat_threshold,
-            drift_share=config.drift_share,
+            per_column_method={name: thresholds[name][0] for name in checked},
+            per_column_threshold={name: thresholds[name][1] for name in checked},
         ),
-        ValueDrift(
-            column=SCORE_COLUMN, method=config.num_method, threshold=config.prediction_threshold
+        *(
+            ValueDrift(column=name, method=method, threshold=threshold)
+            for name, (method, threshold) in thresholds.items()
+            if name not in checked
         ),
     ]
-    if labelled:
-        metrics.append(
-            ValueDrift(
-                column=spec.target, method=config.cat_method, threshold=config.target_threshold
-            )
-        )
     with warnings.catch_warnings():
         # Constant columns (one value in a period) make numpy warn inside Evidently's stats.
         warnings.simplefilter("ignore", RuntimeWarning)

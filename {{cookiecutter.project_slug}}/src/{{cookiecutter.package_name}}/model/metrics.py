@@ -1,4 +1,4 @@
-"""Binary-classification metrics with bootstrap confidence intervals.
+"""Metrics with bootstrap confidence intervals: binary, multiclass and regression.
 
 Every metric is computed for a whole matrix of resample weights at once (row i of `weights`
 counts how often each record is drawn in resample i), so 1,000 resamples of tens of thousands
@@ -7,13 +7,16 @@ of rows take well under a second. Weighted formulas match scikit-learn's with `s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier")
-LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
+MULTICLASS_METRICS = ("accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr")
+REGRESSION_METRICS = ("rmse", "mae", "r2", "mape")
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "mae", "mape"})
 EPS = 1e-15
 
 
@@ -106,17 +109,102 @@ def with_intervals(
     confidence_level: float,
     seed: int,
 ) -> dict[str, Interval]:
-    """Point estimate and percentile bootstrap interval of every metric."""
-    point = metric_values(labels, scores, threshold, np.ones((1, len(labels))))
-    chunks = [
-        metric_values(labels, scores, threshold, weights)
-        for weights in bootstrap_weights(len(labels), resamples, seed)
-    ]
-    draws = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in METRICS}
+    """Point estimate and percentile bootstrap interval of every binary metric."""
+    return intervals_of(
+        lambda w: metric_values(labels, scores, threshold, w),
+        len(labels),
+        resamples,
+        confidence_level,
+        seed,
+    )
+
+
+def multiclass_values(
+    labels: np.ndarray, probabilities: np.ndarray, classes: list[str], weights: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Multiclass metrics for each row of `weights` (shape (k, n)).
+
+    `labels` are class indices, `probabilities` one column per class (rows sum to 1). Macro
+    averages run over the classes present (as true or predicted class) in each resample, as
+    scikit-learn's do over the labels it finds; per class: `precision_<class>`,
+    `recall_<class>`; `roc_auc_ovr` is the mean one-vs-rest ROC-AUC of the classes present.
+    """
+    w = np.atleast_2d(weights)
+    n_classes = probabilities.shape[1]
+    truth = np.eye(n_classes)[labels]
+    predicted = np.eye(n_classes)[np.argmax(probabilities, axis=1)]
+    tp = w @ (truth * predicted)
+    true_count = w @ truth
+    predicted_count = w @ predicted
+    total = w.sum(axis=1)
+    present = (true_count + predicted_count) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted_count > 0, tp / predicted_count, 0.0)
+        recall = np.where(true_count > 0, tp / true_count, 0.0)
+        f1 = np.where(present, 2 * tp / (true_count + predicted_count), 0.0)
+    chosen = np.clip(probabilities[np.arange(len(labels)), labels], EPS, 1.0)
+    aucs = np.column_stack(
+        [_ranking_metrics(truth[:, c], probabilities[:, c], w)[0] for c in range(n_classes)]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a class absent from a resample
+        roc_auc_ovr = np.nanmean(aucs, axis=1)
+    values = {
+        "accuracy": tp.sum(axis=1) / total,
+        "f1_macro": f1.sum(axis=1) / present.sum(axis=1),
+        "f1_weighted": (f1 * true_count).sum(axis=1) / total,
+        "log_loss": (w @ -np.log(chosen)) / total,
+        "roc_auc_ovr": roc_auc_ovr,
+    }
+    for index, name in enumerate(classes):
+        values[f"precision_{name}"] = precision[:, index]
+        values[f"recall_{name}"] = recall[:, index]
+    return values
+
+
+def regression_values(
+    targets: np.ndarray, predictions: np.ndarray, weights: np.ndarray
+) -> dict[str, np.ndarray]:
+    """RMSE, MAE, R² and (when no target is 0) MAPE for each row of `weights` (shape (k, n))."""
+    w = np.atleast_2d(weights)
+    y = targets.astype(np.float64)
+    error = predictions.astype(np.float64) - y
+    total = w.sum(axis=1)
+    mean = (w @ y) / total
+    spread = w @ y**2 - total * mean**2
+    squared = w @ error**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(spread > 0, 1 - squared / spread, np.nan)
+    values = {
+        "rmse": np.sqrt(squared / total),
+        "mae": (w @ np.abs(error)) / total,
+        "r2": r2,
+    }
+    if not np.any(y == 0):
+        values["mape"] = (w @ (np.abs(error) / np.abs(y))) / total
+    return values
+
+
+def intervals_of(
+    compute: Callable[[np.ndarray], dict[str, np.ndarray]],
+    n_rows: int,
+    resamples: int,
+    confidence_level: float,
+    seed: int,
+) -> dict[str, Interval]:
+    """Point estimate and percentile bootstrap interval of each metric `compute` returns.
+
+    `compute(weights)` gives each metric for each row of a (k, n_rows) weight matrix.
+    """
+    point = compute(np.ones((1, n_rows)))
+    chunks = [compute(weights) for weights in bootstrap_weights(n_rows, resamples, seed)]
     alpha = (1 - confidence_level) / 2
     result = {}
-    for name in METRICS:
-        low, high = np.nanquantile(draws[name], [alpha, 1 - alpha])
+    for name in point:
+        draws = np.concatenate([chunk[name] for chunk in chunks])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN draws: NaN interval
+            low, high = np.nanquantile(draws, [alpha, 1 - alpha])
         result[name] = Interval(
             round(float(point[name][0]), 6), round(float(low), 6), round(float(high), 6)
         )

@@ -18,6 +18,8 @@ from ..model.metrics import LOWER_IS_BETTER, Interval, bootstrap_weights, metric
 
 PAIRED = "paired"
 UNPAIRED = "unpaired"
+# The baseline solves another problem (data set, target or task): nothing is compared.
+NOT_COMPARABLE = "not comparable"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ..settings.params import Params, load_params
 from . import baseline as base
 from . import charts, sections
 from .comparison import (
+    NOT_COMPARABLE,
     PAIRED,
     UNPAIRED,
     MetricComparison,
@@ -131,6 +132,15 @@ def read_inputs(baseline_ref: str) -> ReportInputs:
 def compare_with_baseline(params: Params, inputs: ReportInputs, remote: str) -> BaselineComparison:
     """Paired on the same test rows when the baseline's model can be had, else unpaired."""
     settings = params.evaluate.comparison
+    other = other_problem(base.show(inputs.commit, "params.yaml"), params)
+    if other:
+        alone = unpaired_comparison(
+            inputs.current["metrics"]["metrics"],
+            None,
+            settings.metrics,
+            params.evaluate.confidence_level,
+        )
+        return BaselineComparison(NOT_COMPARABLE, other, "not needed (nothing compared)", alone)
     why = ""
     if inputs.base_metrics is None:
         why = f"The baseline has no `{paths.EVALUATE_METRICS}` (its pipeline never ran)."
@@ -155,6 +165,40 @@ def compare_with_baseline(params: Params, inputs: ReportInputs, remote: str) -> 
         params.evaluate.confidence_level,
     )
     return BaselineComparison(UNPAIRED, why, "not needed (unpaired comparison)", unpaired)
+
+
+# What makes two models solve the same problem: a difference in any of these makes their
+# metrics incomparable (another data set, another target, another task).
+PROBLEM_KEYS = ("path", "target", "task")
+
+
+def other_problem(baseline_params: str | None, params: Params) -> str:
+    """Why the baseline solves another problem than this run, or "" if it does not (or unknown).
+
+    Compares `data.path`, `data.target` and `data.task` of the baseline's `params.yaml` with
+    this run's (a baseline without `task` is binary, the only task it could have been).
+    """
+    if baseline_params is None:
+        return ""
+    try:
+        data = (yaml.safe_load(baseline_params) or {}).get("data") or {}
+    except yaml.YAMLError:
+        return ""
+    ours = {"path": params.data.path, "target": params.data.target, "task": params.data.task}
+    theirs = {"path": data.get("path"), "target": data.get("target"), "task": data.get("task")}
+    theirs["task"] = theirs["task"] or "binary"
+    changed = [
+        f"`data.{key}` `{theirs[key]}` → `{ours[key]}`"
+        for key in PROBLEM_KEYS
+        if theirs[key] is not None and str(theirs[key]) != str(ours[key])
+    ]
+    if not changed:
+        return ""
+    return (
+        "The baseline was trained on another data set or task (" + ", ".join(changed) + "), "
+        "so its metrics say nothing about this model: only this pull request's are shown, and "
+        "no rule compares with the baseline."
+    )
 
 
 def render_report(
@@ -184,6 +228,11 @@ def render_report(
         for file, values in inputs.metrics_diff.items()
         if file != paths.EVALUATE_METRICS.as_posix()
     }
+    other_section = (
+        "_Other tracked metrics are not compared: the baseline solves another problem._"
+        if comparison.mode == NOT_COMPARABLE
+        else sections.all_metrics_section(other_metrics)
+    )
     text = sections.assemble(
         "Model report: this pull request against " + f"`{label}`",
         [
@@ -195,7 +244,7 @@ def render_report(
                 label,
                 comparison.why,
             ),
-            sections.all_metrics_section(other_metrics),
+            other_section,
             sections.params_section(inputs.params_diff),
             sections.data_section(
                 base.show_json(commit, paths.DATA_REPORT), inputs.current["data"], hashes

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .comparison import PAIRED, MetricComparison
+from .comparison import NOT_COMPARABLE, PAIRED, MetricComparison
 
 # GitHub's limit for a comment is 65,536 characters, CML's watermark included (about 106).
 MAX_CHARS = 65_536 - 1_024
@@ -86,6 +86,8 @@ def metrics_section(
             f"the same resamples were applied to both, so the {level} interval of the "
             "difference is that of the difference itself."
         )
+    elif mode == NOT_COMPARABLE:
+        how = f"**No comparison with the baseline.** {why}"
     else:
         how = (
             f"**Comparison: unpaired.** {why} Each side's metrics come from its own test "

@@ -6,8 +6,10 @@ each chunk against the schema the model was trained with (`schema.validate` with
 `scoring.positive_scores` (the same preprocessing as training, evaluation and the service) and
 writes the Parquet output atomically: on any error no output file appears. A schema mismatch
 in the header is reported before any row is read. The output has one row per input row, in
-order: `label` (the predicted class, positive when `score` >= the model's saved threshold) and
-`score` (the probability of the positive class).
+order: the input's `id` columns (role `id` in the data config, those present in the input, as
+validated: so results can be joined back; never model inputs), then `label` (the predicted
+class, positive when `score` >= the model's saved threshold) and `score` (the probability of
+the positive class).
 """
 
 from __future__ import annotations
@@ -33,6 +35,30 @@ from ..model.files import LoadedModel, load_model
 from ..model.scoring import positive_scores
 from ..settings.params import DataConfig, load_params
 
+OUTPUT_COLUMNS = ("label", "score")
+# Arrow types of id columns, by their declared dtype (categories are written as their levels).
+ID_TYPES = {"int": pa.int64(), "float": pa.float64(), "datetime": pa.timestamp("ns")}
+
+
+def id_columns(columns: list[str], data: DataConfig) -> list[str]:
+    """The id columns present in `columns`; raise `PipelineError` if one is named as an output."""
+    ids = [name for name in data.id_columns if name in columns]
+    clash = [name for name in ids if name in OUTPUT_COLUMNS]
+    if clash:
+        raise PipelineError(
+            f"id column(s) {clash} have the name of a batch-scoring output {list(OUTPUT_COLUMNS)}"
+            "; rename the column in the data"
+        )
+    return ids
+
+
+def output_schema(ids: list[str], data: DataConfig) -> pa.Schema:
+    """The output's columns: the id columns, `label`, `score`."""
+    return pa.schema(
+        [(name, ID_TYPES.get(data.columns[name].dtype, pa.string())) for name in ids]
+        + [("label", pa.string()), ("score", pa.float64())]
+    )
+
 
 def score_file(
     model: LoadedModel,
@@ -53,7 +79,8 @@ def score_file(
     check_columns(columns, data, labels=False)
     positive = model.spec.positive_class
     negative = next(c for c in model.spec.classes if c != positive)
-    schema = pa.schema([("label", pa.string()), ("score", pa.float64())])
+    ids = id_columns(columns, data)
+    schema = output_schema(ids, data)
     rows = 0
     bar = tqdm(total=total, unit="rows", disable=None if progress is None else not progress)
     with staged_outputs() as staged, bar:
@@ -67,12 +94,23 @@ def score_file(
                     ) from None
                 scores = positive_scores(model, checked)
                 labels = np.where(scores >= threshold, positive, negative)
-                writer.write_table(pa.table({"label": labels, "score": scores}, schema=schema))
+                carried = {
+                    name: _arrow_values(checked[name], schema.field(name).type) for name in ids
+                }
+                writer.write_table(
+                    pa.table({**carried, "label": labels, "score": scores}, schema=schema)
+                )
                 rows += len(chunk)
                 bar.update(len(chunk))
         if rows == 0:
             raise PipelineError(f"{source} has a header but no rows: nothing to score")
     return rows
+
+
+def _arrow_values(values: Any, kind: pa.DataType) -> pa.Array:
+    if kind == pa.string():
+        values = values.astype("string")
+    return pa.Array.from_pandas(values, type=kind)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -304,6 +304,7 @@ class DriftConfig(_Strict):
     prediction_threshold: float = Field(gt=0)
     target_threshold: float = Field(gt=0)
     min_values: int = Field(ge=1)
+    chance_splits: int = Field(default=20, ge=0, le=1000)
     sample_rows: int = Field(ge=0)
     incoming_dir: str
     performance: PerformanceFloor
