@@ -79,12 +79,14 @@ def pr_repository(pipeline_project: Path, tmp_path_factory: pytest.TempPathFacto
     break_a_generated_test(project)
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "A change that breaks a test"], project)
-    run(["git", "checkout", "-q", "main"], project)
+    checkout(project, "main")
     return project
 
 
 def checkout(project: Path, branch: str) -> None:
+    """Check out `branch` and its DVC outputs (a branch that re-ran `train` left its model)."""
     run(["git", "checkout", "-q", branch], project)
+    uv_run(project, "dvc", "checkout", "--quiet")
     assert not run(["git", "status", "--porcelain"], project).stdout.strip()
 
 
