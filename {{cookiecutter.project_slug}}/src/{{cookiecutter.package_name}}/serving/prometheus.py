@@ -8,10 +8,12 @@ in `monitoring/` uses them).
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import shutil
 import tempfile
+from typing import NamedTuple
 
 import numpy as np
 from prometheus_client import Counter, Histogram
@@ -19,30 +21,51 @@ from prometheus_client import Counter, Histogram
 from ..compat import observe_histogram_many, set_prometheus_folder
 from .request_check import reason_of
 
-# BentoML serves these at /metrics (it sets up prometheus_client's multi-process mode).
-PREDICTIONS = Counter(
-    name="model_predictions",
-    documentation="Records scored by /predict, by predicted class",
-    labelnames=["label"],
-)
-SCORES = Histogram(
-    name="model_score",
-    documentation="Predicted probability of the positive class",
-    buckets=[i / 20 for i in range(1, 20)],
-)
-REJECTED = Counter(
-    name="model_rejected_requests",
-    documentation="Requests refused (4xx, and 503 when overloaded), by reason",
-    labelnames=["reason"],
-)
+
+class ModelMetrics(NamedTuple):
+    """Our metrics. BentoML serves them at /metrics (prometheus_client's multi-process mode)."""
+
+    predictions: Counter
+    scores: Histogram
+    rejected: Counter
+
+
+@functools.cache
+def model_metrics() -> ModelMetrics:
+    """Created (registered with prometheus_client) on first use, in the serving process, never
+    at import."""
+    return ModelMetrics(
+        predictions=Counter(
+            name="model_predictions",
+            documentation="Records scored by /predict, by predicted class",
+            labelnames=["label"],
+        ),
+        scores=Histogram(
+            name="model_score",
+            documentation="Predicted probability of the positive class",
+            buckets=[i / 20 for i in range(1, 20)],
+        ),
+        rejected=Counter(
+            name="model_rejected_requests",
+            documentation="Requests refused (4xx, and 503 when overloaded), by reason",
+            labelnames=["reason"],
+        ),
+    )
+
+
+def count_rejection(reason: str) -> None:
+    """One more rejected request with this reason label."""
+    model_metrics().rejected.labels(reason=reason).inc()
+
+
 METRIC_NAMES = ("model_predictions_total", "model_score_bucket", "model_rejected_requests_total")
 
 
 def observe_predictions(scores: np.ndarray, labels: np.ndarray) -> None:
     """Count predictions by class and record the scores."""
     for label, count in zip(*np.unique(labels, return_counts=True), strict=True):
-        PREDICTIONS.labels(label=str(label)).inc(int(count))
-    observe_histogram_many(SCORES, scores)
+        model_metrics().predictions.labels(label=str(label)).inc(int(count))
+    observe_histogram_many(model_metrics().scores, scores)
 
 
 def rejection_reason(status: int, body: bytes) -> str:

@@ -22,7 +22,7 @@ import json
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
-from .prometheus import REJECTED, rejection_reason
+from .prometheus import count_rejection, rejection_reason
 from .rejection_log import RejectionLog
 from .request_body import RejectionError, read_body
 from .request_schema import Row
@@ -127,7 +127,7 @@ class RequestGuard:
 
     async def refuse(self, send: Send, rejection: RejectionError, request_id: str) -> None:
         """Answer `rejection`, count it and log it."""
-        REJECTED.labels(reason=rejection.reason).inc()
+        count_rejection(rejection.reason)
         self.rejection_log.record(rejection, request_id)
         answer: dict[str, Any] = {"error": rejection.message}
         if rejection.details:
@@ -186,7 +186,7 @@ def _counting(send: Send) -> Send:
         elif message["type"] == "http.response.body" and 400 <= state["status"] < 500:
             state["body"] += message.get("body", b"")
             if not message.get("more_body", False):
-                REJECTED.labels(reason=rejection_reason(state["status"], state["body"])).inc()
+                count_rejection(rejection_reason(state["status"], state["body"]))
         await send(message)
 
     return observed
