@@ -282,9 +282,9 @@ def test_the_cml_stand_in_counts_its_watermark_in_githubs_limit(tmp_path: Path) 
 
 
 def test_the_generated_report_cap_leaves_room_for_cmls_watermark() -> None:
-    """report_sections.MAX_CHARS (the report's cap) plus CML's watermark (106 characters with
+    """review/sections.py MAX_CHARS (the report's cap) plus CML's watermark (106 characters with
     this title: the test above) fits GitHub's limit of 65,536."""
-    sections = next(PINS_FILE.parents[2].glob("*/src/*/report_sections.py"))
+    sections = next(PINS_FILE.parents[2].glob("*/src/*/review/sections.py"))
     for node in ast.parse(sections.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "MAX_CHARS":
             max_chars = eval(compile(ast.Expression(node.value), "MAX_CHARS", "eval"), {})
