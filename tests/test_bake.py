@@ -136,7 +136,6 @@ src/term_deposit_model/stages/drift.py
 src/term_deposit_model/stages/evaluate.py
 src/term_deposit_model/stages/package.py
 src/term_deposit_model/stages/prepare.py
-src/term_deposit_model/stages/runner.py
 src/term_deposit_model/stages/train.py
 tests/artifacts/test_atomic.py
 tests/artifacts/test_keep.py
