@@ -141,6 +141,7 @@ tests/artifacts/test_atomic.py
 tests/artifacts/test_keep.py
 tests/conftest.py
 tests/data/test_describe.py
+tests/data/test_describe_tasks.py
 tests/data/test_example.py
 tests/data/test_init.py
 tests/drift/test_chance.py
@@ -163,10 +164,13 @@ tests/serving/test_request_decoding.py
 tests/serving/test_request_guard.py
 tests/serving/test_service.py
 tests/serving/test_serving_units.py
+tests/serving/test_task_answers.py
 tests/settings/test_compose.py
 tests/settings/test_params.py
+tests/settings/test_params_tasks.py
 tests/stages/test_evaluate.py
 tests/stages/test_prepare.py
+tests/stages/test_tasks.py
 tests/stages/test_train.py
 tests/test_cli.py
 tests/test_compat.py

@@ -177,7 +177,7 @@ def test_a_target_with_a_missing_value_is_refused(tmp_path, reader) -> None:
             "not numeric",
         ),
         (lambda f: f, {"target": "nope"}, "--target 'nope' is not a column"),
-        (lambda f: f.assign(target=np.arange(len(f)) % 3), {}, "multiclass target"),
+        (lambda f: f.assign(target=np.arange(len(f)) % 3), {"task": "binary"}, "not 2"),
     ],
 )
 def test_unusable_targets_are_refused(tmp_path, reader, edit, options, message) -> None:

@@ -87,7 +87,7 @@ def test_targets_of_any_type_and_column_roles() -> None:
         config.parse_params(raw)
     raw["data"]["columns"]["job"] = {"dtype": "string", "role": "drop"}
     raw["data"]["task"] = "regression"
-    with pytest.raises(errors.PipelineError, match="binary only"):
+    with pytest.raises(errors.PipelineError, match="task regression has no 'classes'"):
         config.parse_params(raw)
 
 

@@ -383,11 +383,20 @@ def infer_target(
         raise PipelineError(
             f"--task binary: column '{name}' (the target) has {len(present)} distinct values, not 2"
         )
-    if chosen != "binary":
-        raise PipelineError(
-            f"column '{name}' is a {chosen} target ({len(present)} distinct values); this "
-            "pipeline handles binary targets only so far: binarise the target, then run "
-            "`data init` again"
+    if chosen != "binary" and positive is not None:
+        raise PipelineError(f"--positive-class applies to task binary only, not {chosen}")
+    if chosen == "regression":
+        return "regression", [], None
+    if chosen == "multiclass":
+        # numbers in numeric order, text alphabetically (as compared: stripped, lower-cased)
+        key = (
+            (lambda v: (float(str(v).strip()), "")) if numbers is not None
+            else (lambda v: (0.0, level_text(v)))
+        )  # fmt: skip
+        return (
+            "multiclass",
+            [_as_written(v) for v in sorted((v for v, _ in present), key=key)],
+            None,
         )
     ordered = sorted(present, key=lambda item: (item[1], level_text(item[0])))
     levels = [v for v, _ in ordered]
@@ -408,6 +417,11 @@ def infer_target(
 
 
 def _as_target(column: Column, classes: list[Any]) -> Column:
+    if not classes:  # regression: the numeric column as inferred, never missing
+        spec = {**column.spec, "role": "target", "nullable": False}
+        if spec["dtype"] not in ("int", "float"):
+            spec = {"dtype": "float", "role": "target", "nullable": False}
+        return Column(column.name, spec, "the target (--target, regression); no missing value")
     spec = {"dtype": "category", "role": "target", "nullable": False, "categories": classes}
     # classes are written as in the data: whole numbers as numbers (0/1), text as text
     return Column(column.name, spec, "the target (--target); no missing value")

@@ -52,14 +52,24 @@ def render(description: Description, name: str, data_path: str) -> str:
             "# Thousands separator inside numbers (found in the data).",
             f"thousands: {_flow(description.thousands)}",
         ]
+    lines += [f"# The task: {TASK_TEXT[description.task]}.", f"task: {description.task}"]
+    if description.task == "binary":
+        lines += [
+            "# The target column; its two classes, negative first; the positive one (the minority",
+            "# class unless given with --positive-class).",
+            f"target: {_flow(description.target)}",
+            f"classes: {_flow(description.classes)}",
+            f"positive_class: {_flow(description.positive_class)}",
+        ]
+    elif description.task == "multiclass":
+        lines += [
+            "# The target column and its classes (as spelled in the data).",
+            f"target: {_flow(description.target)}",
+            f"classes: {_flow(description.classes)}",
+        ]
+    else:
+        lines += ["# The target column (numeric).", f"target: {_flow(description.target)}"]
     lines += [
-        "# The task: binary classification (two classes).",
-        f"task: {description.task}",
-        "# The target column; its two classes, negative first; the positive one (the minority",
-        "# class unless given with --positive-class).",
-        f"target: {_flow(description.target)}",
-        f"classes: {_flow(description.classes)}",
-        f"positive_class: {_flow(description.positive_class)}",
         "# Minimum number of rows after cleaning; fewer is an error.",
         "min_rows: 100",
         "# Remove exact duplicate rows (counted in the data report).",
@@ -75,6 +85,13 @@ def render(description: Description, name: str, data_path: str) -> str:
         lines.append(f"  # {column.why}")
         lines.append(f"  {_flow(column.name)}: {_flow(_ordered(column))}")
     return "\n".join(lines) + "\n"
+
+
+TASK_TEXT = {
+    "binary": "binary classification (two classes)",
+    "multiclass": "multiclass classification (one of several classes)",
+    "regression": "regression (a number)",
+}
 
 
 def _ordered(column: Column) -> dict[str, Any]:
@@ -200,10 +217,15 @@ def _checklist(description: Description) -> list[str]:
     for column in description.columns:
         roles.setdefault(column.spec.get("role", "feature"), []).append(column.name)
     lines = ["", "check:"]
-    lines.append(
-        f"- the task ({description.task}) and the positive class "
-        f"({description.positive_class!r} of {description.classes})"
-    )
+    if description.task == "binary":
+        lines.append(
+            f"- the task ({description.task}) and the positive class "
+            f"({description.positive_class!r} of {description.classes})"
+        )
+    elif description.task == "multiclass":
+        lines.append(f"- the task (multiclass) and the classes {description.classes}")
+    else:
+        lines.append(f"- the task (regression of '{description.target}')")
     for role in ("id", "timestamp", "drop"):
         if roles.get(role):
             lines.append(f"- columns with role {role}: {roles[role]}")

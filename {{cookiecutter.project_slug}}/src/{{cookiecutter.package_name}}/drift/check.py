@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import PipelineError
 from ..model.files import LoadedModel
-from ..model.scoring import positive_scores
+from ..model.scoring import decide, predictions
 from ..settings.params import DriftConfig
 from .chance import column_thresholds
 from .summary import column_result, summarise
@@ -75,7 +75,7 @@ def run_check(
             f"drift check: every feature has fewer than drift.min_values ({config.min_values}) "
             f"non-missing values on a side: {thin}"
         )
-    ref_scores, cur_scores = positive_scores(model, ref), positive_scores(model, cur)
+    ref_scores, cur_scores = model_outputs(model, ref), model_outputs(model, cur)
     labelled = model.spec.target in cur.columns and bool(cur[model.spec.target].notna().any())
     thresholds = _thresholds(
         ref, cur, ref_scores, cur_scores, model, config, checked, labelled, seed
@@ -97,6 +97,28 @@ def run_check(
         too_few_values=thin,
     )
     return DriftCheck(summary, snapshot, cur, cur_scores)
+
+
+def model_outputs(model: LoadedModel, frame: pd.DataFrame) -> np.ndarray:
+    """The column whose drift is the prediction drift, per task.
+
+    binary: the positive score; multiclass: the predicted class (its distribution is
+    compared); regression: the predicted value.
+    """
+    outputs = predictions(model, frame)
+    if model.spec.task == "multiclass":
+        return decide(model.spec, outputs, None)
+    return outputs
+
+
+def prediction_kind(model: LoadedModel) -> str:
+    """ "category" when the prediction drift compares classes (multiclass), else "numeric"."""
+    return "category" if model.spec.task == "multiclass" else "numeric"
+
+
+def target_kind(model: LoadedModel) -> str:
+    """ "numeric" for a regression target, "category" for classes."""
+    return "numeric" if model.spec.task == "regression" else "category"
 
 
 def _refuse_unusable_inputs(
@@ -153,9 +175,13 @@ def _thresholds(
         )
         for name in checked
     }
-    columns[SCORE_COLUMN] = ("numeric", config.num_method, config.prediction_threshold)
+    kind = prediction_kind(model)
+    method = config.cat_method if kind == "category" else config.num_method
+    columns[SCORE_COLUMN] = (kind, method, config.prediction_threshold)
     if labelled:
-        columns[model.spec.target] = ("category", config.cat_method, config.target_threshold)
+        kind = target_kind(model)
+        method = config.cat_method if kind == "category" else config.num_method
+        columns[model.spec.target] = (kind, method, config.target_threshold)
     names = [name for name in columns if name != SCORE_COLUMN]
     ref_side = _evidently_frame(ref, checked, names).assign(**{SCORE_COLUMN: ref_scores})
     cur_side = _evidently_frame(cur, checked, names).assign(**{SCORE_COLUMN: cur_scores})
@@ -185,10 +211,10 @@ def _run_evidently(
     numeric = [f.name for f in spec.features if f.kind == "numeric"]
     category = [f.name for f in spec.features if f.kind == "category"]
     columns = [*spec.names, SCORE_COLUMN, *([spec.target] if labelled else [])]
-    definition = DataDefinition(
-        numerical_columns=[*numeric, SCORE_COLUMN],
-        categorical_columns=[*category, *([spec.target] if labelled else [])],
-    )
+    for name, kind in [(SCORE_COLUMN, prediction_kind(model)), (spec.target, target_kind(model))]:
+        if name == SCORE_COLUMN or labelled:
+            (category if kind == "category" else numeric).append(name)
+    definition = DataDefinition(numerical_columns=numeric, categorical_columns=category)
 
     def dataset(frame: pd.DataFrame, scores: np.ndarray) -> Any:
         table = _evidently_frame(frame, spec.names, columns)
@@ -216,9 +242,12 @@ def _run_evidently(
 
 
 def _evidently_frame(frame: pd.DataFrame, features: list[str], columns: list[str]) -> pd.DataFrame:
-    """The columns Evidently reads; nullable integers as floats (it expects numpy dtypes)."""
+    """The columns Evidently reads; nullable integers as floats (it expects numpy dtypes).
+
+    `features` are converted, and any other numeric column (a regression target).
+    """
     table = frame[[c for c in columns if c in frame.columns]].copy()
-    for name in features:
+    for name in dict.fromkeys([*features, *table.columns]):
         if pd.api.types.is_integer_dtype(table[name].dtype) or pd.api.types.is_float_dtype(
             table[name].dtype
         ):

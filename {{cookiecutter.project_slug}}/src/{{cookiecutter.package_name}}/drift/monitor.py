@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import PACKAGE
@@ -28,7 +29,9 @@ from ..data.raw import read_table
 from ..data.validation import clean
 from ..errors import PipelineError
 from ..model.features import encode_target
-from ..model.metrics import with_intervals
+from ..model.metrics import LOWER_IS_BETTER, task_intervals, task_values
+from ..model.scoring import predictions, trivial_outputs
+from ..review.gate import TRIVIAL_DEFAULTS
 from ..settings.params import PARAMS_FILE, DataConfig, Params, load_params
 from .summary import markdown
 
@@ -92,7 +95,10 @@ def check_batch(
         reasons.append("prediction drift")
     if performance is not None and performance["below_floor"]:
         metric, value, floor = (performance[k] for k in ("metric", "value", "floor"))
-        reasons.append(f"{metric} {value:.4f} below the floor {floor:g}")
+        if metric in LOWER_IS_BETTER:
+            reasons.append(f"{metric} {value:.4f} not better than the trivial model's {floor:g}")
+        else:
+            reasons.append(f"{metric} {value:.4f} below the floor {floor:g}")
     result = {
         "batch": path.name,
         "rows": summary["current"]["rows"],
@@ -112,36 +118,53 @@ def batch_performance(
     params: Params,
     test_metrics: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The floor metric on the checked rows of a batch, its interval, its change from test."""
-    labels = encode_target(frame[model.spec.target], model.spec)
-    if labels.min() == labels.max():
+    """The floor metric on the checked rows of a batch, its interval, its change from test.
+
+    The floor (`drift.performance`) applies when its metric is one of the task's where higher
+    is better; otherwise (e.g. the binary default on a multiclass or regression model) the
+    rule is the task's proper score (log_loss / rmse) against the trivial model's on the same
+    rows: `below_floor` when the model is not better.
+    """
+    spec = model.spec
+    labels = encode_target(frame[spec.target], spec)
+    floor = params.drift.performance
+    if spec.task == "binary" and labels.min() == labels.max():
         raise PipelineError(
-            f"column '{model.spec.target}': the batch has one class only; "
-            f"{params.drift.performance.metric} needs both"
+            f"column '{spec.target}': the batch has one class only; {floor.metric} needs both"
         )
-    config, floor = params.evaluate, params.drift.performance
-    interval = with_intervals(
+    config = params.evaluate
+    outputs = scores if spec.task == "binary" else predictions(model, frame)
+    intervals = task_intervals(
+        spec.task,
         labels,
-        scores,
-        model.threshold,
-        config.bootstrap_resamples,
-        config.confidence_level,
-        params.seed,
-    )[floor.metric]
+        outputs,
+        threshold=model.threshold,
+        classes=spec.classes,
+        resamples=config.bootstrap_resamples,
+        confidence_level=config.confidence_level,
+        seed=params.seed,
+    )
+    uses_floor = floor.metric in intervals and floor.metric not in LOWER_IS_BETTER
+    metric = floor.metric if uses_floor else TRIVIAL_DEFAULTS[spec.task][0]
+    interval = intervals[metric]
     test_value = None
     if test_metrics is not None:
-        test_value = test_metrics.get("metrics", {}).get(floor.metric, {}).get("value")
-    return {
-        "metric": floor.metric,
+        test_value = test_metrics.get("metrics", {}).get(metric, {}).get("value")
+    found = {
+        "metric": metric,
         "value": interval.value,
         "ci_low": interval.ci_low,
         "ci_high": interval.ci_high,
         "confidence_level": config.confidence_level,
         "test_value": test_value,
         "change": None if test_value is None else round(interval.value - test_value, 6),
-        "floor": floor.min,
-        "below_floor": interval.value < floor.min,
     }
+    if uses_floor:
+        return found | {"floor": floor.min, "below_floor": interval.value < floor.min}
+    trivial = task_values(
+        spec.task, labels, trivial_outputs(model, len(labels)), classes=spec.classes
+    )(np.ones((1, len(labels))))[metric][0]
+    return found | {"floor": round(float(trivial), 6), "below_floor": interval.value >= trivial}
 
 
 def monitor(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PipelineError
-from ..settings.params import DataConfig, normalise_category
+from ..settings.params import DataConfig, Task, normalise_category
 
 if TYPE_CHECKING:
     import xgboost as xgb
@@ -37,12 +37,21 @@ class Feature:
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """Everything needed to turn raw records into model input, and labels into 0/1."""
+    """Everything needed to turn raw records into model input, and targets into labels.
+
+    `task` decides the labels: binary 0/1 (1 = `positive_class`), multiclass the index of the
+    class in `classes`, regression the number itself (no classes).
+    """
 
     features: tuple[Feature, ...]
     target: str
-    classes: tuple[str, str]
-    positive_class: str
+    classes: tuple[str, ...]
+    positive_class: str | None
+    task: Task = "binary"
+
+    @property
+    def classifier(self) -> bool:
+        return self.task != "regression"
 
     @property
     def names(self) -> list[str]:
@@ -67,10 +76,11 @@ class FeatureSpec:
                     missing_values=tuple(column.missing_values),
                 )
             )
-        return cls(tuple(features), data.target, data.classes, data.positive_class)
+        return cls(tuple(features), data.target, data.classes, data.positive_class, data.task)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "task": self.task,
             "target": self.target,
             "classes": list(self.classes),
             "positive_class": self.positive_class,
@@ -96,10 +106,12 @@ class FeatureSpec:
             )
             for f in payload["features"]
         )
-        classes = tuple(payload["classes"])
-        if len(classes) != 2:
-            raise PipelineError(f"model metadata: expected 2 classes, found {list(classes)}")
-        return cls(features, payload["target"], (classes[0], classes[1]), payload["positive_class"])
+        task = payload.get("task", "binary")
+        classes = tuple(payload.get("classes") or ())
+        wanted = {"binary": len(classes) == 2, "multiclass": len(classes) >= 2}
+        if not wanted.get(task, not classes):
+            raise PipelineError(f"model metadata: task {task} with classes {list(classes)}")
+        return cls(features, payload["target"], classes, payload.get("positive_class"), task)
 
 
 Columns = Union[pd.DataFrame, Mapping[str, Any]]  # noqa: UP007 (runtime alias)
@@ -170,7 +182,20 @@ def unseen_categories(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, list[
 
 
 def encode_target(labels: pd.Series, spec: FeatureSpec) -> np.ndarray:
-    """Labels as 0/1 (1 = the positive class); unknown labels raise `PipelineError`."""
+    """Target values as the model's labels, per task; unknown or missing ones raise.
+
+    binary: 0/1 (1 = the positive class); multiclass: the index of the class in
+    `spec.classes`; regression: the numbers (float64).
+    """
+    if spec.task == "regression":
+        numbers = pd.to_numeric(labels, errors="coerce")
+        bad = labels[numbers.isna()]
+        if len(bad):
+            raise PipelineError(
+                f"column '{spec.target}' (the target) has {len(bad)} missing or non-numeric "
+                f"value(s), e.g. {bad.astype(str).tolist()[:5]}"
+            )
+        return numbers.to_numpy(dtype=np.float64)
     normalised = labels.astype("string").str.strip().str.lower()
     known = normalised.isin(spec.classes)
     if not bool(known.all()):
@@ -178,6 +203,9 @@ def encode_target(labels: pd.Series, spec: FeatureSpec) -> np.ndarray:
         raise PipelineError(
             f"column '{spec.target}' (the target) has values {bad} outside {list(spec.classes)}"
         )
+    if spec.task == "multiclass":
+        index = {level: code for code, level in enumerate(spec.classes)}
+        return normalised.map(index).to_numpy(dtype=np.int32)
     return (normalised == spec.positive_class).to_numpy(dtype=np.int32)
 
 

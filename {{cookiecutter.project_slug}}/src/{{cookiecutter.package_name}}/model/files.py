@@ -24,13 +24,15 @@ class LoadedModel:
     metadata: dict[str, Any]
 
     @property
-    def threshold(self) -> float:
-        """The decision threshold saved with the model (positive when score >= it)."""
+    def threshold(self) -> float | None:
+        """The decision threshold saved with a binary model (positive when score >= it)."""
         return decision_threshold(self.metadata)
 
 
-def decision_threshold(metadata: dict[str, Any]) -> float:
-    """The decision threshold recorded in model metadata by the train stage."""
+def decision_threshold(metadata: dict[str, Any]) -> float | None:
+    """The decision threshold recorded in model metadata by the train stage (binary only)."""
+    if metadata.get("feature_spec", {}).get("task", "binary") != "binary":
+        return None
     try:
         return float(metadata["decision_threshold"]["value"])
     except (KeyError, TypeError, ValueError):

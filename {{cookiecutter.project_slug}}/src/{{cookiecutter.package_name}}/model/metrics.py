@@ -8,7 +8,7 @@ of rows take well under a second. Weighted formulas match scikit-learn's with `s
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,8 @@ MULTICLASS_METRICS = ("accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_au
 REGRESSION_METRICS = ("rmse", "mae", "r2", "mape")
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "mae", "mape"})
 EPS = 1e-15
+# The metric a task's log lines and package metadata name first.
+HEADLINE_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,44 @@ def regression_values(
     if not np.any(y == 0):
         values["mape"] = (w @ (np.abs(error) / np.abs(y))) / total
     return values
+
+
+def task_values(
+    task: str,
+    labels: np.ndarray,
+    outputs: np.ndarray,
+    *,
+    threshold: float | None = None,
+    classes: Sequence[str] = (),
+) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
+    """The metric function of `task` for these labels and model outputs (weights -> metrics).
+
+    binary: `outputs` are positive scores, decided at `threshold`; multiclass: class
+    probabilities (columns in `classes` order); regression: predicted values.
+    """
+    if task == "binary":
+        if threshold is None:
+            raise ValueError("binary metrics need a decision threshold")
+        return lambda w: metric_values(labels, outputs, threshold, w)
+    if task == "multiclass":
+        return lambda w: multiclass_values(labels, outputs, list(classes), w)
+    return lambda w: regression_values(labels, outputs, w)
+
+
+def task_intervals(
+    task: str,
+    labels: np.ndarray,
+    outputs: np.ndarray,
+    *,
+    threshold: float | None,
+    classes: Sequence[str],
+    resamples: int,
+    confidence_level: float,
+    seed: int,
+) -> dict[str, Interval]:
+    """Point estimate and bootstrap interval of every metric of `task` (see `task_values`)."""
+    compute = task_values(task, labels, outputs, threshold=threshold, classes=classes)
+    return intervals_of(compute, len(labels), resamples, confidence_level, seed)
 
 
 def intervals_of(

@@ -8,7 +8,7 @@ side's recorded metrics, and a normal approximation of the difference from the t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -55,19 +55,42 @@ def paired_comparison(
     if not len(labels) == len(current_scores) == len(baseline_scores):
         raise ValueError("labels and both score vectors must have the same length")
     other = threshold if baseline_threshold is None else baseline_threshold
-    ones = np.ones((1, len(labels)))
-    point_current = metric_values(labels, current_scores, threshold, ones)
-    point_baseline = metric_values(labels, baseline_scores, other, ones)
+    return paired_of(
+        lambda w: metric_values(labels, current_scores, threshold, w),
+        lambda w: metric_values(labels, baseline_scores, other, w),
+        len(labels),
+        metrics,
+        resamples=resamples,
+        confidence_level=confidence_level,
+        seed=seed,
+    )
+
+
+def paired_of(
+    current: Callable[[np.ndarray], dict[str, np.ndarray]],
+    baseline: Callable[[np.ndarray], dict[str, np.ndarray]],
+    n_rows: int,
+    metrics: Sequence[str],
+    *,
+    resamples: int,
+    confidence_level: float,
+    seed: int,
+) -> dict[str, MetricComparison]:
+    """Two metric functions (weights -> metrics, see `metrics.task_values`) on the same rows,
+    the same bootstrap resamples applied to both: any task's paired comparison."""
+    ones = np.ones((1, n_rows))
+    point_current = current(ones)
+    point_baseline = baseline(ones)
     draws: dict[str, dict[str, list[np.ndarray]]] = {
         side: {m: [] for m in metrics} for side in ("current", "baseline", "difference")
     }
-    for weights in bootstrap_weights(len(labels), resamples, seed):
-        current = metric_values(labels, current_scores, threshold, weights)
-        baseline = metric_values(labels, baseline_scores, other, weights)
+    for weights in bootstrap_weights(n_rows, resamples, seed):
+        now = current(weights)
+        before = baseline(weights)
         for m in metrics:
-            draws["current"][m].append(current[m])
-            draws["baseline"][m].append(baseline[m])
-            draws["difference"][m].append(current[m] - baseline[m])
+            draws["current"][m].append(now[m])
+            draws["baseline"][m].append(before[m])
+            draws["difference"][m].append(now[m] - before[m])
     alpha = (1 - confidence_level) / 2
     result = {}
     for m in metrics:

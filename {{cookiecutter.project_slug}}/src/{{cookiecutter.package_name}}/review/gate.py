@@ -27,23 +27,37 @@ from ..model.metrics import LOWER_IS_BETTER
 from ..settings.params import GateConfig, GateRule
 from .comparison import MetricComparison
 
-# The metrics `beat_trivial: auto` checks: a proper score and a threshold metric.
-TRIVIAL_DEFAULTS = ("log_loss", "f1")
+# The metrics `beat_trivial: auto` checks per task: a proper score and, for classifiers, a
+# threshold metric.
+TRIVIAL_DEFAULTS = {
+    "binary": ("log_loss", "f1"),
+    "multiclass": ("log_loss", "f1_macro"),
+    "regression": ("rmse",),
+}
 # The trivial model's decision per threshold metric: the best constant answer.
-# f1: every record positive (any other constant gives 0); accuracy: the majority class.
-# Ranking metrics and proper scores use the constant score, whatever the decision.
-TRIVIAL_COMPARABLE = frozenset({"log_loss", "brier", "f1", "accuracy", "roc_auc", "pr_auc"})
+# binary f1: every record positive (any other constant gives 0); accuracy: the majority class.
+# multiclass: the majority class (the class prior's most probable class) is the best constant
+# answer for accuracy, macro and weighted F1. Ranking metrics and proper scores use the
+# constant scores, whatever the decision; regression: the training mean.
+TRIVIAL_COMPARABLE = {
+    "binary": frozenset({"log_loss", "brier", "f1", "accuracy", "roc_auc", "pr_auc"}),
+    "multiclass": frozenset({"log_loss", "f1_macro", "f1_weighted", "accuracy", "roc_auc_ovr"}),
+    "regression": frozenset({"rmse", "mae", "r2", "mape"}),
+}
 ALL_POSITIVE, ALL_NEGATIVE = 0.0, 2.0  # thresholds giving every / no record positive
 
 
-def trivial_metrics(config: GateConfig) -> list[str]:
+def trivial_metrics(config: GateConfig, task: str = "binary") -> list[str]:
     """The metrics compared with the trivial model; raise `PipelineError` for impossible ones."""
-    chosen = list(TRIVIAL_DEFAULTS) if config.beat_trivial == "auto" else config.beat_trivial
-    impossible = [m for m in chosen if m not in TRIVIAL_COMPARABLE]
+    auto = config.beat_trivial == "auto"
+    chosen = list(TRIVIAL_DEFAULTS[task]) if auto else list(config.beat_trivial)
+    comparable = TRIVIAL_COMPARABLE[task]
+    impossible = [m for m in chosen if m not in comparable]
     if impossible:
         raise PipelineError(
-            f"evaluate.gate.beat_trivial: {impossible} cannot be compared with a trivial model "
-            f"(a constant answer maximises them); choose among {sorted(TRIVIAL_COMPARABLE)}"
+            f"evaluate.gate.beat_trivial: {impossible} cannot be compared with a trivial "
+            f"{task} model (not a {task} metric, or a constant answer maximises it); choose "
+            f"among {sorted(comparable)}"
         )
     return chosen
 
@@ -61,8 +75,9 @@ def check_gate(config: GateConfig, evaluation: Mapping[str, Any]) -> dict[str, A
     `evaluation` holds `metrics` (name -> value/ci_low/ci_high), `vs_trivial` (name -> model,
     trivial and difference intervals) and `confidence_level`.
     """
+    task = evaluation.get("task", "binary")
     rules = trivial_rules(
-        {m: evaluation["vs_trivial"][m] for m in trivial_metrics(config)},
+        {m: evaluation["vs_trivial"][m] for m in trivial_metrics(config, task)},
         evaluation["confidence_level"],
     )
     rules += absolute_rules(config.absolute, evaluation["metrics"])
@@ -115,6 +130,11 @@ def absolute_rules(
     """Each absolute limit against the point estimate or an interval bound of its metric."""
     results = []
     for rule in rules:
+        if rule.metric not in metrics:
+            raise PipelineError(
+                f"evaluate.gate.absolute: metric {rule.metric!r} is not measured for this task; "
+                f"choose among {sorted(metrics)}"
+            )
         interval = metrics[rule.metric]
         value = {"point": interval["value"], "ci_low": interval["ci_low"]}.get(
             rule.use, interval["ci_high"]

@@ -29,8 +29,11 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..errors import PipelineError
-from ..model.scoring import positive_scores
-from ..settings.params import Params, load_params
+from ..model.features import FeatureSpec
+from ..model.metrics import task_values
+from ..model.scoring import positive_scores, read_predictions
+from ..model.scoring import predictions as model_predictions
+from ..settings.params import TASK_METRICS, Params, load_params
 from . import baseline as base
 from . import charts, sections
 from .comparison import (
@@ -39,6 +42,7 @@ from .comparison import (
     UNPAIRED,
     MetricComparison,
     paired_comparison,
+    paired_of,
     unpaired_comparison,
 )
 from .gate import pr_verdict
@@ -129,15 +133,31 @@ def read_inputs(baseline_ref: str) -> ReportInputs:
     )
 
 
+# The metrics compared when `evaluate.comparison.metrics` lists none of the task's.
+TASK_COMPARISON_DEFAULTS = {
+    "binary": ("roc_auc", "pr_auc", "log_loss", "brier", "f1"),
+    "multiclass": ("log_loss", "f1_macro", "accuracy", "roc_auc_ovr"),
+    "regression": ("rmse", "mae", "r2"),
+}
+
+
+def comparison_metrics(params: Params) -> list[str]:
+    """The configured comparison metrics that the data's task has, or the task's defaults."""
+    task = params.data.task
+    mine = [m for m in params.evaluate.comparison.metrics if m in TASK_METRICS[task]]
+    return mine or list(TASK_COMPARISON_DEFAULTS[task])
+
+
 def compare_with_baseline(params: Params, inputs: ReportInputs, remote: str) -> BaselineComparison:
     """Paired on the same test rows when the baseline's model can be had, else unpaired."""
     settings = params.evaluate.comparison
+    metrics = comparison_metrics(params)
     other = other_problem(base.show(inputs.commit, "params.yaml"), params)
     if other:
         alone = unpaired_comparison(
             inputs.current["metrics"]["metrics"],
             None,
-            settings.metrics,
+            metrics,
             params.evaluate.confidence_level,
         )
         return BaselineComparison(NOT_COMPARABLE, other, "not needed (nothing compared)", alone)
@@ -154,14 +174,18 @@ def compare_with_baseline(params: Params, inputs: ReportInputs, remote: str) -> 
             same_training=base.same_stage(inputs.base_lock, inputs.current_lock, "train"),
         )
         if found.model is not None:
-            threshold = _baseline_threshold(inputs.commit, found.model)
-            paired = _paired(params, found.model, settings.metrics, threshold)
+            threshold = (
+                _baseline_threshold(inputs.commit, found.model)
+                if params.data.task == "binary"
+                else None
+            )
+            paired = _paired(params, found.model, metrics, threshold)
             return BaselineComparison(PAIRED, "", found.source, paired)
         why = f"The baseline's model is {found.source}."
     unpaired = unpaired_comparison(
         inputs.current["metrics"]["metrics"],
         (inputs.base_metrics or {}).get("metrics"),
-        settings.metrics,
+        metrics,
         params.evaluate.confidence_level,
     )
     return BaselineComparison(UNPAIRED, why, "not needed (unpaired comparison)", unpaired)
@@ -295,7 +319,7 @@ def _baseline_threshold(commit: str, model: Any) -> float:
 
 
 def _paired(
-    params: Params, model: Any, metrics: Sequence[str], baseline_threshold: float
+    params: Params, model: Any, metrics: Sequence[str], baseline_threshold: float | None
 ) -> dict[str, MetricComparison]:
     if not paths.TEST_PREDICTIONS.is_file() or not paths.TEST_DATA.is_file():
         raise PipelineError(
@@ -310,6 +334,18 @@ def _paired(
         )
     config = params.evaluate
     evaluation = json.loads(paths.EVALUATE_METRICS.read_text(encoding="utf-8"))
+    spec = FeatureSpec.from_data_config(params.data)
+    if spec.task != "binary":
+        labels, outputs = read_predictions(spec, predictions)
+        return paired_of(
+            task_values(spec.task, labels, outputs, classes=spec.classes),
+            task_values(spec.task, labels, model_predictions(model, test), classes=spec.classes),
+            len(labels),
+            metrics,
+            resamples=config.bootstrap_resamples,
+            confidence_level=config.confidence_level,
+            seed=params.seed,
+        )
     return paired_comparison(
         predictions["label"].to_numpy(),
         predictions["score"].to_numpy(dtype=np.float64),

@@ -7,9 +7,10 @@ each chunk against the schema the model was trained with (`schema.validate` with
 writes the Parquet output atomically: on any error no output file appears. A schema mismatch
 in the header is reported before any row is read. The output has one row per input row, in
 order: the input's `id` columns (role `id` in the data config, those present in the input, as
-validated: so results can be joined back; never model inputs), then `label` (the predicted
-class, positive when `score` >= the model's saved threshold) and `score` (the probability of
-the positive class).
+validated: so results can be joined back; never model inputs), then the model's answer, by
+task: binary `label` (the predicted class, positive when `score` >= the model's saved
+threshold) and `score` (the probability of the positive class); multiclass `label` (the most
+probable class) and `probability_<class>` per class; regression `prediction`.
 """
 
 from __future__ import annotations
@@ -31,33 +32,59 @@ from ..cli import guarded
 from ..data.raw import iter_table, table_columns
 from ..data.validation import check_columns, validate
 from ..errors import PipelineError
+from ..model.features import FeatureSpec
 from ..model.files import LoadedModel, load_model
-from ..model.scoring import positive_scores
+from ..model.scoring import decide, predictions
 from ..settings.params import DataConfig, load_params
 
-OUTPUT_COLUMNS = ("label", "score")
+OUTPUT_COLUMNS = ("label", "score")  # binary's; see `output_columns`
 # Arrow types of id columns, by their declared dtype (categories are written as their levels).
 ID_TYPES = {"int": pa.int64(), "float": pa.float64(), "datetime": pa.timestamp("ns")}
 
 
-def id_columns(columns: list[str], data: DataConfig) -> list[str]:
+def output_columns(spec: FeatureSpec | None = None) -> tuple[str, ...]:
+    """The model's answer columns, by task (binary's when no spec is given)."""
+    if spec is None or spec.task == "binary":
+        return OUTPUT_COLUMNS
+    if spec.task == "multiclass":
+        return ("label", *(f"probability_{c}" for c in spec.classes))
+    return ("prediction",)
+
+
+def id_columns(columns: list[str], data: DataConfig, spec: FeatureSpec | None = None) -> list[str]:
     """The id columns present in `columns`; raise `PipelineError` if one is named as an output."""
     ids = [name for name in data.id_columns if name in columns]
-    clash = [name for name in ids if name in OUTPUT_COLUMNS]
+    outputs = output_columns(spec)
+    clash = [name for name in ids if name in outputs]
     if clash:
         raise PipelineError(
-            f"id column(s) {clash} have the name of a batch-scoring output {list(OUTPUT_COLUMNS)}"
+            f"id column(s) {clash} have the name of a batch-scoring output {list(outputs)}"
             "; rename the column in the data"
         )
     return ids
 
 
-def output_schema(ids: list[str], data: DataConfig) -> pa.Schema:
-    """The output's columns: the id columns, `label`, `score`."""
+def output_schema(ids: list[str], data: DataConfig, spec: FeatureSpec | None = None) -> pa.Schema:
+    """The output's columns: the id columns, then the task's answer (`output_columns`)."""
+    answer = [
+        (name, pa.string() if name == "label" else pa.float64()) for name in output_columns(spec)
+    ]
     return pa.schema(
-        [(name, ID_TYPES.get(data.columns[name].dtype, pa.string())) for name in ids]
-        + [("label", pa.string()), ("score", pa.float64())]
+        [(name, ID_TYPES.get(data.columns[name].dtype, pa.string())) for name in ids] + answer
     )
+
+
+def answer_columns(
+    spec: FeatureSpec, outputs: np.ndarray, threshold: float | None
+) -> dict[str, Any]:
+    """The model's outputs as the task's answer columns (see `output_columns`)."""
+    if spec.task == "regression":
+        return {"prediction": outputs}
+    labels = decide(spec, outputs, threshold)
+    if spec.task == "binary":
+        return {"label": labels, "score": outputs}
+    names = output_columns(spec)[1:]
+    return {"label": labels, **{n: outputs[:, i] for i, n in enumerate(names)}}
 
 
 def score_file(
@@ -65,7 +92,7 @@ def score_file(
     source: Path,
     target: Path,
     *,
-    threshold: float,
+    threshold: float | None,
     chunk_rows: int,
     progress: bool | None = None,
 ) -> int:
@@ -77,10 +104,8 @@ def score_file(
     data = DataConfig.model_validate(model.metadata["params"]["data"])
     columns, total = table_columns(source, data)
     check_columns(columns, data, labels=False)
-    positive = model.spec.positive_class
-    negative = next(c for c in model.spec.classes if c != positive)
-    ids = id_columns(columns, data)
-    schema = output_schema(ids, data)
+    ids = id_columns(columns, data, model.spec)
+    schema = output_schema(ids, data, model.spec)
     rows = 0
     bar = tqdm(total=total, unit="rows", disable=None if progress is None else not progress)
     with staged_outputs() as staged, bar:
@@ -92,14 +117,11 @@ def score_file(
                     raise PipelineError(
                         f"{source}, rows {rows + 1}-{rows + len(chunk)}: {exc}"
                     ) from None
-                scores = positive_scores(model, checked)
-                labels = np.where(scores >= threshold, positive, negative)
+                answer = answer_columns(model.spec, predictions(model, checked), threshold)
                 carried = {
                     name: _arrow_values(checked[name], schema.field(name).type) for name in ids
                 }
-                writer.write_table(
-                    pa.table({**carried, "label": labels, "score": scores}, schema=schema)
-                )
+                writer.write_table(pa.table({**carried, **answer}, schema=schema))
                 rows += len(chunk)
                 bar.update(len(chunk))
         if rows == 0:

@@ -35,11 +35,17 @@ class InferenceLog:
         self._sequence = 0
         self._lock = threading.Lock()
 
-    def append(self, inputs: pd.DataFrame, scores: np.ndarray, labels: list[str]) -> None:
-        """Add scored rows; write a file once `rotate_rows` rows are buffered."""
-        outputs = pd.DataFrame(
-            {"time": pd.Timestamp.now(tz="UTC"), "score": scores, "label": labels}
-        )
+    def append(self, inputs: pd.DataFrame, scores: np.ndarray, labels: list[str] | None) -> None:
+        """Add scored rows; write a file once `rotate_rows` rows are buffered.
+
+        Classifiers: `score` (binary: of the positive class; multiclass: of the predicted
+        class) and `label`; regression (`labels` None): `prediction`.
+        """
+        now = pd.Timestamp.now(tz="UTC")
+        if labels is None:
+            outputs = pd.DataFrame({"time": now, "prediction": scores})
+        else:
+            outputs = pd.DataFrame({"time": now, "score": scores, "label": labels})
         with self._lock:
             self._inputs.append(inputs.reset_index(drop=True))
             self._outputs.append(outputs)

@@ -33,8 +33,10 @@ class PackagedModel:
     tag: str | None = None
 
     @property
-    def threshold(self) -> float:
-        return float(self.info["threshold"])
+    def threshold(self) -> float | None:
+        """The binary decision threshold; None for multiclass and regression models."""
+        value = self.info.get("threshold")
+        return None if value is None else float(value)
 
 
 def read_packaged(folder: str | Path, tag: str | None = None) -> PackagedModel:

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from prometheus_client import Counter, Histogram
@@ -23,11 +23,16 @@ from .request_check import reason_of
 
 
 class ModelMetrics(NamedTuple):
-    """Our metrics. BentoML serves them at /metrics (prometheus_client's multi-process mode)."""
+    """Our metrics. BentoML serves them at /metrics (prometheus_client's multi-process mode).
+
+    The score histogram (`score_histogram`) is made apart: its buckets follow the task.
+    """
 
     predictions: Counter
-    scores: Histogram
     rejected: Counter
+
+
+PROBABILITY_BUCKETS = tuple(i / 20 for i in range(1, 20))
 
 
 @functools.cache
@@ -39,11 +44,6 @@ def model_metrics() -> ModelMetrics:
             name="model_predictions",
             documentation="Records scored by /predict, by predicted class",
             labelnames=["label"],
-        ),
-        scores=Histogram(
-            name="model_score",
-            documentation="Predicted probability of the positive class",
-            buckets=[i / 20 for i in range(1, 20)],
         ),
         rejected=Counter(
             name="model_rejected_requests",
@@ -65,7 +65,32 @@ def observe_predictions(scores: np.ndarray, labels: np.ndarray) -> None:
     """Count predictions by class and record the scores."""
     for label, count in zip(*np.unique(labels, return_counts=True), strict=True):
         model_metrics().predictions.labels(label=str(label)).inc(int(count))
-    observe_histogram_many(model_metrics().scores, scores)
+    observe_histogram_many(score_histogram(PROBABILITY_BUCKETS), scores)
+
+
+def value_buckets(metadata: dict[str, Any]) -> tuple[float, ...]:
+    """Histogram buckets for a regression model's predictions: the training target's deciles."""
+    found = metadata.get("trivial_model", {}).get("deciles") or []
+    return tuple(sorted({float(v) for v in found})) or (0.0,)
+
+
+@functools.cache
+def score_histogram(buckets: tuple[float, ...]) -> Histogram:
+    """`model_score`, created on first use: classifiers, the predicted probability (binary: of
+    the positive class; multiclass: of the predicted class) in `PROBABILITY_BUCKETS`;
+    regression, the predicted value in buckets at the training target's deciles. One service
+    per process, so one set of buckets: the dashboard's score panel follows the task."""
+    return Histogram(
+        name="model_score",
+        documentation="Predicted probability (classification) or predicted value (regression)",
+        buckets=list(buckets),
+    )
+
+
+def observe_values(values: np.ndarray, buckets: tuple[float, ...]) -> None:
+    """Record a regression model's predicted values (`model_score`) and count them."""
+    model_metrics().predictions.labels(label="value").inc(len(values))
+    observe_histogram_many(score_histogram(buckets), values)
 
 
 def rejection_reason(status: int, body: bytes) -> str:

@@ -37,18 +37,39 @@ log = logging.getLogger(__name__)
 
 
 class Prediction(TypedDict):
-    """The predicted class (positive when its probability >= the threshold) and probabilities."""
+    """Classification: the predicted class and the probability of each class.
+
+    binary: positive when its probability >= the model's threshold; multiclass: the most
+    probable class.
+    """
 
     label: str
     probabilities: dict[str, float]
 
 
+class Regression(TypedDict):
+    """Regression: the predicted value."""
+
+    prediction: float
+
+
 class Explanation(TypedDict):
-    """Per-feature contributions in log-odds; `base_value` plus their sum is the logit."""
+    """Per-feature contributions in log-odds; `base_value` plus their sum is the logit.
+
+    multiclass: of the predicted class (`label`), whose probability `probability` is.
+    """
 
     base_value: float
     contributions: dict[str, float]
     probability: float
+
+
+class RegressionExplanation(TypedDict):
+    """Per-feature contributions; `base_value` plus their sum is `prediction`."""
+
+    base_value: float
+    contributions: dict[str, float]
+    prediction: float
 
 
 class Metadata(BaseModel):
@@ -60,9 +81,10 @@ class Metadata(BaseModel):
     git_commit: str
     git_dirty: bool | None
     training_data_md5: str | None
-    threshold: float
+    task: str
+    threshold: float | None
     classes: list[str]
-    positive_class: str
+    positive_class: str | None
     features: list[str]
     test_metrics: dict[str, Any]
     gate: dict[str, Any]
@@ -88,6 +110,7 @@ def metadata_of(packaged: PackagedModel) -> Metadata:
         git_commit=str(build.get("git_commit")),
         git_dirty=build.get("git_dirty"),
         training_data_md5=info.get("training_data_md5"),
+        task=spec.task,
         threshold=packaged.threshold,
         classes=list(spec.classes),
         positive_class=spec.positive_class,
@@ -106,14 +129,14 @@ def build_service(packaged: PackagedModel) -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from ..model.scoring import contributions, positive_scores
+    from ..model.scoring import contributions, decide, predictions
     from .request_schema import records_columns
 
     settings, spec = packaged.settings, packaged.model.spec
     models = performance.scoring_models(packaged.model, settings)
-    positive = spec.positive_class
-    negative = next(c for c in spec.classes if c != positive)
     threshold = packaged.threshold
+    classes = list(spec.classes)
+    value_buckets = prometheus.value_buckets(packaged.model.metadata)
     metadata = metadata_of(packaged).model_dump()
     records_type = Annotated[
         list[packaged.record_type],  # type: ignore[name-defined]
@@ -126,6 +149,54 @@ def build_service(packaged: PackagedModel) -> Any:
     # GET /metadata (BentoML's API methods answer POST only).
     metadata_app = Starlette(routes=[Route("/metadata", get_metadata, methods=["GET"])])
 
+    def classified(self: Any, records: list[Any]) -> list[Prediction]:
+        columns = records_columns(records, spec)
+        outputs = predictions(models.for_rows(len(records)), columns)
+        labels = decide(spec, outputs, threshold).tolist()
+        if spec.task == "binary":
+            scores = outputs
+            negative = next(c for c in classes if c != spec.positive_class)
+            answers: list[Prediction] = [
+                {"label": label, "probabilities": {negative: 1.0 - s, spec.positive_class: s}}
+                for label, s in zip(labels, outputs.tolist(), strict=True)
+            ]
+        else:
+            scores = outputs.max(axis=1)  # the probability of the predicted class
+            answers = [
+                {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
+                for label, row in zip(labels, outputs.tolist(), strict=True)
+            ]
+        prometheus.observe_predictions(scores, np.asarray(labels))
+        if self.inference_log is not None:
+            self.inference_log.append(pd.DataFrame(columns), scores, labels)
+        return answers
+
+    def regressed(self: Any, records: list[Any]) -> list[Regression]:
+        columns = records_columns(records, spec)
+        values = predictions(models.for_rows(len(records)), columns)
+        prometheus.observe_values(values, value_buckets)
+        if self.inference_log is not None:
+            self.inference_log.append(pd.DataFrame(columns), values, None)
+        return [{"prediction": v} for v in values.tolist()]
+
+    def explained(self: Any, records: list[Any]) -> list[Any]:
+        columns = records_columns(records, spec)
+        values, base, outputs = contributions(models.small, columns)
+        if spec.task == "multiclass":  # the predicted class's contributions
+            chosen = np.argmax(outputs, axis=1)
+            rows = np.arange(len(chosen))
+            values, base = values[rows, chosen], base[rows, chosen]
+            outputs = outputs[rows, chosen]
+        answer = "prediction" if spec.task == "regression" else "probability"
+        return [
+            {
+                "base_value": float(b),
+                "contributions": dict(zip(spec.names, row.tolist(), strict=True)),
+                answer: float(o),
+            }
+            for row, b, o in zip(values, base, outputs, strict=True)
+        ]
+
     class Service:
         """Scores raw records with the packaged model."""
 
@@ -137,42 +208,40 @@ def build_service(packaged: PackagedModel) -> Any:
             self.inference_log = InferenceLog(config) if config.enabled else None
             performance.tune_garbage_collector(settings)
 
-        @bentoml.api(
-            batchable=True,
-            max_batch_size=settings.max_batch_size,
-            max_latency_ms=settings.max_latency_ms,
-        )
-        async def predict(self, records: records_type) -> list[Prediction]:
-            """Class and class probabilities for each record.
+        # A coroutine runs on the event loop: scoring a batch takes well under a millisecond
+        # per hundred records, less than BentoML's hand-off to a thread. Records arrive as rows
+        # (fast decoding) or dicts (the pydantic schema). The answer's type follows the task.
+        if spec.task == "regression":
 
-            Records arrive as rows (fast decoding) or dicts (the pydantic schema).
-            """
-            # A coroutine runs on the event loop: scoring a batch takes well under a
-            # millisecond per hundred records, less than BentoML's hand-off to a thread.
-            columns = records_columns(records, spec)
-            scores = positive_scores(models.for_rows(len(records)), columns)
-            labels = np.where(scores >= threshold, positive, negative)
-            prometheus.observe_predictions(scores, labels)
-            if self.inference_log is not None:
-                self.inference_log.append(pd.DataFrame(columns), scores, labels.tolist())
-            return [
-                {"label": label, "probabilities": {negative: 1.0 - score, positive: score}}
-                for label, score in zip(labels.tolist(), scores.tolist(), strict=True)
-            ]
+            @bentoml.api(
+                batchable=True,
+                max_batch_size=settings.max_batch_size,
+                max_latency_ms=settings.max_latency_ms,
+            )
+            async def predict(self, records: records_type) -> list[Regression]:
+                """The predicted value for each record."""
+                return regressed(self, records)
 
-        @bentoml.api
-        def explain(self, records: records_type) -> list[Explanation]:
-            """Per-feature contributions (XGBoost `pred_contribs`) and the base value per record."""
-            columns = records_columns(records, spec)
-            values, base, scores = contributions(models.small, columns)
-            return [
-                {
-                    "base_value": float(b),
-                    "contributions": dict(zip(spec.names, row.tolist(), strict=True)),
-                    "probability": float(s),
-                }
-                for row, b, s in zip(values, base, scores, strict=True)
-            ]
+            @bentoml.api
+            def explain(self, records: records_type) -> list[RegressionExplanation]:
+                """Per-feature contributions (XGBoost `pred_contribs`) and the base value."""
+                return explained(self, records)
+
+        else:
+
+            @bentoml.api(
+                batchable=True,
+                max_batch_size=settings.max_batch_size,
+                max_latency_ms=settings.max_latency_ms,
+            )
+            async def predict(self, records: records_type) -> list[Prediction]:
+                """Class and class probabilities for each record."""
+                return classified(self, records)
+
+            @bentoml.api
+            def explain(self, records: records_type) -> list[Explanation]:
+                """Per-feature contributions (XGBoost `pred_contribs`) and the base value."""
+                return explained(self, records)
 
         @bentoml.on_shutdown
         def flush_log(self) -> None:

@@ -25,8 +25,22 @@ from ..errors import PipelineError
 PARAMS_FILE = Path("params.yaml")
 
 MetricName = Literal[
-    "accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier"
-]
+    "accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier",
+    "f1_macro", "f1_weighted", "roc_auc_ovr", "rmse", "mae", "r2", "mape",
+]  # fmt: skip
+Task = Literal["binary", "multiclass", "regression"]
+# The metrics each task reports (per-class precision/recall of multiclass come on top).
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier"),
+    "multiclass": ("accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr"),
+    "regression": ("rmse", "mae", "r2", "mape"),
+}
+# XGBoost's evaluation metrics per task; `auto` is the task's proper score (the first).
+TASK_EVAL_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": ("logloss", "auc", "aucpr", "error"),
+    "multiclass": ("mlogloss", "merror"),
+    "regression": ("rmse", "mae"),
+}
 
 
 def normalise_category(value: str) -> str:
@@ -110,10 +124,12 @@ class DataConfig(_Strict):
     path: str
     separator: str = ","
     thousands: str | None = None
-    task: Literal["binary", "multiclass", "regression"] = "binary"
+    task: Task = "binary"
     target: str
-    positive_class: str
-    classes: tuple[str, str]
+    # binary: the class counted as positive; not used by the other tasks.
+    positive_class: str | None = None
+    # binary and multiclass: the target's levels (binary: negative first); regression: none.
+    classes: tuple[str, ...] = ()
     drop_columns: list[str] = Field(default_factory=list)
     min_rows: int = Field(default=100, ge=1)
     drop_duplicates: bool = True
@@ -133,27 +149,15 @@ class DataConfig(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> DataConfig:
-        if self.task != "binary":
-            raise ValueError(
-                f"task {self.task!r} is not supported by this pipeline yet: binary only"
-            )
         if self.target not in self.columns:
             raise ValueError(f"the target '{self.target}' is not one of 'columns'")
         target = self.columns[self.target]
-        if target.dtype != "category" or list(target.categories or []) != list(self.classes):
-            raise ValueError(
-                f"column '{self.target}' (the target) must be a category column whose "
-                f"categories are exactly 'classes' {list(self.classes)}"
-            )
+        self._check_target(target)
         if target.role not in ("feature", "target"):
             raise ValueError(f"column '{self.target}' is the target but has role {target.role}")
         others = [n for n, c in self.columns.items() if c.role == "target" and n != self.target]
         if others:
             raise ValueError(f"only data.target ('{self.target}') may have role target: {others}")
-        if self.positive_class not in self.classes:
-            raise ValueError(
-                f"'positive_class' {self.positive_class!r} is not one of {list(self.classes)}"
-            )
         unknown = [c for c in self.drop_columns if c not in self.columns]
         if unknown:
             raise ValueError(f"'drop_columns' names columns not in 'columns': {unknown}")
@@ -164,6 +168,36 @@ class DataConfig(_Strict):
                 f"at most one column may have role timestamp: {self.timestamp_columns}"
             )
         return self
+
+    def _check_target(self, target: ColumnSpec) -> None:
+        if self.task == "regression":
+            if self.classes or self.positive_class is not None:
+                raise ValueError(
+                    "task regression has no 'classes' and no 'positive_class': remove them"
+                )
+            if target.dtype not in ("int", "float"):
+                raise ValueError(
+                    f"task regression needs a numeric target: column '{self.target}' is "
+                    f"{target.dtype}, not int or float (or choose task binary or multiclass)"
+                )
+            return
+        wanted = "exactly 2" if self.task == "binary" else "at least 2"
+        if len(self.classes) < 2 or (self.task == "binary" and len(self.classes) != 2):
+            raise ValueError(f"task {self.task} needs {wanted} 'classes', got {list(self.classes)}")
+        if target.dtype != "category" or list(target.categories or []) != list(self.classes):
+            raise ValueError(
+                f"column '{self.target}' (the target) must be a category column whose "
+                f"categories are exactly 'classes' {list(self.classes)}"
+            )
+        if self.task == "binary":
+            if self.positive_class is None:
+                raise ValueError("task binary needs 'positive_class' (one of 'classes')")
+            if self.positive_class not in self.classes:
+                raise ValueError(
+                    f"'positive_class' {self.positive_class!r} is not one of {list(self.classes)}"
+                )
+        elif self.positive_class is not None:
+            raise ValueError("'positive_class' applies to task binary only: remove it")
 
     @property
     def feature_columns(self) -> list[str]:
@@ -224,7 +258,10 @@ class TrainConfig(_Strict):
     cv_folds: int = Field(ge=0, le=20)
     validation_size: float = Field(gt=0, lt=1)
     early_stopping_rounds: int = Field(ge=1)
-    eval_metric: Literal["logloss", "auc", "aucpr", "error"]
+    # auto: the task's proper score (logloss, mlogloss or rmse); see TASK_EVAL_METRICS.
+    eval_metric: Literal[
+        "auto", "logloss", "auc", "aucpr", "error", "mlogloss", "merror", "rmse", "mae"
+    ]
     threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
     n_jobs: int = Field(ge=1)
 
@@ -376,6 +413,23 @@ class Params(_Strict):
     evaluate: EvaluateConfig
     drift: DriftConfig
     serve: ServeConfig
+
+    @model_validator(mode="after")
+    def _fits_the_task(self) -> Params:
+        task = self.data.task
+        allowed = TASK_EVAL_METRICS[task]
+        if self.train.eval_metric not in ("auto", *allowed):
+            raise ValueError(
+                f"train.eval_metric {self.train.eval_metric!r} does not fit task {task}: "
+                f"choose auto or one of {list(allowed)}"
+            )
+        return self
+
+    @property
+    def eval_metric(self) -> str:
+        """XGBoost's early-stopping metric: the configured one, or the task's proper score."""
+        chosen = self.train.eval_metric
+        return TASK_EVAL_METRICS[self.data.task][0] if chosen == "auto" else chosen
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

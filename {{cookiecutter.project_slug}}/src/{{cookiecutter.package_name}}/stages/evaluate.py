@@ -18,9 +18,9 @@ from ..cli import run_stage
 from ..errors import PipelineError
 from ..model.features import encode_target
 from ..model.files import LoadedModel, load_model
-from ..model.metrics import with_intervals
-from ..model.scoring import positive_scores
-from ..review.comparison import paired_comparison
+from ..model.metrics import HEADLINE_METRIC, task_intervals, task_values
+from ..model.scoring import decide, predictions, predictions_frame, trivial_outputs
+from ..review.comparison import paired_comparison, paired_of
 from ..review.gate import check_gate, trivial_metrics, trivial_threshold
 from ..settings.params import EvaluateConfig, Params
 
@@ -33,69 +33,96 @@ def evaluate(params: Params) -> dict[str, Any]:
     if not paths.TEST_DATA.is_file():
         raise PipelineError(f"{paths.TEST_DATA} not found: run the prepare stage first")
     test = pd.read_parquet(paths.TEST_DATA)
-    labels = encode_target(test[model.spec.target], model.spec)
-    scores = positive_scores(model, test)
+    spec = model.spec
+    labels = encode_target(test[spec.target], spec)
+    outputs = predictions(model, test)
     config = params.evaluate
     threshold = model.threshold
-    intervals = with_intervals(
+    intervals = task_intervals(
+        spec.task,
         labels,
-        scores,
-        threshold,
-        config.bootstrap_resamples,
-        config.confidence_level,
-        params.seed,
+        outputs,
+        threshold=threshold,
+        classes=spec.classes,
+        resamples=config.bootstrap_resamples,
+        confidence_level=config.confidence_level,
+        seed=params.seed,
     )
-    summary = {
-        "test_rows": len(labels),
-        "positive_share": round(float(labels.mean()), 6),
-        "threshold": threshold,
+    summary: dict[str, Any] = {"task": spec.task, "test_rows": len(labels)}
+    if spec.task == "binary":
+        summary["positive_share"] = round(float(labels.mean()), 6)
+        summary["threshold"] = threshold
+    elif spec.task == "multiclass":
+        shares = np.bincount(labels, minlength=len(spec.classes)) / len(labels)
+        summary["class_shares"] = {c: _r(v) for c, v in zip(spec.classes, shares, strict=True)}
+    else:
+        summary["target_mean"] = _r(labels.mean())
+    summary |= {
         "confidence_level": config.confidence_level,
         "bootstrap_resamples": config.bootstrap_resamples,
         "model_md5": model.metadata["model_md5"],
         "metrics": {name: interval.as_dict() for name, interval in intervals.items()},
-        "vs_trivial": versus_trivial(params, model, labels, scores),
+        "vs_trivial": versus_trivial(params, model, labels, outputs),
     }
     verdict = check_gate(config.gate, summary)
-    predictions = pd.DataFrame({"label": labels, "score": scores})
     with staged_outputs() as staged:
         staged.write_json(paths.EVALUATE_METRICS, summary)
         staged.write_json(paths.GATE_FILE, verdict)
-        predictions.to_parquet(staged.path(paths.TEST_PREDICTIONS), index=False)
-        for name, records in plots_data(model, labels, scores, config).items():
+        predictions_frame(spec, labels, outputs).to_parquet(
+            staged.path(paths.TEST_PREDICTIONS), index=False
+        )
+        for name, records in plots_data(model, labels, outputs, config).items():
             staged.write_json(paths.PLOTS_DIR / f"{name}.json", records)
+    headline = HEADLINE_METRIC[spec.task]
     log.info(
-        "evaluate: roc_auc %.4f [%.4f, %.4f]; gate %s",
-        intervals["roc_auc"].value,
-        intervals["roc_auc"].ci_low,
-        intervals["roc_auc"].ci_high,
+        "evaluate: %s %.4f [%.4f, %.4f]; gate %s",
+        headline,
+        intervals[headline].value,
+        intervals[headline].ci_low,
+        intervals[headline].ci_high,
         "passed" if verdict["passed"] else "FAILED",
     )
     return summary
 
 
 def versus_trivial(
-    params: Params, model: LoadedModel, labels: np.ndarray, scores: np.ndarray
+    params: Params, model: LoadedModel, labels: np.ndarray, outputs: np.ndarray
 ) -> dict[str, dict[str, dict[str, float]]]:
     """The gate's metrics for the model and the trivial model on the same rows (paired).
 
-    The trivial model scores every row with the training split's positive share; its decisions
-    are the best constant answer per metric (`gate.trivial_threshold`).
+    The trivial model answers every row with the training split's class shares (binary: the
+    positive share, its decisions the best constant answer per metric,
+    `gate.trivial_threshold`; multiclass: the majority class) or, for regression, the
+    training mean.
     """
-    share = float(model.metadata["trivial_model"]["positive_score"])
     config = params.evaluate
+    spec = model.spec
+    trivial = trivial_outputs(model, len(labels))
     found = {}
-    for metric in trivial_metrics(config.gate):
-        result = paired_comparison(
-            labels,
-            scores,
-            np.full(len(labels), share),
-            [metric],
-            threshold=model.threshold,
-            baseline_threshold=trivial_threshold(metric, share),
-            resamples=config.bootstrap_resamples,
-            confidence_level=config.confidence_level,
-            seed=params.seed,
-        )[metric]
+    for metric in trivial_metrics(config.gate, spec.task):
+        if spec.task == "binary":
+            share = float(trivial[0]) if len(trivial) else 0.0
+            result = paired_comparison(
+                labels,
+                outputs,
+                trivial,
+                [metric],
+                threshold=model.threshold,
+                baseline_threshold=trivial_threshold(metric, share),
+                resamples=config.bootstrap_resamples,
+                confidence_level=config.confidence_level,
+                seed=params.seed,
+            )[metric]
+        else:
+            result = paired_of(
+                task_values(spec.task, labels, outputs, classes=spec.classes),
+                task_values(spec.task, labels, trivial, classes=spec.classes),
+                len(labels),
+                [metric],
+                resamples=config.bootstrap_resamples,
+                confidence_level=config.confidence_level,
+                seed=params.seed,
+            )[metric]
         assert result.baseline is not None
         assert result.difference is not None
         found[metric] = {
@@ -106,23 +133,70 @@ def versus_trivial(
     return found
 
 
+# Every task writes every plots file declared in dvc.yaml; the files a task has no use for
+# hold an empty list (DVC then draws nothing for them).
+PLOT_FILES = (
+    "roc",
+    "precision_recall",
+    "calibration",
+    "confusion",
+    "predicted_actual",
+    "residuals",
+    "feature_importance",
+)
+
+
 def plots_data(
-    model: LoadedModel, labels: np.ndarray, scores: np.ndarray, config: EvaluateConfig
+    model: LoadedModel, labels: np.ndarray, outputs: np.ndarray, config: EvaluateConfig
 ) -> dict[str, list[dict[str, Any]]]:
-    """Records for DVC's plot templates (see `plots:` in dvc.yaml)."""
+    """Records for DVC's plot templates (see `plots:` in dvc.yaml), one list per file.
+
+    binary: ROC, precision-recall, calibration, confusion; multiclass: confusion;
+    regression: predicted vs actual and residuals (at most `curve_points` rows, spread over
+    the range of the target); every task: feature importance.
+    """
+    spec = model.spec
+    plots: dict[str, list[dict[str, Any]]] = {name: [] for name in PLOT_FILES}
+    if spec.task == "binary":
+        plots |= _binary_curves(labels, outputs, config)
+    if spec.classifier:
+        decided = decide(spec, outputs, model.threshold)
+        if spec.task == "binary":
+            negative = next(c for c in spec.classes if c != spec.positive_class)
+            actual = np.where(labels == 1, spec.positive_class, negative)
+        else:
+            actual = np.asarray(spec.classes, dtype=object)[labels.astype(int)]
+        plots["confusion"] = [
+            {"actual": str(a), "predicted": str(p)}
+            for a, p in zip(actual.tolist(), decided.tolist(), strict=True)
+        ]
+    else:
+        order = np.argsort(labels, kind="mergesort")
+        kept = order[_thin(len(order), config.curve_points)]
+        plots["predicted_actual"] = [
+            {"actual": _r(labels[i]), "predicted": _r(outputs[i])} for i in kept
+        ]
+        plots["residuals"] = [
+            {"predicted": _r(outputs[i]), "residual": _r(labels[i] - outputs[i])} for i in kept
+        ]
+    gains = model.booster.get_score(importance_type="total_gain")
+    importance = sorted(
+        ((name, float(gains.get(name, 0.0))) for name in spec.names),
+        key=lambda item: (-item[1], item[0]),
+    )
+    plots["feature_importance"] = [{"feature": n, "total_gain": _r(g)} for n, g in importance]
+    return plots
+
+
+def _binary_curves(
+    labels: np.ndarray, scores: np.ndarray, config: EvaluateConfig
+) -> dict[str, list[dict[str, Any]]]:
     fpr, tpr, _ = roc_curve(labels, scores)
     precision, recall, _ = precision_recall_curve(labels, scores)
     keep_roc = _thin(len(fpr), config.curve_points)
     keep_pr = _thin(len(recall), config.curve_points)
     observed, predicted = calibration_curve(
         labels, scores, n_bins=config.calibration_bins, strategy="quantile"
-    )
-    classes = model.spec.classes
-    decisions = (scores >= model.threshold).astype(int)
-    gains = model.booster.get_score(importance_type="total_gain")
-    importance = sorted(
-        ((name, float(gains.get(name, 0.0))) for name in model.spec.names),
-        key=lambda item: (-item[1], item[0]),
     )
     return {
         "roc": [{"fpr": _r(fpr[i]), "tpr": _r(tpr[i])} for i in keep_roc],
@@ -133,11 +207,6 @@ def plots_data(
             {"mean_predicted": _r(p), "fraction_positive": _r(o)}
             for p, o in zip(predicted, observed, strict=True)
         ],
-        "confusion": [
-            {"actual": classes[int(a)], "predicted": classes[int(p)]}
-            for a, p in zip(labels, decisions, strict=True)
-        ],
-        "feature_importance": [{"feature": n, "total_gain": _r(g)} for n, g in importance],
     }
 
 

@@ -25,6 +25,7 @@ from ..cli import run_stage
 from ..compat import temporary_bentoml_model_store
 from ..errors import PipelineError
 from ..model.files import decision_threshold, load_model
+from ..model.metrics import HEADLINE_METRIC
 from ..settings.params import Params
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def service_info(params: Params, metadata: dict[str, Any]) -> dict[str, Any]:
         "model_md5": metadata["model_md5"],
         "package_version": metadata.get("package_version"),
         "training_data_md5": metadata.get("training_data_md5"),
+        "task": metadata["feature_spec"].get("task", "binary"),
         "threshold": decision_threshold(metadata),
         "test_metrics": {
             "confidence_level": evaluation.get("confidence_level"),
@@ -78,7 +80,7 @@ def package(params: Params) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch, staged_outputs() as staged:
         store = temporary_bentoml_model_store(scratch)
         with bentoml.models.create(
-            tag, labels=labels, metadata={"roc_auc": _headline(info)}, _model_store=store
+            tag, labels=labels, metadata=_headline(info), _model_store=store
         ) as saved:
             shutil.copyfile(paths.MODEL_FILE, Path(saved.path) / paths.MODEL_FILE.name)
             shutil.copyfile(paths.METADATA_FILE, Path(saved.path) / paths.METADATA_FILE.name)
@@ -92,8 +94,10 @@ def package(params: Params) -> dict[str, Any]:
     return info
 
 
-def _headline(info: dict[str, Any]) -> float:
-    return float(info["test_metrics"]["metrics"]["roc_auc"]["value"])
+def _headline(info: dict[str, Any]) -> dict[str, float]:
+    """The task's headline test metric, for the BentoML model's metadata."""
+    name = HEADLINE_METRIC[info.get("task", "binary")]
+    return {name: float(info["test_metrics"]["metrics"][name]["value"])}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

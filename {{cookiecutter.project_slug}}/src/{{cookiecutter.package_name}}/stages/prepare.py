@@ -67,6 +67,10 @@ def split(
             drop=True
         )
     labels = frame[data.target]
+    if data.task == "regression":
+        # no classes: stratify on the target's deciles (by rank), so both sides span its range
+        ranks = labels.rank(method="first").to_numpy()
+        labels = pd.Series(np.ceil(ranks * REGRESSION_STRATA / len(ranks)).astype(int))
     counts = labels.value_counts()
     if int(counts.min()) < 2:
         raise PipelineError(
@@ -77,6 +81,9 @@ def split(
     is_test = np.zeros(len(frame), dtype=bool)
     is_test[test_rows] = True
     return frame.loc[~is_test].reset_index(drop=True), frame.loc[is_test].reset_index(drop=True)
+
+
+REGRESSION_STRATA = 10
 
 
 def stratified_test_rows(labels: np.ndarray, n_test: int, seed: int) -> np.ndarray:
@@ -110,8 +117,13 @@ def data_report(
     """A small JSON-ready summary: row counts, duplicates, nulls, class balance, input md5."""
     spec = FeatureSpec.from_data_config(data)
 
-    def positive_share(part: pd.DataFrame) -> float:
-        return round(float(encode_target(part[data.target], spec).mean()), 6)
+    def positive_share(part: pd.DataFrame) -> Any:
+        """binary: the positive share; multiclass: each class's share; regression: the mean."""
+        labels = encode_target(part[data.target], spec)
+        if data.task != "multiclass":
+            return round(float(labels.mean()), 6)
+        shares = np.bincount(labels, minlength=len(spec.classes)) / max(len(labels), 1)
+        return {c: round(float(v), 6) for c, v in zip(spec.classes, shares, strict=True)}
 
     return {
         "raw_md5": md5_file(raw_path),
@@ -122,7 +134,7 @@ def data_report(
         "values_filled": cleaning.values_filled,
         "train_rows": len(train),
         "test_rows": len(test),
-        "positive_share": {
+        {"binary": "positive_share", "multiclass": "class_shares"}.get(data.task, "target_mean"): {
             "all": positive_share(cleaned),
             "train": positive_share(train),
             "test": positive_share(test),

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from .. import __version__
 from ..artifacts import paths
@@ -34,16 +34,21 @@ from ..model.threshold import choose_threshold
 from ..settings.params import Params
 
 log = logging.getLogger(__name__)
-CV_METRICS = ("auc", "aucpr", "logloss", "error")
+OBJECTIVES = {
+    "binary": "binary:logistic",
+    "multiclass": "multi:softprob",
+    "regression": "reg:squarederror",
+}
 LIBRARIES = ("xgboost", "pandas", "numpy", "scikit-learn", "pyarrow")
 
 
 def booster_params(params: Params) -> dict[str, Any]:
     """XGBoost training parameters from the config (fixed seed and threads: deterministic)."""
     model = params.model
-    return {
-        "objective": "binary:logistic",
-        "eval_metric": params.train.eval_metric,
+    task = params.data.task
+    found: dict[str, Any] = {
+        "objective": OBJECTIVES[task],
+        "eval_metric": params.eval_metric,
         "learning_rate": model.learning_rate,
         "max_depth": model.max_depth,
         "min_child_weight": model.min_child_weight,
@@ -59,12 +64,17 @@ def booster_params(params: Params) -> dict[str, Any]:
         "seed": params.seed,
         "nthread": params.train.n_jobs,
     }
+    if task != "binary":
+        del found["scale_pos_weight"]  # a binary setting: weighs the positive class
+    if task == "multiclass":
+        found["num_class"] = len(params.data.classes)
+    return found
 
 
 def load_training_matrix(
     params: Params, path: Path = paths.TRAIN_DATA
 ) -> tuple[np.ndarray, np.ndarray, FeatureSpec]:
-    """The prepared training rows as model input (through `preprocess`) and 0/1 labels."""
+    """The prepared training rows as model input (through `preprocess`) and the task's labels."""
     if not path.is_file():
         raise PipelineError(f"{path} not found: run the prepare stage first")
     spec = FeatureSpec.from_data_config(params.data)
@@ -76,7 +86,10 @@ def load_training_matrix(
 
 @dataclass(frozen=True)
 class CrossValidation:
-    """What k-fold cross-validation found: scores, rounds, and out-of-fold predictions."""
+    """What k-fold cross-validation found: scores, rounds, and out-of-fold predictions.
+
+    `out_of_fold` is (n,) for binary and regression, (n, classes) for multiclass.
+    """
 
     summary: dict[str, float | int]
     rounds: int
@@ -86,7 +99,7 @@ class CrossValidation:
 def cross_validate(
     features: np.ndarray, labels: np.ndarray, spec: FeatureSpec, params: Params
 ) -> CrossValidation | None:
-    """Stratified k-fold CV, each fold early-stopped on its held-out part.
+    """k-fold CV (stratified for classifiers), each fold early-stopped on its held-out part.
 
     Returns each metric's mean and std at the folds' best rounds, the number of rounds for the
     final fit (the mean of the folds' best), and every training row's prediction by the fold
@@ -97,10 +110,12 @@ def cross_validate(
     if folds < 2:
         return None
     metrics = _watched_metrics(params)
-    out_of_fold = np.empty(len(labels), dtype=np.float64)
+    width = (len(spec.classes),) if spec.task == "multiclass" else ()
+    out_of_fold = np.empty((len(labels), *width), dtype=np.float64)
     scores: dict[str, list[float]] = {metric: [] for metric in metrics}
     rounds = []
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
+    kind = KFold if spec.task == "regression" else StratifiedKFold
+    splitter = kind(n_splits=folds, shuffle=True, random_state=params.seed)
     for fit_rows, held_rows in splitter.split(features, labels):
         fit_x, fit_y = features[fit_rows], labels[fit_rows]
         held_x, held_y = features[held_rows], labels[held_rows]
@@ -119,10 +134,18 @@ def cross_validate(
     return CrossValidation(summary, final_rounds, out_of_fold)
 
 
+# The order the metrics are watched in (binary's as before the other tasks came).
+CV_ORDER = {
+    "binary": ("auc", "aucpr", "logloss", "error"),
+    "multiclass": ("merror", "mlogloss"),
+    "regression": ("mae", "rmse"),
+}
+
+
 def _watched_metrics(params: Params) -> list[str]:
-    """Every CV metric, the configured one last (early stopping watches the last)."""
-    chosen = params.train.eval_metric
-    return [m for m in CV_METRICS if m != chosen] + [chosen]
+    """Every CV metric of the task, the configured one last (early stopping watches the last)."""
+    chosen = params.eval_metric
+    return [m for m in CV_ORDER[params.data.task] if m != chosen] + [chosen]
 
 
 def _early_stopped(
@@ -183,21 +206,23 @@ def fit(
         features,
         labels,
         test_size=params.train.validation_size,
-        stratify=labels,
+        stratify=labels if spec.classifier else None,
         random_state=params.seed,
     )
     booster, history = _early_stopped(params, spec, fit_x, fit_y, val_x, val_y, callbacks)
     best_iteration = int(booster.best_iteration)
     summary = {
         "best_iteration": best_iteration,
-        f"validation_{params.train.eval_metric}": round(
-            float(history[params.train.eval_metric][best_iteration]), 6
+        f"validation_{params.eval_metric}": round(
+            float(history[params.eval_metric][best_iteration]), 6
         ),
         "fit_rows": len(fit_y),
         "validation_rows": len(val_y),
     }
     kept = booster[: best_iteration + 1]
     validation = model_dmatrix(val_x, spec, nthread=n_jobs)
+    if spec.task != "binary":
+        return kept, summary, None  # a decision threshold is for binary models only
     return kept, summary, np.vstack([val_y, kept.predict(validation)])
 
 
@@ -215,25 +240,15 @@ def train(params: Params, log_with_dvclive: bool = True) -> dict[str, Any]:
             )
     else:
         booster, fit_summary, held = fit(features, labels, spec, params, rounds)
-    if cv is not None:
-        threshold_labels, threshold_scores = labels, cv.out_of_fold
-        chosen_on = f"out-of-fold predictions ({cv.summary['cv_folds']} folds)"
-    else:
-        assert held is not None
-        threshold_labels, threshold_scores = held[0], held[1]
-        chosen_on = "the early-stopping validation part"
-    config = params.train.threshold
-    threshold = {
-        "value": round(choose_threshold(threshold_labels, threshold_scores, config), 6),
-        "method": config.method,
-        "chosen_on": "config (fixed)" if config.method == "fixed" else chosen_on,
-    }
+    threshold = (
+        choose_decision_threshold(params, labels, cv, held) if spec.task == "binary" else None
+    )
     model_bytes = bytes(booster.save_raw(raw_format="ubj"))
     metrics = {
         **(cv.summary if cv else {}),
         **fit_summary,
         "n_features": len(spec.features),
-        "threshold": threshold["value"],
+        **({"threshold": threshold["value"]} if threshold else {}),
     }
     metadata = build_metadata(params, spec, model_bytes, metrics)
     metadata["decision_threshold"] = threshold
@@ -246,8 +261,41 @@ def train(params: Params, log_with_dvclive: bool = True) -> dict[str, Any]:
     return metrics
 
 
+def choose_decision_threshold(
+    params: Params, labels: np.ndarray, cv: CrossValidation | None, held: np.ndarray | None
+) -> dict[str, Any]:
+    """The binary decision threshold: chosen on out-of-fold (or validation) predictions."""
+    if cv is not None:
+        threshold_labels, threshold_scores = labels, cv.out_of_fold
+        chosen_on = f"out-of-fold predictions ({cv.summary['cv_folds']} folds)"
+    else:
+        assert held is not None
+        threshold_labels, threshold_scores = held[0], held[1]
+        chosen_on = "the early-stopping validation part"
+    config = params.train.threshold
+    return {
+        "value": round(choose_threshold(threshold_labels, threshold_scores, config), 6),
+        "method": config.method,
+        "chosen_on": "config (fixed)" if config.method == "fixed" else chosen_on,
+    }
+
+
 def trivial_model(labels: np.ndarray, spec: FeatureSpec) -> dict[str, Any]:
-    """The model that ignores the features: the training split's class shares."""
+    """The model that ignores the features, fit on the training split.
+
+    Classifiers: the class shares (the class prior); regression: the training mean.
+    """
+    if spec.task == "regression":
+        deciles = np.quantile(labels, np.linspace(0.1, 0.9, 9))
+        return {
+            "kind": "training mean",
+            "prediction": round(float(np.mean(labels)), 6),
+            "deciles": [round(float(v), 6) for v in deciles],
+        }
+    if spec.task == "multiclass":
+        counts = np.bincount(labels, minlength=len(spec.classes)) / len(labels)
+        shares = {c: round(float(s), 6) for c, s in zip(spec.classes, counts, strict=True)}
+        return {"kind": "class prior", "class_shares": shares}
     positive = round(float(np.mean(labels)), 6)
     negative = next(c for c in spec.classes if c != spec.positive_class)
     return {

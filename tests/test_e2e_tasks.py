@@ -1,0 +1,194 @@
+"""End to end on a multiclass and a regression table: scikit-learn's wine and diabetes sets.
+
+A clone of the pipeline project (its `main` holds the bank sample's binary results) is switched
+to each table with `make data` (the task inferred from the target), then runs the pipeline, the
+gate, the report against `main`, the monitor on a batch of the table, batch scoring, and one
+request to the service built from the packaged model: each answers in the task's shape.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import DEFAULT_PACKAGE, clone_project, run, uv_run
+
+pytestmark = pytest.mark.e2e
+
+TABLES = {
+    "multiclass": (
+        "wine",
+        "cultivar",
+        """
+from sklearn.datasets import load_wine
+table = load_wine(as_frame=True).frame
+table["target"] = table["target"].map({{0: "barolo", 1: "grignolino", 2: "barbera"}})
+table.rename(columns={{"target": "cultivar"}}).to_csv("{path}", index=False)
+""",
+    ),
+    "regression": (
+        "diabetes",
+        "progression",
+        """
+from sklearn.datasets import load_diabetes
+table = load_diabetes(as_frame=True, scaled=False).frame
+table.rename(columns={{"target": "progression"}}).to_csv("{path}", index=False)
+""",
+    ),
+}
+WRITE_BATCH = """
+import pandas as pd
+table = pd.read_csv("{source}")
+table.sample({rows}, random_state=0).to_csv("{path}", index=False)
+"""
+# One request to the service built in-process from the packaged model (as `make serve` builds
+# it from the BentoML store), printed as JSON: the answer, /metadata and the OpenAPI schema.
+ASK_SERVICE = """
+import json, sys, tempfile
+from pathlib import Path
+import bentoml
+import pandas as pd
+from starlette.testclient import TestClient
+from {package} import compat
+from {package}.serving.packaged import read_packaged
+from {package}.serving.service import build_service
+
+store = compat.temporary_bentoml_model_store(tempfile.mkdtemp())
+imported = bentoml.models.import_model(
+    str(Path("models/service.bentomodel").resolve()), _model_store=store
+)
+packaged = read_packaged(Path(store.get(imported.tag).path))
+test = pd.read_parquet("data/prepared/test.parquet")
+records = json.loads(test[packaged.model.spec.names].head(2).to_json(orient="records"))
+with TestClient(build_service(packaged).to_asgi()) as http:
+    answer = http.post("/predict", json={{"records": records}})
+    print(json.dumps({{
+        "status": answer.status_code,
+        "answer": answer.json(),
+        "metadata": http.get("/metadata").json(),
+        "openapi": http.get("/docs.json").json(),
+    }}))
+"""
+
+
+@pytest.fixture(scope="module", params=sorted(TABLES))
+def task_project(
+    request: pytest.FixtureRequest, pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    """A clone switched to the task's table (task inferred by `make data`) and run once."""
+    task = request.param
+    name, target, write = TABLES[task]
+    project = clone_project(pipeline_project, tmp_path_factory.mktemp(task) / "project")
+    source = project.parent / f"{name}.csv"
+    uv_run(project, "python", "-c", write.format(path=source))  # the project has sklearn
+    run(["make", "data", f"DATA={source}", f"TARGET={target}"], project)
+    run(["git", "checkout", "-q", "-b", task], project)
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-q", "-m", f"Use the {name} table"], project)
+    run(["make", "run"], project, timeout=900)
+    return task, project
+
+
+def read_json(project: Path, path: str) -> dict:
+    return json.loads((project / path).read_text())
+
+
+def test_the_task_is_inferred_and_the_gate_beats_the_trivial_model(
+    task_project: tuple[str, Path],
+) -> None:
+    task, project = task_project
+    assert "quality gate: PASSED" in run(["make", "gate"], project).stdout
+    metadata = read_json(project, "models/metadata.json")
+    assert metadata["feature_spec"]["task"] == task
+    evaluation = read_json(project, "metrics/evaluate.json")
+    gate = read_json(project, "reports/gate.json")
+    if task == "multiclass":
+        assert metadata["feature_spec"]["classes"] == ["barbera", "barolo", "grignolino"]
+        assert evaluation["test_rows"] == 36  # 20% of 178
+        assert evaluation["metrics"]["accuracy"]["value"] > 0.85
+        assert {"f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr", "recall_barolo"} <= set(
+            evaluation["metrics"]
+        )
+        assert [r["metric"] for r in gate["rules"]] == ["log_loss", "f1_macro"]
+        confusion = read_json(project, "plots/confusion.json")
+        assert len(confusion) == 36
+        assert {r["actual"] for r in confusion} == {"barbera", "barolo", "grignolino"}
+    else:
+        assert metadata["feature_spec"]["classes"] == []
+        assert evaluation["test_rows"] == 88  # 20% of 442
+        assert {"rmse", "mae", "r2", "mape"} == set(evaluation["metrics"])
+        assert evaluation["metrics"]["r2"]["value"] > 0.2
+        assert [r["metric"] for r in gate["rules"]] == ["rmse"]
+        assert len(read_json(project, "plots/predicted_actual.json")) == 88
+    drift = read_json(project, "reports/drift.json")
+    assert drift["dataset_drift"] is False, drift["per_column"]
+
+
+def test_the_report_does_not_compare_with_the_binary_baseline(
+    task_project: tuple[str, Path],
+) -> None:
+    task, project = task_project
+    uv_run(project, "python", "-m", DEFAULT_PACKAGE, "report", "--baseline", "main")
+    report = (project / "reports" / "pr_report.md").read_text()
+    assert f"`data.task` `binary` → `{task}`" in report
+    verdict = read_json(project, "reports/pr_gate.json")
+    assert verdict["comparison"] == "not comparable"
+    assert verdict["passed"]
+
+
+def test_the_monitor_checks_a_labelled_batch_with_the_task_metric(
+    task_project: tuple[str, Path], tmp_path: Path
+) -> None:
+    task, project = task_project
+    name = TABLES[task][0]
+    batch = project / "data" / "incoming" / "2030-01.csv"
+    source = project / "data" / "raw" / f"{name}.csv"
+    uv_run(project, "python", "-c", WRITE_BATCH.format(source=source, rows=120, path=batch))
+    out = tmp_path / "monitor"
+    uv_run(
+        project, "python", "-m", DEFAULT_PACKAGE, "monitor", str(batch), "--output-dir", str(out)
+    )
+    (checked,) = json.loads((out / "summary.json").read_text())["batches"]
+    assert checked["labelled"]
+    performance = checked["performance"]
+    # the default floor (roc_auc) is binary's: the task's proper score against the trivial model
+    assert performance["metric"] == ("log_loss" if task == "multiclass" else "rmse")
+    assert performance["value"] < performance["floor"]
+    assert performance["below_floor"] is False
+
+
+def test_batch_scoring_and_the_service_answer_in_the_task_shape(
+    task_project: tuple[str, Path], tmp_path: Path
+) -> None:
+    task, project = task_project
+    name = TABLES[task][0]
+    output = tmp_path / "scores.parquet"
+    source = project / "data" / "raw" / f"{name}.csv"
+    uv_run(project, "python", "-m", DEFAULT_PACKAGE, "predict", "--input", str(source),
+           "--output", str(output))  # fmt: skip
+    show = f"import json, pandas; print(json.dumps(list(pandas.read_parquet('{output}'))))"
+    columns = json.loads(uv_run(project, "python", "-c", show).stdout)
+    asked = json.loads(
+        uv_run(project, "python", "-c", ASK_SERVICE.format(package=DEFAULT_PACKAGE)).stdout
+    )
+    assert asked["status"] == 200
+    assert asked["metadata"]["task"] == task
+    schemas = asked["openapi"]["components"]["schemas"]
+    answer = asked["answer"]
+    if task == "multiclass":
+        classes = ["barbera", "barolo", "grignolino"]
+        assert columns == ["label", *(f"probability_{c}" for c in classes)]
+        assert [set(a) for a in answer] == [{"label", "probabilities"}] * 2
+        for one in answer:
+            assert sorted(one["probabilities"]) == classes
+            assert one["label"] == max(one["probabilities"], key=one["probabilities"].get)
+        assert asked["metadata"]["classes"] == classes
+        assert "Prediction" in schemas
+    else:
+        assert columns == ["prediction"]
+        assert [set(a) for a in answer] == [{"prediction"}] * 2
+        assert all(isinstance(a["prediction"], float) for a in answer)
+        assert asked["metadata"]["classes"] == []
+        assert asked["metadata"]["threshold"] is None
+        assert set(schemas["Regression"]["properties"]) == {"prediction"}

@@ -1,0 +1,71 @@
+"""The answer columns of batch scoring and the service's score buckets, per task."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import module
+
+batch = module("serving.batch")
+features = module("model.features")
+prometheus = module("serving.prometheus")
+scoring = module("model.scoring")
+
+
+def spec(task: str, classes: tuple[str, ...] = (), positive: str | None = None):
+    return features.FeatureSpec((), "y", classes, positive, task)
+
+
+def test_binary_answers_at_the_threshold() -> None:
+    binary = spec("binary", ("no", "yes"), "yes")
+    got = batch.answer_columns(binary, np.array([0.2, 0.7, 0.5]), 0.5)
+    assert list(got["label"]) == ["no", "yes", "yes"]
+    assert list(got["score"]) == [0.2, 0.7, 0.5]
+    assert batch.output_columns(binary) == ("label", "score")
+
+
+def test_multiclass_answers_the_most_probable_class_and_every_probability() -> None:
+    three = spec("multiclass", ("a", "b", "c"))
+    outputs = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
+    got = batch.answer_columns(three, outputs, None)
+    assert list(got["label"]) == ["b", "a"]
+    assert list(got["probability_c"]) == [0.2, 0.3]
+    assert batch.output_columns(three) == (
+        "label",
+        "probability_a",
+        "probability_b",
+        "probability_c",
+    )
+
+
+def test_regression_answers_the_value_only() -> None:
+    values = np.array([1.5, -2.0])
+    got = batch.answer_columns(spec("regression"), values, None)
+    assert list(got) == ["prediction"]
+    assert batch.output_columns(spec("regression")) == ("prediction",)
+    with pytest.raises(ValueError, match="no class decision for task regression"):
+        scoring.decide(spec("regression"), values, None)
+
+
+def test_an_id_column_named_like_an_answer_column_is_refused() -> None:
+    data = module("settings.params").DataConfig.model_validate(
+        {
+            "path": "t.csv",
+            "task": "regression",
+            "target": "y",
+            "columns": {
+                "prediction": {"dtype": "int", "role": "id"},
+                "x": {"dtype": "float"},
+                "y": {"dtype": "float", "role": "target"},
+            },
+        }
+    )
+    with pytest.raises(module("errors").PipelineError, match=r"\['prediction'\]"):
+        batch.id_columns(["prediction", "x"], data, spec("regression"))
+
+
+def test_regression_score_buckets_are_the_distinct_training_deciles() -> None:
+    metadata = {"trivial_model": {"deciles": [3.0, 1.5, 1.5, 7.25]}}
+    assert prometheus.value_buckets(metadata) == (1.5, 3.0, 7.25)
+    assert prometheus.value_buckets({}) == (0.0,)
