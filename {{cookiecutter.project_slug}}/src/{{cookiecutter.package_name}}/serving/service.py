@@ -28,6 +28,7 @@ from typing_extensions import TypedDict
 
 from ..stages.package import MODEL_NAME
 from . import performance, prometheus
+from .drain import Drain
 from .inference_log import InferenceLog
 from .packaged import PackagedModel, model_tag, read_from_store
 from .request_check import RequestCheck
@@ -189,6 +190,7 @@ def build_service(packaged: PackagedModel) -> Any:
             tracing={} if settings.tracing else {"excluded_urls": ["."]},
         )(Service)
     )
+    service.add_asgi_middleware(Drain, drain_s=settings.drain_s)
     check = RequestCheck(packaged.data, spec, settings, packaged.decoder)
     service.add_asgi_middleware(
         RequestGuard,
