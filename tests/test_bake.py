@@ -118,6 +118,7 @@ src/term_deposit_model/serving/__init__.py
 src/term_deposit_model/serving/batch.py
 src/term_deposit_model/serving/bento.py
 src/term_deposit_model/serving/drain.py
+src/term_deposit_model/serving/entry.py
 src/term_deposit_model/serving/fast_decoding.py
 src/term_deposit_model/serving/inference_log.py
 src/term_deposit_model/serving/packaged.py
@@ -159,6 +160,7 @@ tests/serving/service_answers.py
 tests/serving/test_batch.py
 tests/serving/test_bento.py
 tests/serving/test_drain.py
+tests/serving/test_entry.py
 tests/serving/test_rejection_log.py
 tests/serving/test_request_body.py
 tests/serving/test_request_check.py

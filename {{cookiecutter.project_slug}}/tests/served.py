@@ -67,7 +67,7 @@ def serving(pipeline_repo: Path, folder: Path) -> Iterator[Served]:
     log = folder / "service.log"
     command = [
         *(sys.executable, "-m", "bentoml", "serve"),
-        f"{PACKAGE}.serving.service:Service",
+        f"{PACKAGE}.serving.entry:Service",  # as `make serve`
         *("--host", "127.0.0.1", "--port", str(port)),
     ]
     with log.open("wb") as out:
