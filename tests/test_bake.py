@@ -161,6 +161,7 @@ tests/serving/test_batch.py
 tests/serving/test_bento.py
 tests/serving/test_drain.py
 tests/serving/test_entry.py
+tests/serving/test_raw_requests.py
 tests/serving/test_rejection_log.py
 tests/serving/test_request_body.py
 tests/serving/test_request_check.py
