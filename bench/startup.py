@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from serving import free_port, stop
+from common import free_port, stop
 
 
 def seconds_to_ready(command: list[str], cwd: Path, env: dict[str, str], port: int) -> float:
