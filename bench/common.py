@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,7 +18,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import bake, clean_env, ensure_git_repository  # noqa: E402
 
-__all__ = ["bake", "baked_project", "ensure_git_repository", "median", "timed"]
+__all__ = [
+    "bake",
+    "baked_project",
+    "ensure_git_repository",
+    "free_port",
+    "median",
+    "start",
+    "stop",
+    "timed",
+]
 
 
 def baked_project(**context: str) -> Path:
@@ -72,3 +84,37 @@ def median(values: list[float]) -> float:
 
 def machine() -> str:
     return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(
+    command: list[str], cwd: Path, env: dict[str, str], port: int, log: Path | None = None
+) -> subprocess.Popen:
+    """Start a server in its own process group (output to `log`, if given); wait for /readyz."""
+    output = log.open("wb") if log is not None else subprocess.DEVNULL
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.5)
+    stop(process)
+    raise SystemExit(f"server did not start: {command}" + (f"; see {log}" if log else ""))
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM the server's process group (it drains, then stops); SIGKILL it after 20 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)

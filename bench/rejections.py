@@ -20,33 +20,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from serving import free_port, load, stop
+from common import free_port, start, stop
+from serving import load
 
 LOGS_PER_SECOND_NOTE = "the service logs at most 10 rejection lines a second, then a summary"
-
-
-def start_logged(command: list[str], cwd: Path, env: dict[str, str], port: int, log: Path):
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.5)
-    stop(process)
-    raise SystemExit(f"server did not start: {command}; see {log}")
 
 
 def main() -> None:
@@ -101,7 +80,7 @@ def main() -> None:
             "--port",
             str(port),
         ]
-        process = start_logged(command, project, env, port, log)
+        process = start(command, project, env, port, log)
         runs: dict[str, list[dict]] = {b: [] for b in bodies}
         try:
             url = f"http://127.0.0.1:{port}/predict"

@@ -20,17 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import yaml
+from common import free_port, start, stop
 
 HERE = Path(__file__).resolve().parent
 
@@ -104,40 +101,6 @@ SCENARIOS = [
     ("1,000 records c=4", "thousand", 4, 1000, 50),
 ]
 SOAK = ("single c=32, 10,000 after warm-up", "one", 32, 10_000, 1000)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(command: list[str], cwd: Path, env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.5)
-    stop(process)
-    raise SystemExit(f"server did not start: {command}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def load(python: Path, url: str, body: Path, concurrency: int, n: int, warmup: int) -> dict:

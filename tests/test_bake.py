@@ -117,6 +117,8 @@ src/term_deposit_model/review/sections.py
 src/term_deposit_model/serving/__init__.py
 src/term_deposit_model/serving/batch.py
 src/term_deposit_model/serving/bento.py
+src/term_deposit_model/serving/drain.py
+src/term_deposit_model/serving/entry.py
 src/term_deposit_model/serving/fast_decoding.py
 src/term_deposit_model/serving/inference_log.py
 src/term_deposit_model/serving/packaged.py
@@ -154,9 +156,13 @@ tests/model/test_metrics.py
 tests/model/test_threshold.py
 tests/review/test_gate.py
 tests/review/test_report.py
+tests/served.py
 tests/serving/service_answers.py
 tests/serving/test_batch.py
 tests/serving/test_bento.py
+tests/serving/test_drain.py
+tests/serving/test_entry.py
+tests/serving/test_raw_requests.py
 tests/serving/test_rejection_log.py
 tests/serving/test_request_body.py
 tests/serving/test_request_check.py

@@ -68,6 +68,18 @@ def set_prometheus_folder(folder: str) -> None:
     BentoMLContainer.prometheus_multiproc_dir.set(folder)
 
 
+def bentoml_worker_index() -> int | None:
+    """The index of the BentoML server worker this process is (from 1); `None` elsewhere.
+
+    Private: `bentoml._internal.context.server_context.worker_index`, which BentoML 1.4's
+    worker (`_bentoml_impl.worker.service`) sets before it loads the service; the main
+    process of `bentoml serve`, `bentoml build` and plain Python leave it `None`.
+    """
+    from bentoml._internal.context import server_context
+
+    return server_context.worker_index
+
+
 def replace_http_codecs(
     service: Any,
     decode: Callable[..., Any] | None,

@@ -43,8 +43,9 @@ def test_scores_every_row_in_order_as_evaluation_did(pipeline_repo: Path, in_rep
 
 
 def test_a_failed_run_leaves_no_output(in_repo: Path, capsys) -> None:
+    separator = files.load_model().metadata["params"]["data"]["separator"]
     source = in_repo / "bad.csv"
-    source.write_text("not,the,columns\n1,2,3\n")
+    source.write_text(f"not{separator}the{separator}columns\n1{separator}2{separator}3\n")
     output = in_repo / "scores.parquet"
     assert batch.main(["--input", str(source), "--output", str(output)]) == 1
     assert not output.exists()
@@ -98,3 +99,83 @@ def test_an_id_column_named_like_an_output_is_refused(pipeline_repo: Path) -> No
     )
     with pytest.raises(module("errors").PipelineError, match=r"id column\(s\) \['label'\]"):
         batch.id_columns(["label", "record_no"], renamed)
+
+
+# --- messages for bad files: the row and column, in plain words -----------------------------
+
+
+def features_csv(pipeline_repo: Path, rows: int) -> tuple[pd.DataFrame, str]:
+    """`rows` raw test rows (features only, repeated as needed) and the data's separator."""
+    model = files.load_model()
+    test = pd.read_parquet(pipeline_repo / "data" / "prepared" / "test.parquet")
+    frame = test.drop(columns=[model.spec.target])
+    frame = pd.concat([frame] * (1 + rows // len(frame)), ignore_index=True).head(rows)
+    return frame, model.metadata["params"]["data"]["separator"]
+
+
+def failed_run(source: Path, output: Path, capsys, *extra: str) -> str:
+    """Run batch scoring that must fail; return its message (checked for plain words)."""
+    assert batch.main(["--input", str(source), "--output", str(output), *extra]) == 1
+    assert not output.exists()
+    message = capsys.readouterr().err
+    assert "Traceback" not in message
+    assert "Error(" not in message, "a Python exception's repr in the message"
+    return message
+
+
+def test_bytes_that_are_not_utf8_are_named_by_row_and_column(
+    pipeline_repo: Path, in_repo: Path, capsys
+) -> None:
+    frame, separator = features_csv(pipeline_repo, 3000)
+    # Decoding fails before parsing, so any column can hold the byte.
+    text_column = str(frame.columns[0])
+    frame[text_column] = frame[text_column].astype("object")
+    frame.loc[2499, text_column] = "caf\udce9"  # row 2500 holds a Latin-1 byte 0xe9
+    source = in_repo / "latin1.csv"
+    source.write_bytes(
+        frame.to_csv(sep=separator, index=False).encode("utf-8", errors="surrogateescape")
+    )
+    message = failed_run(source, in_repo / "out.parquet", capsys, "--chunk-rows", "700")
+    assert f"row 2500, column '{text_column}': byte 0xe9 is not valid UTF-8" in message, message
+    assert "position" not in message
+
+
+def test_a_header_without_rows_says_no_rows(pipeline_repo: Path, in_repo: Path, capsys) -> None:
+    frame, separator = features_csv(pipeline_repo, 1)
+    source = in_repo / "header.csv"
+    frame.head(0).to_csv(source, sep=separator, index=False)
+    message = failed_run(source, in_repo / "out.parquet", capsys)
+    assert "has a header but no rows" in message, message
+    assert "rows 1-0" not in message
+
+
+def test_a_file_with_another_separator_gets_the_separator_suggested(
+    pipeline_repo: Path, in_repo: Path, capsys
+) -> None:
+    frame, separator = features_csv(pipeline_repo, 20)
+    other = "," if separator != "," else ";"
+    source = in_repo / "other_separator.csv"
+    frame.to_csv(source, sep=other, index=False)
+    message = failed_run(source, in_repo / "out.parquet", capsys)
+    assert "found one column" in message, message
+    assert f"set data.separator to {other!r}" in message, message
+
+
+def test_a_value_of_the_wrong_type_names_row_column_and_type(
+    pipeline_repo: Path, in_repo: Path, capsys
+) -> None:
+    frame, separator = features_csv(pipeline_repo, 400)
+    data = files.load_model().metadata["params"]["data"]["columns"]
+    numeric = [c for c in frame.columns if data[c]["dtype"] in ("int", "float")]
+    assert numeric, "the test needs a numeric feature column"
+    column = numeric[0]
+    frame[column] = frame[column].astype("object")
+    frame.loc[[299, 349], column] = "abc"
+    source = in_repo / "bad_value.csv"
+    frame.to_csv(source, sep=separator, index=False)
+    message = failed_run(source, in_repo / "out.parquet", capsys, "--chunk-rows", "100")
+    expected = "a whole number" if data[column]["dtype"] == "int" else "a number"
+    assert "rows 201-300: the input does not match" in message, message
+    assert f"column '{column}': 1 of 100 rows fail the type check: expected {expected}" in message
+    assert "'abc' (row 300)" in message, message
+    assert "not supported between" not in message

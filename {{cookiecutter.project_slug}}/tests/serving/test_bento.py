@@ -82,3 +82,39 @@ def test_build_info_says_dirty_when_tracked_files_changed(tmp_path: Path, monkey
     info = bento.build_info()
     assert info["git_dirty"] is True
     assert len(str(info["git_commit"])) == 40
+
+
+def test_a_repackaged_model_with_other_settings_replaces_the_stores_copy(
+    pipeline_repo: Path, tmp_path: Path
+) -> None:
+    """Same model md5 (same tag), other `serve` settings: the import must not keep the old."""
+    import tarfile
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(pipeline_repo / "models" / "metadata.json", models / "metadata.json")
+    shutil.copy(pipeline_repo / "models" / "service.bentomodel", models / "service.bentomodel")
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path / "home"), "BENTOML_DO_NOT_TRACK": "True"}
+    code = (
+        f"import json, bentoml\nfrom {PACKAGE}.serving.bento import import_model\n"
+        "tag = import_model()\n"
+        "print(open(bentoml.models.get(tag).path + '/service.json').read())\n"
+    )
+
+    def imported() -> dict:
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout)
+
+    first = imported()
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(models / "service.bentomodel") as archive:
+        archive.extractall(unpacked, filter="data")
+    info = json.loads((unpacked / "service.json").read_text())
+    info["serve"]["max_records"] = first["serve"]["max_records"] - 1
+    (unpacked / "service.json").write_text(json.dumps(info, indent=2))
+    with tarfile.open(models / "service.bentomodel", "w:xz") as archive:
+        archive.add(unpacked, arcname=".")
+    assert imported()["serve"]["max_records"] == first["serve"]["max_records"] - 1

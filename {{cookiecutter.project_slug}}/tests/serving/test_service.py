@@ -239,3 +239,31 @@ def test_a_rejection_is_one_warning_line_without_traceback(
     assert "unseen_category" in ours[0].getMessage()
     assert f"records.0.{name}" in ours[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_an_unexpected_error_in_the_model_path_is_a_500_logged_with_its_traceback(
+    test_records: list[dict[str, Any]],
+    http: TestClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug is not a rejection: the quiet logging of bad input must not swallow it."""
+    import traceback
+
+    def broken(self: Any, rows: int) -> Any:
+        raise RuntimeError("the model path broke")
+
+    valid = {"records": test_records[:2]}
+    before = http.post("/predict", json=valid).json()
+    caplog.set_level(logging.DEBUG)
+    with monkeypatch.context() as patch:
+        patch.setattr(performance.ScoringModels, "for_rows", broken)
+        answer = http.post("/predict", json=valid)
+    assert answer.status_code == 500
+    assert "the model path broke" not in answer.text, "internals stay in the log"
+    logged = [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
+    assert logged, "the 500 is logged at ERROR with its traceback"
+    text = "".join(traceback.format_exception(*logged[0].exc_info))
+    assert "RuntimeError: the model path broke" in text
+    assert "for_rows" in text or "broken" in text
+    assert http.post("/predict", json=valid).json() == before

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +16,10 @@ from ..errors import PipelineError
 from ..settings.params import DataConfig
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv")
+SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
+SHOWN_HEADER_CHARS = 100
+# Bytes that are not UTF-8, as Python's `surrogateescape` error handler decodes them.
+UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 def read_table(path: str | Path, data: DataConfig) -> pd.DataFrame:
@@ -42,13 +50,12 @@ def read_table(path: str | Path, data: DataConfig) -> pd.DataFrame:
             )
     except pd.errors.EmptyDataError:
         raise PipelineError(f"input file {path} has no header and no rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except UnicodeDecodeError:
+        raise _not_utf8(path, data) from None
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
         raise PipelineError(f"input file {path} could not be parsed: {exc}") from None
-    if frame.shape[1] <= 1 and len(data.columns) > 1 and name.endswith(CSV_SUFFIXES):
-        raise PipelineError(
-            f"input file {path}: found one column {list(frame.columns)[:1]}; is the "
-            f"separator right? (data.separator is {data.separator!r})"
-        )
+    if name.endswith(CSV_SUFFIXES):
+        check_separator(path, [str(c) for c in frame.columns], data)
     return frame
 
 
@@ -61,10 +68,14 @@ def table_columns(path: str | Path, data: DataConfig) -> tuple[list[str], int | 
             return list(metadata.schema.to_arrow_schema().names), metadata.num_rows
         if path.name.lower().endswith(CSV_SUFFIXES):
             header = pd.read_csv(path, sep=data.separator, nrows=0)
-            return [str(c) for c in header.columns], None
+            columns = [str(c) for c in header.columns]
+            check_separator(path, columns, data)
+            return columns, None
     except pd.errors.EmptyDataError:
         raise PipelineError(f"input file {path} has no header and no rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except UnicodeDecodeError:
+        raise _not_utf8(path, data) from None
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
         raise PipelineError(f"input file {path} could not be parsed: {exc}") from None
     raise PipelineError(
         f"input file {path}: unsupported format; expected .csv, .csv.gz or .parquet"
@@ -76,8 +87,13 @@ def iter_table(path: str | Path, data: DataConfig, chunk_rows: int) -> Iterator[
     path = _existing(path)
     try:
         if path.name.lower().endswith(".parquet"):
+            start = 0
             for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
-                yield batch.to_pandas()
+                chunk = batch.to_pandas()
+                # Row labels count through the file, as the CSV reader's do: messages name rows.
+                chunk.index = pd.RangeIndex(start, start + len(chunk))
+                start += len(chunk)
+                yield chunk
             return
         with pd.read_csv(
             path,
@@ -89,8 +105,66 @@ def iter_table(path: str | Path, data: DataConfig, chunk_rows: int) -> Iterator[
             low_memory=False,
         ) as reader:
             yield from reader
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except UnicodeDecodeError:
+        raise _not_utf8(path, data) from None
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
         raise PipelineError(f"input file {path} could not be parsed: {exc}") from None
+
+
+def check_separator(path: Path, columns: list[str], data: DataConfig) -> None:
+    """Raise `PipelineError` if a CSV header is one column where the schema declares more.
+
+    Names the separator that splits the header into the declared columns, if one does.
+    """
+    if len(columns) != 1 or len(data.columns) <= 1:
+        return
+    header = columns[0]
+    shown = header if len(header) <= SHOWN_HEADER_CHARS else header[:SHOWN_HEADER_CHARS] + "..."
+    declared = set(data.columns)
+    fits = {sep: len(declared.intersection(header.split(sep))) for sep in SEPARATORS}
+    best = max(fits, key=lambda sep: fits[sep])
+    hint = (
+        f"the header looks separated by {SEPARATORS[best]} ({best!r}): set data.separator to "
+        f"{best!r} in conf/data/, or save the file with {data.separator!r}"
+        if best != data.separator and fits[best] > 1
+        else "is the separator right?"
+    )
+    raise PipelineError(
+        f"input file {path}: found one column '{shown}' with data.separator "
+        f"{data.separator!r}; {hint}"
+    )
+
+
+def _not_utf8(path: Path, data: DataConfig) -> PipelineError:
+    """The error for a CSV file that is not UTF-8, naming the first row and column it fails at."""
+    where = _first_undecodable(path, data.separator)
+    return PipelineError(
+        f"input file {path}: {where or 'it holds bytes that are not valid UTF-8'}; save the "
+        "file as UTF-8 (it may be Latin-1 or Windows-1252)"
+    )
+
+
+def _first_undecodable(path: Path, separator: str) -> str | None:
+    """Where the first byte that is not UTF-8 is: 'row N, column 'C': byte 0x.. is not ...'."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
+        header: list[str] = []
+        for number, fields in enumerate(csv.reader(text, delimiter=separator)):
+            if UNDECODED.search(separator.join(fields)):
+                position, found = next(
+                    (i, match)
+                    for i, field in enumerate(fields)
+                    if (match := UNDECODED.search(field)) is not None
+                )
+                byte = f"byte 0x{ord(found.group()) - 0xDC00:02x} is not valid UTF-8"
+                if number == 0:
+                    return f"the header, column {position + 1}: {byte}"
+                column = header[position] if position < len(header) else f"{position + 1}"
+                return f"row {number}, column '{column}': {byte}"
+            if number == 0:
+                header = fields
+    return None
 
 
 def text_columns(data: DataConfig) -> dict[str, str]:

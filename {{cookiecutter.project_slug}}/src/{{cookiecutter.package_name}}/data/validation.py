@@ -165,15 +165,30 @@ def _column_schema(name: str, spec: ColumnSpec) -> pa.Column:
 
 def _format_failures(cases: pd.DataFrame, n_rows: int) -> str:
     lines = []
+    # A value that cannot take the column's type fails the type check; pandera then also
+    # reports the column's dtype and, as Python exceptions without a row, every range rule it
+    # could not apply: those say nothing more about the input, so only the type check is shown.
+    uncoerced = {
+        column
+        for column, check in zip(cases["column"], cases["check"], strict=True)
+        if str(check).startswith("coerce_dtype")
+    }
     for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
-        examples = group.head(MAX_EXAMPLES)
+        check = str(check)
+        consequence = check.startswith("dtype(") or bool(group["index"].isna().all())
+        if column in uncoerced and not check.startswith("coerce_dtype") and consequence:
+            continue
+        rowed = group[group["index"].notna()]
+        if rowed.empty:  # the check could not run at all (an exception): no row to name
+            lines.append(f"column '{column}': {_explain(check)} could not be checked")
+            continue
+        examples = rowed.head(MAX_EXAMPLES)
         shown = ", ".join(
-            f"{value!r} (row {int(index) + 1})" if pd.notna(index) else repr(value)
+            f"{_shown(value)} (row {int(index) + 1})"
             for value, index in zip(examples["failure_case"], examples["index"], strict=True)
         )
         lines.append(
-            f"column '{column}': {len(group)} of {n_rows} rows fail "
-            f"{_explain(str(check))}; e.g. {shown}"
+            f"column '{column}': {len(rowed)} of {n_rows} rows fail {_explain(check)}; e.g. {shown}"
         )
     return (
         "the input does not match the schema in conf/data/ (rows count from 1 after the "
@@ -181,9 +196,31 @@ def _format_failures(cases: pd.DataFrame, n_rows: int) -> str:
     )
 
 
+# What a value must be, by the pandas dtype the schema coerces a column to.
+EXPECTED_TYPES = {
+    "Int64": "a whole number (dtype int)",
+    "float64": "a number (dtype float)",
+    "datetime64[ns]": "a date or time (dtype datetime)",
+    "category": "one of the column's categories",
+    "string": "text (dtype string)",
+}
+SHOWN_CHARS = 40
+
+
+def _shown(value: object) -> str:
+    """A failing value as the input had it: quoted text, a number, or `missing`."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return "missing"
+    text = str(value)
+    if len(text) > SHOWN_CHARS:
+        text = text[:SHOWN_CHARS] + "..."
+    return f"'{text}'" if isinstance(value, str) else text
+
+
 def _explain(check: str) -> str:
     if check.startswith("coerce_dtype"):
-        return "the type check: expected " + check.removeprefix("coerce_dtype(").rstrip(")")
+        dtype = check.removeprefix("coerce_dtype(").rstrip(")").strip("'")
+        return "the type check: expected " + EXPECTED_TYPES.get(dtype, dtype)
     if check == "not_nullable":
         return "the no-missing-values rule (nullable: false)"
     if check.startswith(("level", ">=", "<=")):

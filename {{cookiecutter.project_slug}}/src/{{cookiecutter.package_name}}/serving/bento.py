@@ -24,6 +24,7 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..cli import guarded
 from ..errors import PipelineError
+from .entry import SERVICE_INFO
 
 BUILD_DIR = Path("build/bento")
 TAG_FILE = Path("build/bento_tag.txt")
@@ -44,8 +45,14 @@ def import_model(bento_model: Path = paths.BENTO_MODEL) -> str:
     metadata = json.loads(paths.METADATA_FILE.read_text(encoding="utf-8"))
     tag = f"{PACKAGE}:{metadata['model_md5']}"
     try:
-        bentoml.models.get(tag)
+        stored = bentoml.models.get(tag)
     except NotFound:
+        stored = None
+    if stored is not None and _service_info(bento_model) != _stored_info(Path(stored.path)):
+        # Same model, other packaged settings (`serve` changed): the store's copy is stale.
+        bentoml.models.delete(tag)
+        stored = None
+    if stored is None:
         imported = bentoml.models.import_model(str(bento_model.resolve()))
         if str(imported.tag) != tag:
             raise PipelineError(
@@ -53,6 +60,23 @@ def import_model(bento_model: Path = paths.BENTO_MODEL) -> str:
                 f"{tag}: re-run `dvc repro` (or `dvc checkout`)"
             ) from None
     return tag
+
+
+def _service_info(bento_model: Path) -> bytes | None:
+    """The packaged service info (`service.json`) inside a `.bentomodel` file."""
+    import tarfile
+
+    with tarfile.open(bento_model) as archive:
+        for member in archive:
+            if Path(member.name).name == SERVICE_INFO:
+                extracted = archive.extractfile(member)
+                return extracted.read() if extracted is not None else None
+    return None
+
+
+def _stored_info(folder: Path) -> bytes | None:
+    path = folder / SERVICE_INFO
+    return path.read_bytes() if path.is_file() else None
 
 
 def git_commit() -> str:

@@ -7,7 +7,6 @@ info: the BentoML store's copy of `models/service.bentomodel` when serving, any 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from ..errors import PipelineError
 from ..model.files import LoadedModel, load_model
 from ..settings.params import DataConfig, ServeConfig
-from ..stages.package import MODEL_NAME, SERVICE_INFO
+from ..stages.package import SERVICE_INFO
 from .fast_decoding import RowDecoder
 from .request_schema import record_model
 
@@ -55,11 +54,6 @@ def read_packaged(folder: str | Path, tag: str | None = None) -> PackagedModel:
         decoder=RowDecoder(data, model.spec, settings.max_records),
         tag=tag,
     )
-
-
-def model_tag() -> str:
-    """The BentoML model to serve: `$MODEL_TAG`, else `<package>:latest`."""
-    return os.environ.get("MODEL_TAG", f"{MODEL_NAME}:latest")
 
 
 def read_from_store(tag: str) -> PackagedModel:

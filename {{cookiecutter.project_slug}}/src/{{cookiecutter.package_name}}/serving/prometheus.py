@@ -19,7 +19,6 @@ import numpy as np
 from prometheus_client import Counter, Histogram
 
 from ..compat import observe_histogram_many, set_prometheus_folder
-from .request_check import reason_of
 
 
 class ModelMetrics(NamedTuple):
@@ -102,6 +101,8 @@ def rejection_reason(status: int, body: bytes) -> str:
         kind = str(detail["type"])
     except (ValueError, KeyError, IndexError, TypeError):
         return {404: "not_found", 405: "method_not_allowed"}.get(status, "invalid")
+    from .request_check import reason_of  # pandas: not in the light main process (entry.py)
+
     return reason_of(kind)
 
 

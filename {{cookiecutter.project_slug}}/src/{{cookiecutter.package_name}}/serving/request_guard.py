@@ -105,8 +105,13 @@ class RequestGuard:
         )
 
     async def _read(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> bytes:
-        content_type = headers.get(b"content-type", b"")
-        if not content_type.startswith(b"application/json"):
+        # The media type, without parameters, in any case; every Content-Type header must say it.
+        media = {
+            value.split(b";")[0].strip().lower()
+            for name, value in scope.get("headers") or []
+            if name.lower() == b"content-type"
+        }
+        if media != {b"application/json"}:
             raise RejectionError(
                 415,
                 "unsupported_media_type",

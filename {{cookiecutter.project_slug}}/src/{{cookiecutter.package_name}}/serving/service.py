@@ -28,8 +28,10 @@ from typing_extensions import TypedDict
 
 from ..stages.package import MODEL_NAME
 from . import performance, prometheus
+from .drain import Drain
+from .entry import model_tag, service_options
 from .inference_log import InferenceLog
-from .packaged import PackagedModel, model_tag, read_from_store
+from .packaged import PackagedModel, read_from_store
 from .request_check import RequestCheck
 from .request_guard import RequestGuard
 
@@ -249,15 +251,9 @@ def build_service(packaged: PackagedModel) -> Any:
                 self.inference_log.flush()
 
     service = bentoml.asgi_app(metadata_app, path="/")(
-        bentoml.service(
-            name=MODEL_NAME.replace("_", "-"),
-            workers=settings.workers,
-            traffic={"timeout": settings.timeout_s},
-            logging={"access": {"enabled": settings.access_log}},
-            # BentoML always wraps requests in OpenTelemetry spans; excluding every URL skips them.
-            tracing={} if settings.tracing else {"excluded_urls": ["."]},
-        )(Service)
+        bentoml.service(**service_options(settings))(Service)
     )
+    service.add_asgi_middleware(Drain, drain_s=settings.drain_s)
     check = RequestCheck(packaged.data, spec, settings, packaged.decoder)
     service.add_asgi_middleware(
         RequestGuard,

@@ -376,6 +376,7 @@ class ServeConfig(_Strict):
     body_timeout_s: float = Field(default=5.0, gt=0, le=3600)
     max_error_details: int = Field(default=20, ge=1, le=1000)
     max_concurrency: int = Field(default=64, ge=1, le=100_000)
+    drain_s: float = Field(default=3.0, ge=0, le=600)
     large_batch_threads: int = Field(default=2, ge=1, le=256)
     chunk_rows: int = Field(ge=1)
     access_log: bool = False

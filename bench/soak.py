@@ -1,0 +1,143 @@
+"""Benchmark: a soak with 10% bad requests, and overload at concurrency 256, on one service.
+
+Usage (from the template root; PROJECT is a baked project after `dvc repro`):
+
+    uv run python bench/soak.py PROJECT [--requests 100000] [--overload-requests 20000]
+
+Starts `make serve`'s service once (`bentoml serve <package>.serving.entry:Service`), then:
+- soak: `--requests` single-record requests at concurrency 32, every 10th one a bad body (an
+  unseen category), in rounds of 10,000 after a 10,000-request warm-up; the worker's resident
+  memory (VmRSS) after each round, its growth after the warm-up (target under 5%), the server
+  log's growth (target under 1 MB) and the statuses (target: no 5xx);
+- overload: `--overload-requests` valid requests at concurrency 256 (`serve.max_concurrency`
+  refuses beyond it with 503): latency of the refusals (target within 50 ms) and p99 of the
+  accepted (target under 1 s). Baseline: the same load at concurrency 32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import free_port, start, stop
+
+HERE = Path(__file__).resolve().parent
+ROUND = 10_000
+
+
+def load(python: Path, url: str, body: Path, concurrency: int, n: int, bad: Path | None) -> dict:
+    command = [str(python), str(HERE / "loadgen.py"), url, str(body)]
+    command += ["--concurrency", str(concurrency), "--requests", str(n)]
+    if bad is not None:
+        command += ["--bad-body", str(bad), "--bad-every", "10"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def worker_rss_mib(root: int) -> float:
+    """Resident memory (MiB) of the service's worker processes among `root`'s descendants."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    family, grew = {root}, True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= children
+        grew = bool(children)
+    total = 0
+    for pid in family:
+        try:
+            if b"_bentoml_impl.worker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+    return total / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("project", type=Path)
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--overload-requests", type=int, default=20_000)
+    args = parser.parse_args()
+    project = args.project.resolve()
+    package = next(p.parent.name for p in (project / "src").glob("*/__init__.py"))
+    python = project / ".venv" / "bin" / "python"
+    env = {**os.environ, "BENTOML_DO_NOT_TRACK": "True"}
+    env["BENTOML_HOME"] = str(project.parent / "bench-soak-bentoml-home")
+    subprocess.run(
+        [str(python), "-m", package, "bento", "--no-build"], cwd=project, env=env, check=True
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import json, pandas as pd; t = pd.read_parquet('data/prepared/test.parquet'); "
+                "m = json.load(open('models/metadata.json')); "
+                "names = [f['name'] for f in m['feature_spec']['features']]; "
+                "r = json.loads(t[names].iloc[:1].to_json(orient='records'))[0]; "
+                "c = next(k for k, v in r.items() if isinstance(v, str)); "
+                f"open(r'{scratch / 'valid.json'}', 'w').write(json.dumps(dict(records=[r]))); "
+                f"open(r'{scratch / 'bad.json'}', 'w').write("
+                "json.dumps(dict(records=[dict(r, **{c: 'no-such-level'})])))",
+            ],
+            cwd=project,
+            check=True,
+        )
+        valid, bad = scratch / "valid.json", scratch / "bad.json"
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/predict"
+        log = scratch / "server.log"
+        command = [str(project / ".venv" / "bin" / "bentoml"), "serve"]
+        command += [f"{package}.serving.entry:Service", "--working-dir", "build/bento"]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+        process = start(command, project, env, port, log)
+        try:
+            warm = load(python, url, valid, 32, ROUND, bad)
+            rss = [worker_rss_mib(process.pid)]
+            logged = log.stat().st_size
+            rounds = []
+            for _ in range(max(1, (args.requests - ROUND) // ROUND)):
+                rounds.append(load(python, url, valid, 32, ROUND, bad))
+                rss.append(worker_rss_mib(process.pid))
+                print(json.dumps({"round": rounds[-1], "rss_mib": rss[-1]}), file=sys.stderr)
+            log_bytes = log.stat().st_size - logged
+            calm = load(python, url, valid, 32, args.overload_requests, None)
+            overload = load(python, url, valid, 256, args.overload_requests, None)
+        finally:
+            stop(process)
+    statuses: dict[str, int] = {}
+    for result in [warm, *rounds]:
+        for status, count in result["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    summary = {
+        "requests": sum(r["requests"] for r in [warm, *rounds]),
+        "statuses": statuses,
+        "server_errors": sum(v for k, v in statuses.items() if not k.startswith(("2", "4"))),
+        "rss_mib_after_warmup": rss[0],
+        "rss_mib_rounds": rss[1:],
+        "rss_growth_pct": round(100 * (max(rss) - rss[0]) / rss[0], 2),
+        "log_bytes_after_warmup": log_bytes,
+        "requests_per_s": [r["requests_per_s"] for r in rounds],
+        "c32": calm,
+        "c256": overload,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

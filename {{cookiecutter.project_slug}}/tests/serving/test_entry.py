@@ -1,0 +1,58 @@
+"""`serving.entry`: `bentoml serve`'s main process gets a shell, without the model's libraries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import PACKAGE, module
+from served import import_model
+
+entry = module("serving.entry")
+
+
+def test_the_constants_are_the_package_stages() -> None:
+    package = module("stages.package")
+    assert entry.MODEL_NAME == package.MODEL_NAME
+    assert entry.SERVICE_INFO == package.SERVICE_INFO
+
+
+def test_the_main_process_gets_a_shell_with_the_options_and_no_model_libraries(
+    pipeline_repo: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    tag = import_model(pipeline_repo, home)
+    code = (
+        "import json, sys\n"
+        f"from {PACKAGE}.serving import entry\n"
+        "shell = entry.Service\n"
+        "heavy = [m for m in ('xgboost', 'sklearn', 'pandas') if m in sys.modules]\n"
+        "print(json.dumps({'name': shell.name, 'apis': sorted(shell.apis), "
+        "'workers': shell.config.get('workers'), 'traffic': shell.config.get('traffic'), "
+        "'heavy': heavy}))\n"
+    )
+    env = {**os.environ, "BENTOML_HOME": str(home), "MODEL_TAG": tag}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    shell = json.loads(done.stdout.splitlines()[-1])
+    info = json.loads((pipeline_repo / "models" / "metadata.json").read_text())
+    assert info["model_md5"] in tag
+    settings = module("settings.params").load_params(pipeline_repo / "params.yaml").serve
+    assert shell["heavy"] == [], "the main process imports the model's libraries"
+    assert shell["apis"] == []
+    assert shell["name"] == entry.MODEL_NAME.replace("_", "-")
+    assert shell["workers"] == settings.workers
+    assert shell["traffic"]["timeout"] == settings.timeout_s
+
+
+def test_a_model_missing_from_the_store_is_explained(tmp_path: Path) -> None:
+    code = f"from {PACKAGE}.serving import entry\nentry.Service\n"
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path / "empty")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "make bento" in done.stderr
