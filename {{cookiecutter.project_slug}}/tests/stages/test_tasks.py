@@ -26,6 +26,7 @@ evaluate = module("stages.evaluate")
 batch = module("serving.batch")
 files = module("model.files")
 scoring = module("model.scoring")
+monitor = module("drift.monitor")
 
 ROWS = 300
 CLASSES = ["low", "mid", "high"]
@@ -159,7 +160,7 @@ def test_multiclass_end_to_end_and_batch_scoring(workspace) -> None:
 
 
 def test_regression_end_to_end(workspace) -> None:
-    run_stages(workspace, regression_table(), "regression")
+    params = run_stages(workspace, regression_table(), "regression")
     metadata = read(paths.METADATA_FILE)
     assert metadata["feature_spec"]["task"] == "regression"
     assert metadata["feature_spec"]["classes"] == []
@@ -196,6 +197,16 @@ def test_regression_end_to_end(workspace) -> None:
     assert list(scored.columns) == ["ref", "prediction"]
     model = files.load_model()
     assert np.allclose(scored["prediction"], scoring.predictions(model, table))
+
+    # the monitor on a labelled batch: the binary default floor (roc_auc) does not apply, so
+    # the rule is RMSE against the trivial model's (the training mean) on the same rows
+    performance = monitor.batch_performance(test, None, model, params, evaluation)
+    trivial_rmse = float(np.sqrt(((test["y"] - training["y"].mean()) ** 2).mean()))
+    assert performance["metric"] == "rmse"
+    assert performance["floor"] == pytest.approx(trivial_rmse, abs=1e-4)
+    assert performance["below_floor"] is False
+    assert performance["test_value"] == evaluation["metrics"]["rmse"]["value"]
+    json.dumps(performance)  # JSON-ready (summary.json)
 
 
 def test_a_regression_model_that_learns_nothing_fails_the_gate(workspace) -> None:

@@ -164,7 +164,8 @@ def batch_performance(
     trivial = task_values(
         spec.task, labels, trivial_outputs(model, len(labels)), classes=spec.classes
     )(np.ones((1, len(labels))))[metric][0]
-    return found | {"floor": round(float(trivial), 6), "below_floor": interval.value >= trivial}
+    trivial = round(float(trivial), 6)
+    return found | {"floor": trivial, "below_floor": bool(interval.value >= trivial)}
 
 
 def monitor(

@@ -58,7 +58,7 @@ class Regression(TypedDict):
 class Explanation(TypedDict):
     """Per-feature contributions in log-odds; `base_value` plus their sum is the logit.
 
-    multiclass: of the predicted class (`label`), whose probability `probability` is.
+    multiclass: of the predicted (most probable) class, whose probability `probability` is.
     """
 
     base_value: float
