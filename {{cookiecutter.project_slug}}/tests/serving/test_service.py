@@ -239,3 +239,18 @@ def test_a_rejection_is_one_warning_line_without_traceback(
     assert "unseen_category" in ours[0].getMessage()
     assert f"records.0.{name}" in ours[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_the_model_card_is_served_as_markdown_and_as_json(
+    pipeline_repo: Path, http: TestClient
+) -> None:
+    markdown = (pipeline_repo / "reports" / "model_card.md").read_text(encoding="utf-8")
+    card = json.loads((pipeline_repo / "reports" / "model_card.json").read_text())
+    plain = http.get("/card")
+    assert plain.status_code == 200
+    assert plain.headers["content-type"].startswith("text/markdown")
+    assert plain.text == markdown
+    as_json = http.get("/card", headers={"Accept": "application/json"})
+    assert as_json.status_code == 200
+    assert as_json.json() == card
+    assert as_json.json()["lineage"]["model_md5"] == http.get("/metadata").json()["model_md5"]
