@@ -111,3 +111,14 @@ def test_training_data_lists_the_columns_left_out_and_why(card: tuple[str, dict]
     for entry in data["columns_dropped"]:
         assert entry["column"] not in found["model"]["features"]
         assert entry["reason"]
+
+
+def test_the_objective_is_the_one_xgboost_saved_in_the_model(
+    pipeline_repo: Path, card: tuple[str, dict]
+) -> None:
+    import xgboost as xgb
+
+    booster = xgb.Booster()
+    booster.load_model(str(pipeline_repo / "models" / "model.ubj"))
+    saved = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    assert card[1]["model"]["objective"] == saved

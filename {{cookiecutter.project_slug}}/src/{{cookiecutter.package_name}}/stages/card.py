@@ -50,7 +50,7 @@ def card(params: Params) -> dict[str, Any]:
     inputs = CardInputs(
         params=params,
         metadata=metadata,
-        objective=objective(),
+        objective=metadata.get("objective") or objective(),
         data_report=data_report,
         evaluation=evaluation,
         gate=_read(paths.GATE_FILE),
@@ -79,7 +79,11 @@ def card(params: Params) -> dict[str, Any]:
 
 
 def objective() -> str:
-    """The model's training objective, as XGBoost saved it in the model file."""
+    """The model's training objective, as XGBoost saved it in the model file.
+
+    For models whose metadata does not record it (the train stage does, sparing this stage
+    the import of XGBoost).
+    """
     import xgboost as xgb
 
     booster = xgb.Booster()
