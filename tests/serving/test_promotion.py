@@ -176,9 +176,20 @@ def test_main_publishes_the_model_evaluated_in_the_pull_request(promoted: dict) 
     assert re.search(rf"model \w+:{reviewed}; build context", main_log)
 
 
+def test_the_image_label_names_the_md5_of_the_model_card_inside_the_image(promoted: dict) -> None:
+    """main.yml labels the image with the md5 of `reports/model_card.md`; the stand-in docker
+    records the md5 of every model card in the build context: they must be the same file."""
+    builds = [c for c in promoted["docker"] if c["command"] == "buildx build"]
+    assert len(builds) == 1, promoted["docker"]
+    cards = builds[0]["model_cards"]
+    assert len(cards) == 1, cards  # the card packaged with the model, in the bento's models/
+    assert re.fullmatch(r"[0-9a-f]{32}", builds[0]["labels"]["io.github.model.card_md5"])
+    assert builds[0]["labels"]["io.github.model.card_md5"] == next(iter(cards.values()))
+
+
 def test_main_rebuilds_every_stage_and_reads_no_run_cache(promoted: dict) -> None:
     main_log = promoted["main"].log("publish")
-    for stage in ("prepare", "train", "evaluate", "package"):
+    for stage in ("prepare", "train", "evaluate", "card", "package"):
         assert f"Running stage '{stage}'" in main_log, stage
     assert "is cached - skipping run" not in main_log
     assert "dvc repro --force --no-run-cache" in (

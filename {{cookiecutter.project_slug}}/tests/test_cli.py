@@ -26,7 +26,7 @@ def test_every_command_is_a_module_with_main() -> None:
 
 def test_every_pipeline_stage_is_a_command() -> None:
     stages = {name for name, (target, _) in cli.COMMANDS.items() if target.startswith("stages.")}
-    assert stages == {"prepare", "train", "evaluate", "drift", "package"}
+    assert stages == {"prepare", "train", "evaluate", "drift", "card", "package"}
 
 
 def test_dispatches_to_the_module(tmp_path, monkeypatch, capsys) -> None:

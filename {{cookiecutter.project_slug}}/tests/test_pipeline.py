@@ -56,7 +56,7 @@ def test_changing_a_model_param_reruns_the_stages_after_prepare(pipeline_repo: P
         restored = dvc(pipeline_repo, "repro", "train").stdout
     assert "Running stage 'train'" in out
     assert "Running stage 'prepare'" not in out
-    # prediction drift and the packaged model depend on the model too
-    assert stale == {"evaluate", "drift", "package"}
+    # prediction drift, the model card and the packaged model depend on the model too
+    assert stale == {"evaluate", "drift", "card", "package"}
     assert "Running stage 'train'" not in restored
     assert "up to date" in dvc(pipeline_repo, "status").stdout

@@ -22,6 +22,7 @@ COMMANDS = {
     "train": ("stages.train", "cross-validate and fit the model"),
     "evaluate": ("stages.evaluate", "test metrics with intervals, plots data, quality gate"),
     "drift": ("stages.drift", "the drift stage (test split against the training split)"),
+    "card": ("stages.card", "write the model card (reports/model_card.md and .json)"),
     "package": ("stages.package", "write models/service.bentomodel (the model for the service)"),
     "gate": ("review.gate", "print the quality-gate verdict; exit 1 if it failed"),
     "report": (

@@ -267,3 +267,18 @@ def test_an_unexpected_error_in_the_model_path_is_a_500_logged_with_its_tracebac
     assert "RuntimeError: the model path broke" in text
     assert "for_rows" in text or "broken" in text
     assert http.post("/predict", json=valid).json() == before
+
+
+def test_the_model_card_is_served_as_markdown_and_as_json(
+    pipeline_repo: Path, http: TestClient
+) -> None:
+    markdown = (pipeline_repo / "reports" / "model_card.md").read_text(encoding="utf-8")
+    card = json.loads((pipeline_repo / "reports" / "model_card.json").read_text())
+    plain = http.get("/card")
+    assert plain.status_code == 200
+    assert plain.headers["content-type"].startswith("text/markdown")
+    assert plain.text == markdown
+    as_json = http.get("/card", headers={"Accept": "application/json"})
+    assert as_json.status_code == 200
+    assert as_json.json() == card
+    assert as_json.json()["lineage"]["model_md5"] == http.get("/metadata").json()["model_md5"]

@@ -17,6 +17,10 @@ EVALUATE_METRICS = Path("metrics/evaluate.json")
 GATE_FILE = Path("reports/gate.json")
 TEST_PREDICTIONS = Path("reports/test_predictions.parquet")
 PLOTS_DIR = Path("plots")
+FAIRNESS_REPORT = Path("reports/fairness.json")
+ATTRIBUTIONS_REPORT = Path("reports/attributions.json")
+MODEL_CARD = Path("reports/model_card.md")
+MODEL_CARD_JSON = Path("reports/model_card.json")
 
 DRIFT_METRICS = Path("metrics/drift.json")  # the headline figures that `dvc metrics` compares
 DRIFT_REPORT = Path("reports/drift.json")  # the whole summary, per column

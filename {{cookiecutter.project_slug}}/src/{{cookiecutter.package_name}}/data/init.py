@@ -239,6 +239,8 @@ def _validated(text: str, where: Path) -> DataConfig:
 
     params = load_params(PARAMS_FILE).model_dump(mode="json")
     params["data"] = yaml.safe_load(text)
+    # Fairness groups belong to a data option (conf/fairness/<data>.yaml): the new one has none.
+    params["evaluate"]["fairness"]["groups"] = []
     try:
         return parse_params(params, source=str(where)).data
     except PipelineError as exc:

@@ -29,6 +29,7 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..errors import PipelineError
+from ..governance.sections import governance_sections
 from ..model.features import FeatureSpec
 from ..model.metrics import task_values
 from ..model.scoring import positive_scores, read_predictions
@@ -276,6 +277,12 @@ def render_report(
             sections.code_section(_code_changes(commit)),
             sections.plots_section(blocks, legend),
             sections.drift_section(_read_text(DRIFT_FILE)),
+            *governance_sections(
+                _this_and_baseline(commit, paths.FAIRNESS_REPORT),
+                _this_and_baseline(commit, paths.ATTRIBUTIONS_REPORT),
+                _read_text(paths.MODEL_CARD),
+                label,
+            ),
             sections.provenance_section(
                 label,
                 commit,
@@ -289,6 +296,12 @@ def render_report(
         ],
     )
     return text, images
+
+
+def _this_and_baseline(commit: str, path: Path) -> tuple[Any, Any]:
+    """A JSON output of this run and of the baseline commit (None where absent)."""
+    text = _read_text(path)
+    return (json.loads(text) if text else None), base.show_json(commit, path)
 
 
 def _current_outputs() -> dict[str, Any]:

@@ -18,6 +18,8 @@ from ..stages.package import SERVICE_INFO
 from .fast_decoding import RowDecoder
 from .request_schema import record_model
 
+CARD_MARKDOWN, CARD_JSON = "model_card.md", "model_card.json"  # as the package stage names them
+
 
 @dataclass(frozen=True)
 class PackagedModel:
@@ -30,6 +32,8 @@ class PackagedModel:
     record_type: Any
     decoder: RowDecoder
     tag: str | None = None
+    card_markdown: str | None = None  # the model card, when the model was packaged with one
+    card: dict[str, Any] | None = None
 
     @property
     def threshold(self) -> float | None:
@@ -53,7 +57,13 @@ def read_packaged(folder: str | Path, tag: str | None = None) -> PackagedModel:
         record_type=record_model(data, model.spec),
         decoder=RowDecoder(data, model.spec, settings.max_records),
         tag=tag,
+        card_markdown=_text(folder / CARD_MARKDOWN),
+        card=json.loads(_text(folder / CARD_JSON) or "null"),
     )
+
+
+def _text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def read_from_store(tag: str) -> PackagedModel:

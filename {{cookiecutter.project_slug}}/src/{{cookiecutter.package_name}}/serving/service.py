@@ -1,4 +1,4 @@
-"""The online service (BentoML): `/predict`, `/explain`, `/metadata`, from the packaged model.
+"""The online service (BentoML): `/predict`, `/explain`, `/metadata`, `/card` (the model card).
 
 `bentoml serve <package>.serving.service:Service` asks this module for `Service`: only then is
 the model read from the BentoML store (tag `<package>:latest`, or `$MODEL_TAG`, imported there
@@ -128,7 +128,7 @@ def build_service(packaged: PackagedModel) -> Any:
     import bentoml
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     from ..model.scoring import contributions, decide, predictions
@@ -148,8 +148,21 @@ def build_service(packaged: PackagedModel) -> Any:
     async def get_metadata(request: Request) -> JSONResponse:
         return JSONResponse(metadata)
 
-    # GET /metadata (BentoML's API methods answer POST only).
-    metadata_app = Starlette(routes=[Route("/metadata", get_metadata, methods=["GET"])])
+    async def get_card(request: Request) -> Response:
+        """The model card: Markdown, or JSON when the client accepts `application/json`."""
+        if packaged.card_markdown is None or packaged.card is None:
+            return JSONResponse({"error": "this model was packaged without a model card"}, 404)
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse(packaged.card)
+        return Response(packaged.card_markdown, media_type="text/markdown; charset=utf-8")
+
+    # GET /metadata and /card (BentoML's API methods answer POST only).
+    metadata_app = Starlette(
+        routes=[
+            Route("/metadata", get_metadata, methods=["GET"]),
+            Route("/card", get_card, methods=["GET"]),
+        ]
+    )
 
     def classified(self: Any, records: list[Any]) -> list[Prediction]:
         columns = records_columns(records, spec)

@@ -7,6 +7,7 @@ with a message that names the key.
 from __future__ import annotations
 
 import difflib
+import itertools
 from pathlib import Path
 from typing import Any, Literal
 
@@ -308,6 +309,66 @@ class GateConfig(_Strict):
     absolute: list[GateRule] = Field(default_factory=list)
 
 
+FairnessMeasure = Literal["demographic_parity", "equalized_odds", "error_gap"]
+# The fairness measures each task has (governance/fairness.py).
+FAIRNESS_MEASURES = {
+    "binary": ("demographic_parity", "equalized_odds", "error_gap"),
+    "multiclass": ("demographic_parity", "error_gap"),
+    "regression": ("error_gap",),
+}
+
+
+class FairnessGroup(_Strict):
+    """A column whose values (or bins of values) define the groups compared."""
+
+    column: str = Field(min_length=1)
+    bins: list[float] | None = None
+
+    @field_validator("bins")
+    @classmethod
+    def _increasing(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (
+            len(value) < 2 or any(b <= a for a, b in itertools.pairwise(value))
+        ):
+            raise ValueError("'bins' needs at least two edges, strictly increasing")
+        return value
+
+
+class FairnessRule(_Strict):
+    """A gate rule: the largest difference of a measure between two groups stays below a limit.
+
+    `use` picks what is compared with the limit: `ci_low` (default: the rule fails only when
+    the difference is above the limit with confidence), `point` or `ci_high` (stricter).
+    """
+
+    measure: FairnessMeasure
+    max_difference: float = Field(gt=0)
+    use: Literal["point", "ci_low", "ci_high"] = "ci_low"
+
+
+class FairnessConfig(_Strict):
+    """Fairness by group on the test split (reported; gated only by the rules in `gate`)."""
+
+    groups: list[FairnessGroup] = Field(default_factory=list)
+    min_group_size: int = Field(default=30, ge=1)
+    gate: list[FairnessRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> FairnessConfig:
+        columns = [g.column for g in self.groups]
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        if twice:
+            raise ValueError(f"'groups' lists a column twice: {twice}")
+        return self
+
+
+class AttributionsConfig(_Strict):
+    """Global feature attributions (XGBoost `pred_contribs`) on the test split."""
+
+    enabled: bool = True
+    max_rows: int = Field(default=10_000, ge=100)
+
+
 class EvaluateConfig(_Strict):
     """Test-set evaluation, the quality gate, and the comparison with the baseline."""
 
@@ -317,6 +378,8 @@ class EvaluateConfig(_Strict):
     calibration_bins: int = Field(ge=2, le=100)
     gate: GateConfig
     comparison: ComparisonConfig
+    fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    attributions: AttributionsConfig = Field(default_factory=AttributionsConfig)
 
 
 NumericDriftMethod = Literal["wasserstein", "ks", "psi", "jensenshannon", "hellinger", "kl_div"]
@@ -403,6 +466,18 @@ class ServeConfig(_Strict):
         return self
 
 
+class CardConfig(_Strict):
+    """What the model card says that the pipeline cannot know (conf/card/): fill it in."""
+
+    enabled: bool = True
+    model_description: str = ""
+    intended_use: str = ""
+    out_of_scope_use: str = ""
+    limitations: list[str] = Field(default_factory=list)
+    column_notes: dict[str, str] = Field(default_factory=dict)
+    license: str | None = None
+
+
 class Params(_Strict):
     """The whole of `params.yaml`."""
 
@@ -414,6 +489,36 @@ class Params(_Strict):
     evaluate: EvaluateConfig
     drift: DriftConfig
     serve: ServeConfig
+    card: CardConfig = Field(default_factory=CardConfig)
+
+    @model_validator(mode="after")
+    def _fairness_columns(self) -> Params:
+        """Fairness groups name known, usable columns; measures fit the task."""
+        for index, group in enumerate(self.evaluate.fairness.groups):
+            where = f"evaluate.fairness.groups.{index}"
+            column = self.data.columns.get(group.column)
+            if column is None:
+                raise ValueError(
+                    f"{where}.column: '{group.column}' is not one of data.columns "
+                    f"({sorted(self.data.columns)})"
+                )
+            if group.column == self.data.target:
+                raise ValueError(f"{where}.column: '{group.column}' is the target")
+            if column.dtype == "datetime":
+                raise ValueError(f"{where}.column: '{group.column}' is a datetime column")
+            if group.bins is not None and column.dtype not in ("int", "float"):
+                raise ValueError(
+                    f"{where}.bins: '{group.column}' is a {column.dtype} column; bins apply "
+                    "to int and float columns"
+                )
+        allowed = FAIRNESS_MEASURES[self.data.task]
+        for index, rule in enumerate(self.evaluate.fairness.gate):
+            if rule.measure not in allowed:
+                raise ValueError(
+                    f"evaluate.fairness.gate.{index}.measure: {rule.measure} does not apply "
+                    f"to task {self.data.task}; choose among {list(allowed)}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _fits_the_task(self) -> Params:

@@ -16,6 +16,7 @@ from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..cli import run_stage
 from ..errors import PipelineError
+from ..governance.evaluation import governance_results, task_outcomes, with_fairness_rules
 from ..model.features import encode_target
 from ..model.files import LoadedModel, load_model
 from ..model.metrics import HEADLINE_METRIC, task_intervals, task_values
@@ -64,10 +65,14 @@ def evaluate(params: Params) -> dict[str, Any]:
         "metrics": {name: interval.as_dict() for name, interval in intervals.items()},
         "vs_trivial": versus_trivial(params, model, labels, outputs),
     }
-    verdict = check_gate(config.gate, summary)
+    outcomes = task_outcomes(spec, labels, outputs, threshold)
+    fairness, attributions = governance_results(params, model, test, outcomes)
+    verdict = with_fairness_rules(check_gate(config.gate, summary), params, fairness)
     with staged_outputs() as staged:
         staged.write_json(paths.EVALUATE_METRICS, summary)
         staged.write_json(paths.GATE_FILE, verdict)
+        staged.write_json(paths.FAIRNESS_REPORT, fairness)
+        staged.write_json(paths.ATTRIBUTIONS_REPORT, attributions)
         predictions_frame(spec, labels, outputs).to_parquet(
             staged.path(paths.TEST_PREDICTIONS), index=False
         )

@@ -1,8 +1,9 @@
 """Stage `package`: the evaluated model as a BentoML model file (`models/service.bentomodel`).
 
-The file holds the model, its metadata, the test metrics, the gate verdict and the `serve`
-settings, so the service image carries exactly what the pull request evaluated. Its BentoML
-tag is `<package>:<model md5>`. The stage writes through a private, temporary model store:
+The file holds the model, its metadata, the test metrics, the gate verdict, the model card
+(`model_card.md` / `.json`, served at `GET /card`) and the `serve` settings, so the service
+image carries exactly what the pull request evaluated. Its BentoML tag is
+`<package>:<model md5>`. The stage writes through a private, temporary model store:
 your own BentoML store is only touched by `make bento` / `make serve` (they import the file).
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
+from ..artifacts.hashing import md5_file
 from ..cli import run_stage
 from ..compat import temporary_bentoml_model_store
 from ..errors import PipelineError
@@ -73,8 +75,12 @@ def package(params: Params) -> dict[str, Any]:
     model = load_model()
     info = service_info(params, model.metadata)
     tag = model_tag(info["model_md5"])
+    for card in (paths.MODEL_CARD, paths.MODEL_CARD_JSON):
+        if not card.is_file():
+            raise PipelineError(f"{card} not found: run the card stage first (`dvc repro`)")
     labels = {
         "model_md5": info["model_md5"],
+        "card_md5": md5_file(paths.MODEL_CARD),
         "gate": "passed" if info["gate"]["passed"] else "failed",
     }
     with tempfile.TemporaryDirectory() as scratch, staged_outputs() as staged:
@@ -87,6 +93,8 @@ def package(params: Params) -> dict[str, Any]:
             (Path(saved.path) / SERVICE_INFO).write_text(
                 json.dumps(info, indent=2), encoding="utf-8"
             )
+            for card in (paths.MODEL_CARD, paths.MODEL_CARD_JSON):  # served at GET /card
+                shutil.copyfile(card, Path(saved.path) / card.name)
         target = staged.path(paths.BENTO_MODEL)
         target.unlink()
         bentoml.models.export_model(tag, str(target), _model_store=store)

@@ -31,9 +31,16 @@ def prepare(params: Params) -> dict[str, Any]:
     cleaned, cleaning = clean(raw, data)
     if data.timestamp_columns:  # the time split's order; rows keep their order on ties
         cleaned = cleaned.sort_values(data.timestamp_columns, kind="stable", ignore_index=True)
-    cleaned = cleaned[[*data.feature_columns, data.target]]  # ids, timestamps, dropped: out
+    period = time_period(cleaned, data)
+    # Ids, timestamps, dropped columns: out. Columns that fairness groups by but the model
+    # does not use stay in the test split only (evaluate reads them; no feature is made of them).
+    carried = fairness_columns(params)
+    cleaned = cleaned[[*data.feature_columns, data.target, *carried]]
     train, test = split(cleaned, data, params.split, params.seed)
+    train = train.drop(columns=carried)
     report = data_report(Path(data.path), cleaning, cleaned, train, test, data)
+    if period:
+        report["period"] = period
     with staged_outputs() as staged:
         train.to_parquet(staged.path(paths.TRAIN_DATA), index=False)
         test.to_parquet(staged.path(paths.TEST_DATA), index=False)
@@ -47,6 +54,24 @@ def prepare(params: Params) -> dict[str, Any]:
         len(test),
     )
     return report
+
+
+def fairness_columns(params: Params) -> list[str]:
+    """The columns of `evaluate.fairness.groups` that are neither features nor the target."""
+    data = params.data
+    used = {*data.feature_columns, data.target}
+    return [g.column for g in params.evaluate.fairness.groups if g.column not in used]
+
+
+def time_period(frame: pd.DataFrame, data: DataConfig) -> dict[str, str] | None:
+    """The first and last value of the timestamp column (ISO text), if one is declared."""
+    if not data.timestamp_columns:
+        return None
+    column = data.timestamp_columns[0]
+    values = pd.to_datetime(frame[column], errors="coerce").dropna()
+    if values.empty:
+        return None
+    return {"column": column, "first": values.min().isoformat(), "last": values.max().isoformat()}
 
 
 def split(

@@ -318,6 +318,7 @@ def build_metadata(
         "model_md5": hashlib.md5(model_bytes, usedforsecurity=False).hexdigest(),
         "package_version": __version__,
         "feature_spec": spec.to_dict(),
+        "objective": booster_params(params)["objective"],
         "training_data_md5": md5_file(paths.TRAIN_DATA),
         "training": metrics,
         "params": {

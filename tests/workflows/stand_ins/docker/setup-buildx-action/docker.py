@@ -103,6 +103,11 @@ def build(args: list[str]) -> None:
             "context_files": sorted(str(p.relative_to(context)) for p in context.rglob("*.json"))[
                 :50
             ],
+            # md5 of every model card in the context (what `GET /card` serves from the image)
+            "model_cards": {
+                str(p.relative_to(context)): hashlib.md5(p.read_bytes()).hexdigest()
+                for p in sorted(context.rglob("model_card.md"))
+            },
         }
     )
 

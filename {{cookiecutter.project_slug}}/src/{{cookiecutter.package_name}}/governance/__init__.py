@@ -1,0 +1,1 @@
+"""Governance: the model card, fairness by group, and global feature attributions."""
