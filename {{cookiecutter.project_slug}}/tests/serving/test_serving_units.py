@@ -167,6 +167,55 @@ def test_records_columns_keep_the_data_column_names() -> None:
     assert np.isnan(values).all()  # the marker means missing
 
 
+def _with_id(raw: dict[str, Any]) -> None:
+    """Declare an id column `record no` (a string; never a feature)."""
+    raw["columns"]["record no"] = {"dtype": "string", "role": "id"}
+
+
+def test_id_columns_are_optional_keys_carried_beside_the_features() -> None:
+    raw = committed_params()
+    _with_id(raw["data"])
+    data_config = config.parse_params(raw).data
+    spec = features.FeatureSpec.from_data_config(data_config)
+    with_id, without = data.valid_record(**{"record no": "A-1"}), data.valid_record()
+    parsed = adapter(_with_id).validate_python([with_id, without])
+    assert parsed == [with_id, without]
+    found = errors(adapter(_with_id), [data.valid_record(**{"record no": [1]})])
+    assert [e["loc"][1] for e in found] == ["record no"] * len(found)
+    # As the service reads them: schema rows and fast rows end with the id values.
+    settings = config.parse_params(raw).serve
+    decoder = module("serving.fast_decoding").RowDecoder(data_config, spec, 10)
+    check = module("serving.request_check").RequestCheck(data_config, spec, settings, decoder)
+    body = json.dumps({"records": [with_id, without]}).encode()
+    rows = check.rows(body)
+    ids = data_config.id_columns  # the configured data's, if any, and `record no`
+    assert rows == [(*(r[n] for n in spec.names), *(r.get(i) for i in ids)) for r in parsed]
+    fast = decoder.decode(json.dumps({"records": [without]}).encode())
+    assert fast == [(*(without[n] for n in spec.names), *(None for _ in ids))]
+    for given in (rows, parsed):
+        columns = request_schema.records_columns(given, spec)
+        assert list(columns) == spec.names
+        assert columns[spec.names[0]] == [with_id[spec.names[0]], without[spec.names[0]]]
+        found = request_schema.records_ids(given, spec, ids)
+        assert found["record no"] == ["A-1", None]
+
+
+def test_inference_log_carries_the_id_columns(tmp_path) -> None:
+    settings = config.InferenceLogConfig(
+        enabled=True, directory=str(tmp_path), rotate_rows=10, keep_files=2
+    )
+    log = inference_log.InferenceLog(settings)
+    inputs = pd.DataFrame({"age": [30, 40, 50]})
+    log.append(inputs, np.array([0.1, 0.9, 0.4]), ["no", "yes", "no"], {"id": ["a", None, "c"]})
+    log.flush()
+    (path,) = tmp_path.glob("*.parquet")
+    logged, outputs = pd.read_parquet(path), pd.read_parquet(tmp_path / "outputs" / path.name)
+    assert logged.to_dict("list") == {"age": [30, 40, 50], "id": ["a", None, "c"]}
+    assert list(outputs.columns) == ["id", "time", "score", "label"]
+    assert outputs["id"].tolist() == ["a", None, "c"]
+    assert outputs["label"].tolist() == ["no", "yes", "no"]
+
+
 def test_serve_config_requires_batches_to_hold_a_request() -> None:
     raw = committed_params()
     raw["serve"]["max_batch_size"] = raw["serve"]["max_records"] - 1

@@ -107,13 +107,14 @@ def build_service(packaged: PackagedModel) -> Any:
     from starlette.routing import Route
 
     from ..model.scoring import contributions, positive_scores
-    from .request_schema import records_columns
+    from .request_schema import records_columns, records_ids
 
     settings, spec = packaged.settings, packaged.model.spec
     models = performance.scoring_models(packaged.model, settings)
     positive = spec.positive_class
     negative = next(c for c in spec.classes if c != positive)
     threshold = packaged.threshold
+    ids = packaged.data.id_columns
     metadata = metadata_of(packaged).model_dump()
     records_type = Annotated[
         list[packaged.record_type],  # type: ignore[name-defined]
@@ -154,7 +155,9 @@ def build_service(packaged: PackagedModel) -> Any:
             labels = np.where(scores >= threshold, positive, negative)
             prometheus.observe_predictions(scores, labels)
             if self.inference_log is not None:
-                self.inference_log.append(pd.DataFrame(columns), scores, labels.tolist())
+                self.inference_log.append(
+                    pd.DataFrame(columns), scores, labels.tolist(), records_ids(records, spec, ids)
+                )
             return [
                 {"label": label, "probabilities": {negative: 1.0 - score, positive: score}}
                 for label, score in zip(labels.tolist(), scores.tolist(), strict=True)
