@@ -169,6 +169,7 @@ tests/model/test_features.py
 tests/model/test_files.py
 tests/model/test_metrics.py
 tests/model/test_threshold.py
+tests/records.py
 tests/review/test_gate.py
 tests/review/test_report.py
 tests/served.py

@@ -1,5 +1,9 @@
 """Fixtures: a small workspace (a slice of the data and fast params) to run stages in, and one
-real pipeline run (`pipeline_repo`) that the integration and serving tests share."""
+real pipeline run (`pipeline_repo`) that the integration and serving tests share.
+
+Everything is built from the configured data (`params.yaml`'s `data`); tests marked
+`@pytest.mark.sample` check facts of the bundled sample and are skipped on other data.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,20 @@ import yaml
 from helpers import ROOT, committed_params
 
 SLICE_ROWS = 4000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the bundled sample's own tests, saying why, when the project uses other data."""
+    import records
+
+    if records.is_bundled_sample():
+        return
+    skip = pytest.mark.skip(
+        reason=f"checks the bundled bank sample; {records.described()} is another data set"
+    )
+    for item in items:
+        if item.get_closest_marker("sample") is not None:
+            item.add_marker(skip)
 
 
 def configured_data() -> tuple[Path, str]:

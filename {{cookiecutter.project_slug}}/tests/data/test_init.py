@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import records
 from helpers import ROOT, module
 
 config = module("settings.params")
@@ -22,14 +23,25 @@ prepare = module("stages.prepare")
 ROWS = 300
 
 
+NAME = "churn_like"  # a name no project's own data config has
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """conf/, params.yaml and the bundled incoming batches, in a scratch directory."""
+    """conf/, params.yaml and an incoming batch of the configured data, in a scratch directory."""
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
-    shutil.copytree(ROOT / "data" / "incoming", tmp_path / "data" / "incoming")
+    rows = records.data_table().head(20)
+    records.write_table(rows, tmp_path / "data" / "incoming" / "2030-01.csv")
+    (tmp_path / "data" / "incoming" / "README.md").write_text("batches\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def configured_name() -> str:
+    """The data default in conf/config.yaml (the configured data's name)."""
+    defaults = yaml.safe_load((ROOT / "conf" / "config.yaml").read_text())["defaults"]
+    return next(item["data"] for item in defaults if isinstance(item, dict) and "data" in item)
 
 
 def churn(tmp_path: Path) -> Path:
@@ -55,22 +67,28 @@ def churn(tmp_path: Path) -> Path:
 
 def test_init_writes_the_config_switches_to_it_and_prepare_accepts_the_data(project) -> None:
     source = churn(project)
-    lines = init.init(source, "Churn", name="churn")
-    text = (project / "conf/data/churn.yaml").read_text()
+    shutil.copy(source, project / "data/incoming/2031-01.csv")  # a batch of the new data
+    lines = init.init(source, "Churn", name=NAME)
+    text = (project / f"conf/data/{NAME}.yaml").read_text()
     assert text.count("  # ") >= 7  # a comment per column
     written = yaml.safe_load(text)
     assert written["positive_class"] == "Yes"
     assert written["columns"]["customerID"]["role"] == "id"
     assert written["columns"]["signup day"]["role"] == "timestamp"
-    assert "- data: churn" in (project / "conf/config.yaml").read_text()
+    assert f"- data: {NAME}" in (project / "conf/config.yaml").read_text()
     params = config.load_params()
     assert params.data.path == "data/raw/churn.csv"
     assert Path("data/raw/churn.csv").read_bytes() == source.read_bytes()
     compose.check()  # params.yaml is the composition of conf/
     assert any("small enough for git" in line for line in lines)
-    moved = list((project / "data/incoming/bank_marketing").glob("*.csv.gz"))
-    assert moved
-    assert not list((project / "data/incoming").glob("*.csv.gz"))
+    # The previous data's batch is moved aside, named; the new data's batch and README stay.
+    previous = configured_name()
+    assert [p.name for p in (project / "data/incoming" / previous).iterdir()] == ["2030-01.csv"]
+    left = sorted(p.name for p in (project / "data/incoming").iterdir())
+    assert left == sorted(["2031-01.csv", "README.md", previous])
+    (said,) = [line for line in lines if line.startswith("moved 1 incoming batch")]
+    assert f"belong to '{previous}'" in said
+    assert f"data/incoming/{previous}/: 2030-01.csv" in said
     report = prepare.prepare(params)
     assert report["rows_out"] == ROWS
     train = pd.read_parquet("data/prepared/train.parquet")
@@ -80,10 +98,10 @@ def test_init_writes_the_config_switches_to_it_and_prepare_accepts_the_data(proj
 
 def test_an_existing_config_is_kept_unless_forced(project) -> None:
     source = churn(project)
-    init.init(source, "Churn", name="churn")
+    init.init(source, "Churn", name=NAME)
     with pytest.raises(errors.PipelineError, match="exists"):
-        init.init(source, "Churn", name="churn")
-    init.init(source, "Churn", name="churn", force=True, positive_class="No")
+        init.init(source, "Churn", name=NAME)
+    init.init(source, "Churn", name=NAME, force=True, positive_class="No")
     assert config.load_params().data.positive_class == "no"
 
 
@@ -92,12 +110,12 @@ def test_a_large_file_is_tracked_with_dvc(project) -> None:
 
     subprocess.run(["git", "init", "-q"], check=True)
     subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], check=True)
-    lines = init.init(churn(project), "Churn", name="churn", dvc_above=1000)
+    lines = init.init(churn(project), "Churn", name=NAME, dvc_above=1000)
     assert any("tracked data/raw/churn.csv with DVC" in line for line in lines)
     assert Path("data/raw/churn.csv.dvc").is_file()
 
 
 def test_the_command_fails_with_a_message(project, capsys) -> None:
-    status = init.main(["init", str(churn(project)), "--target", "nope"])
+    status = init.main(["init", str(churn(project)), "--target", "nope", "--name", NAME])
     assert status == 1
     assert "--target 'nope' is not a column" in capsys.readouterr().err

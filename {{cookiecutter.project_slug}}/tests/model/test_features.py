@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
 
-from helpers import committed_params, module, sample_record
+import records
+from helpers import committed_params, module
 
 config = module("settings.params")
 errors = module("errors")
@@ -21,51 +23,86 @@ def spec():
     return features.FeatureSpec.from_data_config(config.parse_params(committed_params()).data)
 
 
+def spec_with(edit) -> object:
+    """The spec of the committed params after `edit(raw data section)`."""
+    raw = committed_params()
+    edit(raw["data"])
+    return features.FeatureSpec.from_data_config(config.parse_params(raw).data)
+
+
 def test_columns_follow_the_spec_order_and_extras_are_ignored(spec) -> None:
-    record = sample_record(extra="ignored")
+    assert spec.names == records.features()
+    assert not set(records.data_config().drop_columns) & set(spec.names)
+    record = records.valid_record(extra="ignored")
     frame = pd.DataFrame([record])
     model_input = features.preprocess(frame.iloc[:, ::-1], spec)
     assert model_input.shape == (1, len(spec.names))
-    assert "duration" not in spec.names
-    assert model_input[0, spec.names.index("age")] == record["age"]
-    assert model_input[0, spec.names.index("campaign")] == record["campaign"]
+    for name in records.numeric_features():
+        assert model_input[0, spec.names.index(name)] == np.float32(record[name]), name
 
 
-def test_output_is_float32_with_level_indices_for_categories(spec) -> None:
-    model_input = features.preprocess(pd.DataFrame([sample_record(job="technician")]), spec)
+def test_output_is_float32_and_numbers_are_quantitative(spec) -> None:
+    model_input = features.preprocess(pd.DataFrame([records.valid_record()]), spec)
     assert model_input.dtype == np.float32
-    job = spec.features[spec.names.index("job")]
-    assert model_input[0, spec.names.index("job")] == job.categories.index("technician")
-    assert spec.feature_types[spec.names.index("job")] == "c"
-    assert spec.feature_types[spec.names.index("age")] == "q"
+    name = records.numeric_feature()
+    assert spec.feature_types[spec.names.index(name)] == "q"
+
+
+def test_categories_become_level_indices(spec) -> None:
+    name = records.category_feature()
+    level = records.data_config().columns[name].categories[-1]
+    model_input = features.preprocess(pd.DataFrame([records.valid_record(**{name: level})]), spec)
+    feature = spec.features[spec.names.index(name)]
+    assert model_input[0, spec.names.index(name)] == feature.categories.index(level)
+    assert spec.feature_types[spec.names.index(name)] == "c"
 
 
 def test_spelling_is_normalised_and_unseen_levels_become_missing(spec) -> None:
-    frame = pd.DataFrame([sample_record(marital="  Married "), sample_record(marital="astronaut")])
-    model_input = features.preprocess(frame, spec)
-    marital = spec.features[spec.names.index("marital")]
-    column = model_input[:, spec.names.index("marital")]
-    assert column[0] == marital.categories.index("married")
-    assert math.isnan(column[1])
-    assert features.unseen_categories(frame, spec) == {"marital": ["astronaut"]}
-
-
-def test_missing_markers_become_missing(spec) -> None:
-    model_input = features.preprocess(
-        pd.DataFrame([sample_record(pdays=999), sample_record(pdays=3)]), spec
+    name = records.category_feature()
+    level = records.data_config().columns[name].categories[0]
+    frame = pd.DataFrame(
+        [
+            records.valid_record(**{name: f"  {level.upper()} "}),
+            records.valid_record(**{name: "astronaut"}),
+        ]
     )
-    column = model_input[:, spec.names.index("pdays")]
+    model_input = features.preprocess(frame, spec)
+    feature = spec.features[spec.names.index(name)]
+    column = model_input[:, spec.names.index(name)]
+    assert column[0] == feature.categories.index(level)
+    assert math.isnan(column[1])
+    assert features.unseen_categories(frame, spec) == {name: ["astronaut"]}
+
+
+def test_missing_markers_become_missing() -> None:
+    """A numeric missing-value marker (one declared here on a numeric feature) reads as NaN."""
+    name = records.numeric_feature()
+    marker = 987654
+
+    def declare(data: dict) -> None:
+        data["columns"][name]["missing_values"] = [marker]
+        data["columns"][name].pop("max", None)
+
+    spec = spec_with(declare)
+    present = records.valid_record()[name]
+    model_input = features.preprocess(
+        pd.DataFrame([records.valid_record(**{name: marker}), records.valid_record()]), spec
+    )
+    column = model_input[:, spec.names.index(name)]
     assert math.isnan(column[0])
-    assert column[1] == 3.0
+    assert column[1] == np.float32(present)
 
 
 def test_missing_column_bad_number_and_overflow_are_named(spec) -> None:
-    with pytest.raises(errors.PipelineError, match=r"missing feature column.*'age'"):
-        features.preprocess(pd.DataFrame([sample_record()]).drop(columns=["age"]), spec)
-    with pytest.raises(errors.PipelineError, match=r"column 'age': expected numbers"):
-        features.preprocess(pd.DataFrame([sample_record(age="old")]), spec)
-    with pytest.raises(errors.PipelineError, match=r"column 'age'.*float32 range.*row 2"):
-        features.preprocess(pd.DataFrame([sample_record(), sample_record(age=1e39)]), spec)
+    name = records.numeric_feature()
+    quoted = re.escape(f"'{name}'")
+    record = records.valid_record
+    with pytest.raises(errors.PipelineError, match=rf"missing feature column.*{quoted}"):
+        features.preprocess(pd.DataFrame([record()]).drop(columns=[name]), spec)
+    with pytest.raises(errors.PipelineError, match=rf"column {quoted}: expected numbers"):
+        features.preprocess(pd.DataFrame([record(**{name: "old"})]), spec)
+    with pytest.raises(errors.PipelineError, match=rf"column {quoted}.*float32 range.*row 2"):
+        features.preprocess(pd.DataFrame([record(), record(**{name: 1e39})]), spec)
 
 
 def messy_frame(spec, rows: int) -> pd.DataFrame:
@@ -86,7 +123,9 @@ def messy_frame(spec, rows: int) -> pd.DataFrame:
         else:
             values = rng.normal(50, 20, rows).round(1).astype(object)
             values[rng.random(rows) < 0.1] = None
-            for marker in feature.missing_values:
+            # Numeric markers only: text markers of a numeric column (a blank, "NA") are read
+            # as missing by the data layer before records reach `preprocess`.
+            for marker in [m for m in feature.missing_values if not isinstance(m, str)]:
                 values[rng.random(rows) < 0.1] = marker
             columns[feature.name] = list(values)
     return pd.DataFrame(columns)
@@ -150,7 +189,7 @@ def test_level_indices_are_what_xgboost_itself_makes_of_pandas_categoricals(spec
 
 def test_dmatrix_carries_feature_names_and_types(spec) -> None:
     matrix = features.model_dmatrix(
-        features.preprocess(pd.DataFrame([sample_record()]), spec), spec
+        features.preprocess(pd.DataFrame([records.valid_record()]), spec), spec
     )
     assert matrix.feature_names == spec.names
     assert matrix.feature_types == spec.feature_types
@@ -161,6 +200,10 @@ def test_spec_round_trips_through_metadata(spec) -> None:
 
 
 def test_target_encoding(spec) -> None:
-    assert features.encode_target(pd.Series(["yes", " no", "YES"]), spec).tolist() == [1, 0, 1]
-    with pytest.raises(errors.PipelineError, match=r"column 'y'.*\['maybe'\]"):
-        features.encode_target(pd.Series(["yes", "maybe"]), spec)
+    positive = records.positive_class()
+    negative = next(c for c in records.data_config().classes if c != positive)
+    labels = pd.Series([positive, f" {negative}", positive.upper()])
+    assert features.encode_target(labels, spec).tolist() == [1, 0, 1]
+    quoted = re.escape(f"'{records.target()}'")
+    with pytest.raises(errors.PipelineError, match=rf"column {quoted}.*\['maybe'\]"):
+        features.encode_target(pd.Series([positive, "maybe"]), spec)

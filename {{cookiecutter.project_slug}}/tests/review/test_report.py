@@ -266,10 +266,11 @@ def test_a_baseline_on_another_data_set_or_task_is_named_and_not_compared() -> N
     assert report.other_problem(same, params) == ""
     assert report.other_problem(None, params) == ""  # no params.yaml there: unknown
     other = committed_params()
-    other["data"].update({"path": "data/raw/churn.csv", "target": "Churn"})
+    # Another data set than the configured one, whatever that is.
+    other["data"].update({"path": "data/raw/another_table.csv", "target": "another_target"})
     why = report.other_problem(yaml.safe_dump(other), params)
-    assert f"`data.path` `data/raw/churn.csv` → `{params.data.path}`" in why
-    assert f"`data.target` `Churn` → `{params.data.target}`" in why
+    assert f"`data.path` `data/raw/another_table.csv` → `{params.data.path}`" in why
+    assert f"`data.target` `another_target` → `{params.data.target}`" in why
     other = committed_params()
     other["data"]["task"] = "regression"
     assert f"`data.task` `regression` → `{params.data.task}`" in report.other_problem(

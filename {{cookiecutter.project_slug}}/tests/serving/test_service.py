@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
+import records
 from helpers import PACKAGE, ROOT, module
 
 compat = module("compat")
@@ -118,14 +119,23 @@ def test_metadata_describes_the_packaged_model(
     assert metadata["git_dirty"] in (True, False, None)  # build_info.json, when built
 
 
+def bad_value(case: str) -> tuple[str, Any, str]:
+    """A feature, a value the schema refuses, and the rejection reason."""
+    if case == "unseen level":
+        name = records.category_feature()
+        return name, records.unseen_level(name), "unseen_category"
+    return records.numeric_feature(), "not a number", "wrong_type"
+
+
+@pytest.mark.parametrize("case", ["unseen level", "text for a number"])
 def test_bad_input_gets_a_400_naming_the_field(
-    test_records: list[dict[str, Any]], http: TestClient
+    case: str, test_records: list[dict[str, Any]], http: TestClient
 ) -> None:
-    name = next(k for k, v in test_records[0].items() if isinstance(v, str))
-    unseen = http.post("/predict", json={"records": [{**test_records[0], name: "no-such"}]})
+    name, value, _ = bad_value(case)
+    bad = http.post("/predict", json={"records": [{**test_records[0], name: value}]})
     empty = http.post("/predict", json={"records": []})
-    assert unseen.status_code == 400
-    assert name in unseen.text
+    assert bad.status_code == 400
+    assert name in bad.text
     assert empty.status_code == 400
 
 
@@ -221,22 +231,26 @@ def test_a_utf8_byte_order_mark_and_gzip_are_accepted(
         assert answer.json() == expected
 
 
+@pytest.mark.parametrize("case", ["unseen level", "text for a number"])
 def test_a_rejection_is_one_warning_line_without_traceback(
-    test_records: list[dict[str, Any]], http: TestClient, caplog: pytest.LogCaptureFixture
+    case: str,
+    test_records: list[dict[str, Any]],
+    http: TestClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    name = next(k for k, v in test_records[0].items() if isinstance(v, str))
+    name, value, reason = bad_value(case)
     caplog.set_level(logging.DEBUG)
     time.sleep(1.0)  # past the second of the rejections before (10 lines a second, then counts)
     answer = http.post(
         "/explain",
-        json={"records": [{**test_records[0], name: "no-such"}]},
+        json={"records": [{**test_records[0], name: value}]},
         headers={"x-request-id": "abc-123"},
     )
     assert answer.status_code == 400
     ours = [r for r in caplog.records if "abc-123" in r.getMessage()]
     assert len(ours) == 1
     assert ours[0].levelno == logging.WARNING
-    assert "unseen_category" in ours[0].getMessage()
+    assert reason in ours[0].getMessage()
     assert f"records.0.{name}" in ours[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import records
 from helpers import committed_params, module
 
 config = module("settings.params")
@@ -11,6 +12,15 @@ errors = module("errors")
 
 
 def test_committed_params_are_valid() -> None:
+    raw = committed_params()
+    params = config.parse_params(raw)
+    assert params.data.target == raw["data"]["target"]
+    assert params.data.target not in params.data.feature_columns
+    assert not set(raw["data"].get("drop_columns", [])) & set(params.data.feature_columns)
+
+
+@pytest.mark.sample
+def test_the_samples_params() -> None:
     params = config.parse_params(committed_params())
     assert params.data.target == "y"
     assert "duration" not in params.data.feature_columns
@@ -44,7 +54,7 @@ def test_missing_key_is_named() -> None:
     [
         (("split", "test_size"), 1.5, "split.test_size"),
         (("data", "positive_class"), "maybe", "positive_class"),
-        (("data", "drop_columns"), ["y"], "must not drop the target"),
+        (("data", "drop_columns"), [records.target()], "must not drop the target"),
         (("evaluate", "gate"), {"absolute": [{"metric": "roc_auc"}]}, "exactly one of 'min'"),
         (
             ("evaluate", "gate"),
@@ -64,28 +74,33 @@ def test_invalid_values_are_explained(path: tuple[str, str], value: object, expe
 
 def test_category_levels_may_be_spelled_as_in_the_data() -> None:
     raw = committed_params()
-    raw["data"]["columns"]["marital"]["categories"] = ["Married", " single", "divorced", 0]
-    levels = config.parse_params(raw).data.columns["marital"].categories
+    columns = raw["data"]["columns"]
+    columns["status"] = {"dtype": "category", "categories": ["Married", " single", "divorced", 0]}
+    levels = config.parse_params(raw).data.columns["status"].categories
     assert levels == ["married", "single", "divorced", "0"]
-    raw["data"]["columns"]["marital"]["categories"] = ["Married", "married "]
-    with pytest.raises(errors.PipelineError, match=r"data\.columns\.marital.*twice"):
+    columns["status"]["categories"] = ["Married", "married "]
+    with pytest.raises(errors.PipelineError, match=r"data\.columns\.status.*twice"):
         config.parse_params(raw)
 
 
 def test_targets_of_any_type_and_column_roles() -> None:
     raw = committed_params()
-    raw["data"]["columns"]["y"]["categories"] = [False, True]
+    first, second = records.features()[:2]
+    raw["data"]["columns"][records.target()]["categories"] = [False, True]
     raw["data"]["classes"] = [False, True]
     raw["data"]["positive_class"] = True
-    raw["data"]["columns"]["age"]["role"] = "id"
+    for column in raw["data"]["columns"].values():
+        if column.get("role") == "id":
+            column["role"] = "drop"  # the configured ids, if any: only `first` is one here
+    raw["data"]["columns"][first]["role"] = "id"
     data = config.parse_params(raw).data
     assert (data.classes, data.positive_class) == (("false", "true"), "true")
-    assert "age" not in data.feature_columns
-    assert data.id_columns == ["age"]
-    raw["data"]["columns"]["job"] = {"dtype": "string"}
+    assert first not in data.feature_columns
+    assert data.id_columns == [first]
+    raw["data"]["columns"][second] = {"dtype": "string"}
     with pytest.raises(errors.PipelineError, match="dtype string is for id, timestamp or drop"):
         config.parse_params(raw)
-    raw["data"]["columns"]["job"] = {"dtype": "string", "role": "drop"}
+    raw["data"]["columns"][second] = {"dtype": "string", "role": "drop"}
     raw["data"]["task"] = "regression"
     with pytest.raises(errors.PipelineError, match="task regression has no 'classes'"):
         config.parse_params(raw)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+import records
 from helpers import PACKAGE, ROOT, module
 
 config = module("settings.params")
@@ -17,6 +21,7 @@ paths = module("artifacts.paths")
 prepare = module("stages.prepare")
 
 OUTPUTS = (paths.TRAIN_DATA, paths.TEST_DATA, paths.DATA_REPORT)
+Case = tuple[pd.DataFrame, Callable[[dict[str, Any]], None] | None, str]
 
 
 def run_prepare() -> dict:
@@ -28,12 +33,23 @@ def test_writes_splits_and_report(workspace, sample_slice: pd.DataFrame) -> None
     report = run_prepare()
     train, test = pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)
     assert len(train) + len(test) == len(sample_slice) == report["rows_out"]
-    assert "duration" not in train.columns
+    # Features in the declared order, then the target: ids, timestamps, dropped columns out.
+    assert list(train.columns) == list(test.columns) == [*records.features(), records.target()]
     assert report["test_rows"] == round(len(sample_slice) * 0.2)
-    expected_share = (sample_slice["y"] == "yes").mean()
+    expected_share = records.is_positive(sample_slice[records.target()]).mean()
     assert report["positive_share"]["test"] == pytest.approx(expected_share, abs=1 / len(test))
     assert report["positive_share"]["train"] == pytest.approx(expected_share, abs=1 / len(train))
-    assert isinstance(train["job"].dtype, pd.CategoricalDtype)
+    for name in records.category_features():
+        assert isinstance(train[name].dtype, pd.CategoricalDtype), name
+    for name in records.numeric_features():
+        assert pd.api.types.is_numeric_dtype(train[name].dtype), name
+
+
+def test_drop_columns_are_left_out(workspace) -> None:
+    dropped = records.features()[0]
+    workspace(edit=lambda p: p["data"].setdefault("drop_columns", []).append(dropped))
+    run_prepare()
+    assert dropped not in pd.read_parquet(paths.TRAIN_DATA).columns
 
 
 def test_counts_and_drops_exact_duplicates(workspace, sample_slice: pd.DataFrame) -> None:
@@ -45,13 +61,47 @@ def test_counts_and_drops_exact_duplicates(workspace, sample_slice: pd.DataFrame
     assert report["rows_out"] == len(sample_slice)
 
 
-def test_normalises_category_spelling_and_missing_markers(workspace, sample_slice) -> None:
+def test_normalises_category_spelling(workspace, sample_slice) -> None:
+    name = records.category_feature()
     frame = sample_slice.copy()
-    frame.loc[0, "marital"] = "  MARRIED "
+    level = records.data_config().columns[name].categories[0]
+    respelled = f"  {level.upper()} "
+    frame.loc[0, name] = respelled
     workspace(frame)
     run_prepare()
     both = pd.concat([pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)])
-    assert "  MARRIED " not in set(both["marital"].astype(str))
+    assert respelled not in set(both[name].astype(str))
+    assert level in set(both[name].astype(str))
+
+
+def test_missing_value_markers_become_missing(workspace, sample_slice) -> None:
+    """A declared marker (here one added to a numeric feature) is read as a missing value."""
+    name = records.numeric_features()[0] if records.numeric_features() else None
+    if name is None:
+        pytest.skip(f"{records.described()} has no numeric feature column")
+    frame = sample_slice.copy()
+    marker = 987654321
+    frame.loc[[1, 4, 7], name] = str(marker)
+    before = frame[name].isin(["", *map(str, records.data_config().columns[name].missing_values)])
+
+    def declare(params: dict) -> None:
+        column = params["data"]["columns"][name]
+        column.setdefault("missing_values", []).append(marker)
+        column.update(nullable=True, on_missing="keep")
+        column.pop("max", None)
+
+    workspace(frame, edit=declare)
+    run_prepare()
+    both = pd.concat([pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)])
+    assert marker not in set(both[name])
+    assert both[name].isna().sum() == int(before.sum()) + 3
+
+
+@pytest.mark.sample
+def test_the_samples_999_means_never_contacted(workspace, sample_slice) -> None:
+    workspace()
+    run_prepare()
+    both = pd.concat([pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)])
     assert both["pdays"].isna().sum() == (sample_slice["pdays"] == "999").sum()
 
 
@@ -59,8 +109,12 @@ def test_time_split_keeps_the_last_rows_for_testing(workspace, sample_slice) -> 
     workspace(edit=lambda p: p["split"].update(method="time"))
     run_prepare()
     test = pd.read_parquet(paths.TEST_DATA)
-    tail = sample_slice.tail(len(test)).reset_index(drop=True)
-    assert test["age"].astype(int).tolist() == tail["age"].astype(int).tolist()
+    ordered = sample_slice
+    for name in records.data_config().timestamp_columns:  # prepare orders rows by it
+        ordered = ordered.assign(_t=pd.to_datetime(ordered[name])).sort_values("_t", kind="stable")
+    tail = ordered[records.target()].tail(len(test))
+    expected = [config.normalise_category(value) for value in tail]
+    assert test[records.target()].astype(str).tolist() == expected
 
 
 def test_split_depends_on_the_seed_only(workspace) -> None:
@@ -81,38 +135,90 @@ def _break(frame: pd.DataFrame, column: str, rows: list[int], value: object) -> 
     return broken
 
 
-BAD_INPUTS = {
-    "missing target": (lambda f: f.drop(columns=["y"]), r"target column 'y'.*missing"),
-    "missing column": (
-        lambda f: f.drop(columns=["euribor3m"]),
-        r"missing declared column.*euribor3m",
-    ),
-    "extra column": (lambda f: f.assign(surprise=1), r"'surprise'.*does not declare"),
-    "wrong type": (
-        lambda f: _break(f, "age", [3, 4], "old"),
-        r"column 'age'.*type.*'old' \(row 4\)",
-    ),
-    "unknown category": (
-        lambda f: _break(f, "job", [2], "astronaut"),
-        r"column 'job'.*1 of \d+ rows.*categories.*'astronaut' \(row 3\)",
-    ),
-    "out of range": (lambda f: _break(f, "age", [0], "300"), r"column 'age'.*<= 120.*300"),
-    "null where not allowed": (
-        lambda f: _break(f, "campaign", [1], ""),
-        r"column 'campaign'.*nullable",
-    ),
-    "all-null column": (lambda f: f.assign(euribor3m=""), r"\['euribor3m'\] hold no value"),
-    "bad target value": (lambda f: _break(f, "y", [0], "perhaps"), r"column 'y'.*'perhaps'"),
+def _missing_target(frame: pd.DataFrame) -> Case:
+    name = records.target()
+    return frame.drop(columns=[name]), None, rf"target column '{re.escape(name)}'.*missing"
+
+
+def _missing_column(frame: pd.DataFrame) -> Case:
+    name = records.features()[-1]
+    return frame.drop(columns=[name]), None, rf"missing declared column.*{re.escape(name)}"
+
+
+def _extra_column(frame: pd.DataFrame) -> Case:
+    return frame.assign(surprise=1), None, r"'surprise'.*does not declare"
+
+
+def _wrong_type(frame: pd.DataFrame) -> Case:
+    name = records.numeric_feature()
+    broken = _break(frame, name, [3, 4], "old")
+    return broken, None, rf"column '{re.escape(name)}'.*type.*'old' \(row 4\)"
+
+
+def _unknown_category(frame: pd.DataFrame) -> Case:
+    name = records.category_feature()
+    message = rf"column '{re.escape(name)}'.*1 of \d+ rows.*categories.*'astronaut' \(row 3\)"
+    return _break(frame, name, [2], "astronaut"), None, message
+
+
+def _out_of_range(frame: pd.DataFrame) -> Case:
+    """Above the column's `max` (the largest value in the rows when none is declared)."""
+    name = records.numeric_feature()
+    declared = records.data_config().columns[name].max
+    present = pd.to_numeric(frame[name], errors="coerce").max()
+    limit = declared if declared is not None else float(present)
+    whole = records.data_config().columns[name].dtype == "int"
+    value = int(limit) + 1000 if whole else limit * 2 + 1000
+
+    def edit(params: dict) -> None:
+        params["data"]["columns"][name]["max"] = limit
+
+    message = rf"column '{re.escape(name)}'.*<= {re.escape(str(limit))}.*{re.escape(str(value))}"
+    return _break(frame, name, [0], str(value)), edit, message
+
+
+def _null_where_not_allowed(frame: pd.DataFrame) -> Case:
+    """A blank in a column declared `nullable: false` (declared so here when none is)."""
+    complete = [n for n in records.features() if (frame[n].str.strip() != "").all()]
+    name = complete[0]
+
+    def edit(params: dict) -> None:
+        params["data"]["columns"][name]["nullable"] = False
+
+    return _break(frame, name, [1], ""), edit, rf"column '{re.escape(name)}'.*nullable"
+
+
+def _all_null_column(frame: pd.DataFrame) -> Case:
+    name = records.features()[-1]
+    return frame.assign(**{name: ""}), None, rf"\['{re.escape(name)}'\] hold no value"
+
+
+def _bad_target_value(frame: pd.DataFrame) -> Case:
+    name = records.target()
+    return _break(frame, name, [0], "perhaps"), None, rf"column '{re.escape(name)}'.*'perhaps'"
+
+
+# name: the broken input, an edit of the params (or None) and the expected message
+BAD_INPUTS: dict[str, Callable[[pd.DataFrame], Case]] = {
+    "missing target": _missing_target,
+    "missing column": _missing_column,
+    "extra column": _extra_column,
+    "wrong type": _wrong_type,
+    "unknown category": _unknown_category,
+    "out of range": _out_of_range,
+    "null where not allowed": _null_where_not_allowed,
+    "all-null column": _all_null_column,
+    "bad target value": _bad_target_value,
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_input_fails_clearly_and_keeps_previous_outputs(workspace, sample_slice, case) -> None:
-    workspace()
+    broken, edit, message = BAD_INPUTS[case](sample_slice)
+    workspace(edit=edit)
     run_prepare()
     before = {path: Path(path).read_bytes() for path in OUTPUTS}
-    breaker, message = BAD_INPUTS[case]
-    workspace(breaker(sample_slice))
+    workspace(broken, edit)
     with pytest.raises(errors.PipelineError, match=message):
         run_prepare()
     assert {path: Path(path).read_bytes() for path in OUTPUTS} == before
@@ -146,7 +252,7 @@ def test_too_few_rows_after_cleaning(workspace, sample_slice) -> None:
 
 
 def test_command_line_exits_non_zero_with_one_paragraph(workspace, sample_slice, capsys) -> None:
-    workspace(sample_slice.drop(columns=["y"]))
+    workspace(sample_slice.drop(columns=[records.target()]))
     assert prepare.main([]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error in prepare: ")
@@ -156,28 +262,34 @@ def test_command_line_exits_non_zero_with_one_paragraph(workspace, sample_slice,
 def test_reads_parquet_input(workspace, sample_slice) -> None:
     root = workspace(edit=lambda p: p["data"].update(path="data/raw/sample.parquet"))
     typed = sample_slice.copy()
-    for column in ("age", "campaign", "pdays", "previous", "duration"):
-        typed[column] = typed[column].astype(int)
+    for name, column in records.data_config().columns.items():
+        if column.dtype == "int" and (typed[name].str.strip() != "").all():
+            typed[name] = typed[name].astype(int)  # as Parquet stores whole numbers
     typed.to_parquet(root / "data/raw/sample.parquet", index=False)
     assert run_prepare()["rows_out"] == len(sample_slice)
 
 
 def test_missing_value_policies_drop_and_fill(workspace, sample_slice) -> None:
+    complete = [n for n in records.numeric_features() if (sample_slice[n].str.strip() != "").all()]
+    if len(complete) < 2:
+        pytest.skip(f"{records.described()} has fewer than 2 numeric features without blanks")
+    dropped, filled = complete[:2]
     frame = sample_slice.copy()
-    frame.loc[[0, 1], "euribor3m"] = ""
-    frame.loc[[2, 3, 4], "emp.var.rate"] = ""
+    frame.loc[[0, 1], dropped] = ""
+    frame.loc[[2, 3, 4], filled] = ""
 
     def policies(params: dict) -> None:
         columns = params["data"]["columns"]
-        columns["euribor3m"]["on_missing"] = "drop_row"
-        columns["emp.var.rate"].update(on_missing="fill", fill_value=0.0)
+        columns[dropped].update(on_missing="drop_row", nullable=True)
+        columns[filled].update(on_missing="fill", fill_value=0, nullable=True)
+        columns[filled].pop("min", None)
 
     workspace(frame, edit=policies)
     report = run_prepare()
     assert report["rows_dropped_missing"] == 2
-    assert report["values_filled"] == {"emp.var.rate": 3}
+    assert report["values_filled"] == {filled: 3}
     assert report["rows_out"] == len(sample_slice) - 2
-    assert report["nulls"]["emp.var.rate"] == 0
+    assert report["nulls"][filled] == 0
 
 
 def test_prepare_starts_without_xgboost() -> None:

@@ -14,7 +14,14 @@ import msgspec
 
 from ..model.features import FeatureSpec
 from ..settings.params import ColumnSpec, DataConfig, normalise_category
-from .request_schema import Row, accepted_levels, numeric_bounds, numeric_markers, row_of
+from .request_schema import (
+    Row,
+    accepted_levels,
+    numeric_bounds,
+    numeric_markers,
+    row_of,
+    row_with_ids,
+)
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -27,7 +34,8 @@ class RowDecoder:
     marker, `{"records": [...]}` with 1 to `max_records` records and nothing else. For
     anything else `decode` answers `None` and the caller validates the body with the pydantic
     schema, which normalises spellings and names the offending field in its error.
-    Rows are tuples in `spec.names` order.
+    Rows are tuples in `spec.names` order; when the data has id columns, a body that carries
+    them goes to the schema, and every row ends with the id values (None when not given).
     """
 
     def __init__(self, data: DataConfig, spec: FeatureSpec, max_records: int) -> None:
@@ -46,6 +54,8 @@ class RowDecoder:
         body = msgspec.defstruct("Body", [("records", records)], forbid_unknown_fields=True)
         self._decoder = msgspec.json.Decoder(body)
         self._names = spec.names
+        self._ids = list(data.id_columns)
+        self._no_ids: tuple[None, ...] = (None,) * len(self._ids)
 
     def _field_type(self, index: int, column: ColumnSpec) -> Any:
         if column.dtype == "category":
@@ -76,8 +86,12 @@ class RowDecoder:
             for value in map(itemgetter(index), rows):
                 if value is not None and not low <= value <= high and value not in markers:
                     return None
+        if self._ids:
+            return [row + self._no_ids for row in rows]
         return rows
 
     def rows(self, records: Sequence[dict[str, Any]]) -> list[Row]:
         """Records validated by the pydantic schema, as rows."""
+        if self._ids:
+            return [row_with_ids(record, self._names, self._ids) for record in records]
         return [row_of(record, self._names) for record in records]

@@ -1,8 +1,10 @@
 """Optional log of the service's inputs and outputs in rotated local Parquet files.
 
-Inputs go to `<directory>/<name>.parquet` with exactly the raw feature columns, so a file is
-a batch that the drift monitor reads like any incoming batch; the outputs of the same rows
-(time, score, label) go to `<directory>/outputs/<name>.parquet`, row for row. Names start
+Inputs go to `<directory>/<name>.parquet` with the raw feature columns and the data's `id`
+columns as the requests gave them (null where a record had none), so a file is a batch that
+the drift monitor reads like any incoming batch; the outputs of the same rows (the id columns,
+time, score, label) go to `<directory>/outputs/<name>.parquet`, row for row, so results join
+back to the records they scored. Names start
 with the UTC time, so sorting them sorts by time. Rows are buffered and a file is written
 (atomically) every `rotate_rows` rows and when the service stops; only the newest
 `keep_files` files are kept.
@@ -13,13 +15,17 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..artifacts.atomic import staged_outputs
 from ..settings.params import InferenceLogConfig
+
+OUTPUT_COLUMNS = ("time", "score", "label", "prediction")
 
 
 class InferenceLog:
@@ -35,19 +41,32 @@ class InferenceLog:
         self._sequence = 0
         self._lock = threading.Lock()
 
-    def append(self, inputs: pd.DataFrame, scores: np.ndarray, labels: list[str] | None) -> None:
-        """Add scored rows; write a file once `rotate_rows` rows are buffered.
+    def append(
+        self,
+        inputs: pd.DataFrame,
+        scores: np.ndarray,
+        labels: list[str] | None,
+        ids: Mapping[str, Sequence[Any]] | None = None,
+    ) -> None:
+        """Add scored rows and their id values; write a file once `rotate_rows` are buffered.
 
         Classifiers: `score` (binary: of the positive class; multiclass: of the predicted
         class) and `label`; regression (`labels` None): `prediction`.
         """
-        now = pd.Timestamp.now(tz="UTC")
+        ids = dict(ids or {})
+        answers: dict[str, Any] = {"time": pd.Timestamp.now(tz="UTC")}
         if labels is None:
-            outputs = pd.DataFrame({"time": now, "prediction": scores})
+            answers["prediction"] = scores
         else:
-            outputs = pd.DataFrame({"time": now, "score": scores, "label": labels})
+            answers |= {"score": scores, "label": labels}
+        outputs = pd.DataFrame(
+            {**{name: v for name, v in ids.items() if name not in OUTPUT_COLUMNS}, **answers}
+        )
+        inputs = inputs.reset_index(drop=True)
+        if ids:
+            inputs = inputs.assign(**{name: list(values) for name, values in ids.items()})
         with self._lock:
-            self._inputs.append(inputs.reset_index(drop=True))
+            self._inputs.append(inputs)
             self._outputs.append(outputs)
             self._rows += len(inputs)
             if self._rows >= self.rotate_rows:

@@ -22,7 +22,7 @@ from ..model.features import FeatureSpec
 from ..settings.params import DataConfig, ServeConfig
 from .fast_decoding import RowDecoder
 from .request_body import RejectionError
-from .request_schema import Row, accepted_levels, describe_column, record_model
+from .request_schema import Row, accepted_levels, describe_column, record_model, row_with_ids
 
 ECHO_CHARS = 100
 
@@ -124,6 +124,7 @@ class RequestCheck:
         self._decoder = decoder if settings.fast_decoding else None
         self._max_details = settings.max_error_details
         self._names = spec.names
+        self._ids = list(data.id_columns)
         self._expected = {name: describe_column(name, data.columns[name]) for name in spec.names}
         self._nullable = {name: data.columns[name].nullable for name in spec.names}
         strings = [*spec.names, *(v for n in spec.names for v in accepted_levels(data.columns[n]))]
@@ -145,6 +146,8 @@ class RequestCheck:
             records = self._body.model_validate(parsed).records
         except ValidationError as exc:
             raise self.rejection(exc) from None
+        if self._ids:
+            return [row_with_ids(record, self._names, self._ids) for record in records]
         return [tuple(record[name] for name in self._names) for record in records]
 
     def _no_repeated_keys(self, body: bytes, rows: list[Row]) -> bool:
@@ -190,7 +193,7 @@ class RequestCheck:
             detail["expected"] = self._expected[column]
         elif error["type"] == "extra_forbidden":
             detail["msg"] = (
-                "unknown key; a record has the model's features only"
+                "unknown key; a record has the model's features (and id columns) only"
                 if len(loc) > 2
                 else 'unknown key; the body is {"records": [...]} only'
             )

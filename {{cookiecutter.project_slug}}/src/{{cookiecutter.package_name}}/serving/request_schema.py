@@ -1,7 +1,8 @@
 """The service's request schema, generated from the model's metadata (pydantic).
 
-One typed key per model feature, named as in the data (`emp.var.rate` included); extra keys
-are forbidden. Category values are normalised like `preprocess`
+One typed key per model feature, named as in the data (`emp.var.rate` included), and an
+optional key per `id` column of the data (not scored: carried to the inference log so results
+join back); other keys are forbidden. Category values are normalised like `preprocess`
 does (stripped, lower-cased), then must be one of the training levels: an unseen category is
 rejected (HTTP 400 naming the field and the allowed values), never silently scored as missing.
 Numbers must be finite; integer columns take JSON integers; ranges and nullability come from
@@ -18,8 +19,8 @@ import math
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BeforeValidator, ConfigDict, Field
-from typing_extensions import TypedDict
+from pydantic import BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from typing_extensions import NotRequired, TypedDict
 
 from ..model.features import FeatureSpec
 from ..settings.params import ColumnSpec, DataConfig, normalise_category
@@ -70,8 +71,14 @@ def numeric_markers(column: ColumnSpec) -> tuple[Any, ...]:
     return tuple(m for m in column.missing_values if isinstance(m, (int, float)))
 
 
+def id_type(column: ColumnSpec) -> Any:
+    """An id column's type in a request: optional, a JSON number for numeric ids."""
+    kinds = {"int": StrictInt, "float": Union[StrictFloat, StrictInt]}  # noqa: UP007
+    return NotRequired[Optional[kinds.get(column.dtype, Union[StrictStr, StrictInt])]]  # noqa: UP007, UP045
+
+
 def record_model(data: DataConfig, spec: FeatureSpec) -> Any:
-    """The type of one raw record: the model's features, typed, nothing else.
+    """The type of one raw record: the model's features, typed, and the optional id columns.
 
     A `TypedDict` (keys are the data's column names, e.g. `emp.var.rate`): pydantic
     validates it into a plain dict, which is cheaper than model instances.
@@ -82,6 +89,8 @@ def record_model(data: DataConfig, spec: FeatureSpec) -> Any:
         fields[feature.name] = Annotated[
             field_type(column), Field(description=describe_column(feature.name, column))
         ]
+    for name in data.id_columns:
+        fields[name] = id_type(data.columns[name])
     record = TypedDict("Record", fields)  # type: ignore[misc]
     record.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
     return record
@@ -90,13 +99,30 @@ def record_model(data: DataConfig, spec: FeatureSpec) -> Any:
 def records_columns(records: Sequence[Any], spec: FeatureSpec) -> dict[str, list[Any]]:
     """Validated records as columns, keyed by the data's column names (for `preprocess`).
 
-    A record is a row (a tuple in `spec.names` order, as `RowDecoder` gives) or a dict.
+    A record is a row (a tuple in `spec.names` order, as `RowDecoder` gives, then the id
+    values when the data has id columns) or a dict.
     """
     names = spec.names
     rows = [r if type(r) is tuple else row_of(r, names) for r in records]
     if not rows:
         return {name: [] for name in names}
-    return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+    # Rows may end with id values: the features are the first len(names) columns.
+    return dict(zip(names, map(list, zip(*rows, strict=True)), strict=False))
+
+
+def records_ids(records: Sequence[Any], spec: FeatureSpec, ids: list[str]) -> dict[str, list[Any]]:
+    """The id columns' values of each record (None where a record has none)."""
+    start = len(spec.names)
+    rows = [r[start:] if type(r) is tuple else tuple(r.get(name) for name in ids) for r in records]
+    return {
+        name: [row[index] if len(row) > index else None for row in rows]
+        for index, name in enumerate(ids)
+    }
+
+
+def row_with_ids(record: dict[str, Any], names: list[str], ids: list[str]) -> Row:
+    """A validated record as a row: its features in `names` order, then its id values."""
+    return (*(record[name] for name in names), *(record.get(name) for name in ids))
 
 
 def row_of(record: dict[str, Any], names: list[str]) -> Row:

@@ -132,13 +132,14 @@ def build_service(packaged: PackagedModel) -> Any:
     from starlette.routing import Route
 
     from ..model.scoring import contributions, decide, predictions
-    from .request_schema import records_columns
+    from .request_schema import records_columns, records_ids
 
     settings, spec = packaged.settings, packaged.model.spec
     models = performance.scoring_models(packaged.model, settings)
     threshold = packaged.threshold
     classes = list(spec.classes)
     value_buckets = prometheus.value_buckets(packaged.model.metadata)
+    ids = packaged.data.id_columns
     metadata = metadata_of(packaged).model_dump()
     records_type = Annotated[
         list[packaged.record_type],  # type: ignore[name-defined]
@@ -183,7 +184,9 @@ def build_service(packaged: PackagedModel) -> Any:
             ]
         prometheus.observe_predictions(scores, np.asarray(labels))
         if self.inference_log is not None:
-            self.inference_log.append(pd.DataFrame(columns), scores, labels)
+            self.inference_log.append(
+                pd.DataFrame(columns), scores, labels, records_ids(records, spec, ids)
+            )
         return answers
 
     def regressed(self: Any, records: list[Any]) -> list[Regression]:
@@ -191,7 +194,9 @@ def build_service(packaged: PackagedModel) -> Any:
         values = predictions(models.for_rows(len(records)), columns)
         prometheus.observe_values(values, value_buckets)
         if self.inference_log is not None:
-            self.inference_log.append(pd.DataFrame(columns), values, None)
+            self.inference_log.append(
+                pd.DataFrame(columns), values, None, records_ids(records, spec, ids)
+            )
         return [{"prediction": v} for v in values.tolist()]
 
     def explained(self: Any, records: list[Any]) -> list[Any]:
