@@ -32,6 +32,7 @@ def as_params(tmp_path, description):
     """The rendered data config, validated inside the committed params."""
     raw = committed_params()
     raw["data"] = yaml.safe_load(init.render(description, "t", "t.csv"))
+    raw["evaluate"]["fairness"]["groups"] = []  # the sample's groups name the sample's columns
     return config.parse_params(raw).data
 
 

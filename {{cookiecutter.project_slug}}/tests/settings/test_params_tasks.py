@@ -21,6 +21,7 @@ def with_data(task: str, target: dict[str, Any], **data: Any) -> dict[str, Any]:
         **data,
         "columns": {"x": {"dtype": "float"}, "y": {"role": "target", **target}},
     }
+    raw["evaluate"]["fairness"]["groups"] = []  # the sample's groups name the sample's columns
     return raw
 
 

@@ -89,6 +89,7 @@ def data_config(task: str) -> Callable[[dict[str, Any]], None]:
             "min_rows": 50,
             "columns": columns,
         }
+        params["evaluate"]["fairness"]["groups"] = []  # the sample's groups name its columns
 
     return edit
 
