@@ -61,6 +61,7 @@ conf/evaluate/default.yaml
 conf/experiment/deep_trees.yaml
 conf/experiment/time_split.yaml
 conf/model/xgboost.yaml
+conf/registry/default.yaml
 conf/serve/default.yaml
 conf/split/stratified.yaml
 conf/split/time.yaml
@@ -93,6 +94,8 @@ src/term_deposit_model/data/describe.py
 src/term_deposit_model/data/example.py
 src/term_deposit_model/data/incorporate.py
 src/term_deposit_model/data/init.py
+src/term_deposit_model/data/pii.py
+src/term_deposit_model/data/pii_detect.py
 src/term_deposit_model/data/raw.py
 src/term_deposit_model/data/validation.py
 src/term_deposit_model/drift/__init__.py
@@ -107,6 +110,11 @@ src/term_deposit_model/model/files.py
 src/term_deposit_model/model/metrics.py
 src/term_deposit_model/model/scoring.py
 src/term_deposit_model/model/threshold.py
+src/term_deposit_model/registry/__init__.py
+src/term_deposit_model/registry/audit.py
+src/term_deposit_model/registry/command.py
+src/term_deposit_model/registry/record.py
+src/term_deposit_model/registry/tags.py
 src/term_deposit_model/review/__init__.py
 src/term_deposit_model/review/baseline.py
 src/term_deposit_model/review/charts.py
@@ -143,6 +151,7 @@ tests/conftest.py
 tests/data/test_describe.py
 tests/data/test_example.py
 tests/data/test_init.py
+tests/data/test_pii.py
 tests/drift/test_chance.py
 tests/drift/test_check.py
 tests/drift/test_monitor.py
@@ -151,6 +160,7 @@ tests/model/test_features.py
 tests/model/test_files.py
 tests/model/test_metrics.py
 tests/model/test_threshold.py
+tests/registry/test_registry.py
 tests/review/test_gate.py
 tests/review/test_report.py
 tests/serving/service_answers.py

@@ -7,9 +7,11 @@ each chunk against the schema the model was trained with (`schema.validate` with
 writes the Parquet output atomically: on any error no output file appears. A schema mismatch
 in the header is reported before any row is read. The output has one row per input row, in
 order: the input's `id` columns (role `id` in the data config, those present in the input, as
-validated: so results can be joined back; never model inputs), then `label` (the predicted
+validated: so results can be joined back; never model inputs), then the personal-data
+columns with `pii: hash` present in the input, hashed exactly as `prepare` hashes them (the
+key from the environment, see `data.pii`; refused without it), then `label` (the predicted
 class, positive when `score` >= the model's saved threshold) and `score` (the probability of
-the positive class).
+the positive class). Columns with `pii: drop` never reach the output.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..cli import guarded
+from ..data.pii import hash_values, load_key
 from ..data.raw import iter_table, table_columns
 from ..data.validation import check_columns, validate
 from ..errors import PipelineError
@@ -41,8 +44,11 @@ ID_TYPES = {"int": pa.int64(), "float": pa.float64(), "datetime": pa.timestamp("
 
 
 def id_columns(columns: list[str], data: DataConfig) -> list[str]:
-    """The id columns present in `columns`; raise `PipelineError` if one is named as an output."""
-    ids = [name for name in data.id_columns if name in columns]
+    """The id and hashed personal-data columns present in `columns`, carried to the output.
+
+    Raise `PipelineError` if one has the name of an output.
+    """
+    ids = [name for name in [*data.id_columns, *data.hashed_columns] if name in columns]
     clash = [name for name in ids if name in OUTPUT_COLUMNS]
     if clash:
         raise PipelineError(
@@ -53,10 +59,15 @@ def id_columns(columns: list[str], data: DataConfig) -> list[str]:
 
 
 def output_schema(ids: list[str], data: DataConfig) -> pa.Schema:
-    """The output's columns: the id columns, `label`, `score`."""
+    """The output's columns: the id (and hashed) columns, `label`, `score`."""
+
+    def kind(name: str) -> pa.DataType:
+        if name in data.hashed_columns:
+            return pa.string()
+        return ID_TYPES.get(data.columns[name].dtype, pa.string())
+
     return pa.schema(
-        [(name, ID_TYPES.get(data.columns[name].dtype, pa.string())) for name in ids]
-        + [("label", pa.string()), ("score", pa.float64())]
+        [(name, kind(name)) for name in ids] + [("label", pa.string()), ("score", pa.float64())]
     )
 
 
@@ -80,6 +91,7 @@ def score_file(
     positive = model.spec.positive_class
     negative = next(c for c in model.spec.classes if c != positive)
     ids = id_columns(columns, data)
+    key = load_key() if any(name in data.hashed_columns for name in ids) else None
     schema = output_schema(ids, data)
     rows = 0
     bar = tqdm(total=total, unit="rows", disable=None if progress is None else not progress)
@@ -95,7 +107,13 @@ def score_file(
                 scores = positive_scores(model, checked)
                 labels = np.where(scores >= threshold, positive, negative)
                 carried = {
-                    name: _arrow_values(checked[name], schema.field(name).type) for name in ids
+                    name: _arrow_values(
+                        hash_values(checked[name], key)
+                        if key is not None and name in data.hashed_columns
+                        else checked[name],
+                        schema.field(name).type,
+                    )
+                    for name in ids
                 }
                 writer.write_table(
                     pa.table({**carried, "label": labels, "score": scores}, schema=schema)
