@@ -47,6 +47,7 @@ EXPECTED_TREE = """
 .github/workflows/monitor.yml
 .github/workflows/pr-comment.yml
 .github/workflows/pr.yml
+.github/workflows/promote.yml
 .gitignore
 .pre-commit-config.yaml
 .python-version

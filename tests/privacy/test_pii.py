@@ -43,7 +43,7 @@ FIRST = ["Alice", "Bruno", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana", "I
 LAST = ["Smith", "Garcia", "Okafor", "Nguyen", "Kowalski", "Haddad", "Larsen", "Moreau"]
 LOCAL = """# @package _global_
 serve:
-  inference_log: {enabled: true, directory: logs/inference, rotate_rows: 1}
+  inference_log: {{enabled: true, directory: {directory}, rotate_rows: 1}}
 """
 
 
@@ -100,7 +100,8 @@ def pii_run(
     if mode == "hash":
         conf.write_text(suggested.replace("pii: drop", "pii: hash"), encoding="utf-8")
     (project / "conf" / "local").mkdir(exist_ok=True)
-    (project / "conf" / "local" / "default.yaml").write_text(LOCAL, encoding="utf-8")
+    local = LOCAL.format(directory=home / "inference-log")  # one place, whatever the cwd
+    (project / "conf" / "local" / "default.yaml").write_text(local, encoding="utf-8")
     uv_run(project, "python", "-m", DEFAULT_PACKAGE, "compose")
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-q", "-m", f"People table, pii: {mode}"], project)
@@ -182,11 +183,12 @@ def test_no_raw_value_or_key_in_any_file_produced(pii_run: dict) -> None:
     produced = [
         project / "data" / "prepared", project / ".dvc" / "cache", project / "dvclive",
         project / "reports", project / "metrics", project / "plots", project / "models",
-        project / "scored", project / "logs", project / "build", home / "bentoml-home",
+        project / "scored", project / "build", home / "bentoml-home", home / "inference-log",
         home / "service.log",
     ]  # fmt: skip
-    for folder in ("data/prepared", "scored", "logs/inference", "build/bento", "reports/monitor"):
+    for folder in ("data/prepared", "scored", "build/bento", "reports/monitor"):
         assert any((project / folder).rglob("*.*")), f"{folder} is empty: nothing was scanned"
+    assert list((home / "inference-log" / "outputs").glob("*.parquet")), "no inference log"
     assert pii_run["answers"]["features"] == 200
     assert pii_run["answers"]["with_email"] == 400  # a record carries the model's inputs only
     needles = [*raw_values(pii_run["table"]), KEY]

@@ -132,6 +132,10 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
     run(["git", "checkout", "-q", "main"], project)
     run(["git", "merge", "-q", "--ff-only", "tune"], project)
     sha = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
+    origin = root / "origin.git"  # GitHub's copy: where the registry's tags are pushed
+    run(["git", "init", "-q", "--bare", str(origin)], root)
+    run(["git", "remote", "set-url", "origin", str(origin)], project)
+    run(["git", "push", "-q", "origin", "main"], project)
     docker_log = root / "docker-calls.jsonl"
     main = run_workflow(
         project,
@@ -153,6 +157,8 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
         "project": project,
         "remote": remote,
         "root": root,
+        "origin": origin,
+        "docker_log": docker_log,
     }
 
 
@@ -162,7 +168,7 @@ def packaged_md5(log: str) -> list[str]:
 
 def test_main_publishes_the_model_evaluated_in_the_pull_request(promoted: dict) -> None:
     pr, main = promoted["pr"], promoted["main"]
-    assert main.jobs == {"publish": "success"}, main.summary()
+    assert main.jobs == {"publish": "success", "register": "success"}, main.summary()
     pr_md5 = packaged_md5(pr.log("experiment"))
     assert len(pr_md5) == 1, pr.log("experiment")[-3000:]
     reviewed = locked_md5(promoted["project"], "models/model.ubj")
@@ -225,7 +231,7 @@ def test_the_image_is_tagged_labelled_pushed_and_non_root(promoted: dict) -> Non
         if line and not line.startswith("#")
     )
     image = f"{settings['REGISTRY']}/{settings['IMAGE_NAME']}"
-    assert build["tags"] == [f"{image}:{promoted['sha']}", f"{image}:latest"]
+    assert build["tags"] == [f"{image}:{promoted['sha']}", f"{image}:v0.1.0", f"{image}:latest"]
     assert build["push"] is True
     labels = build["labels"]
     assert labels["org.opencontainers.image.revision"] == promoted["sha"]
@@ -235,7 +241,7 @@ def test_the_image_is_tagged_labelled_pushed_and_non_root(promoted: dict) -> Non
     logins = [c for c in promoted["docker"] if c["command"] == "login"]
     assert [(c["registry"], bool(c["username"])) for c in logins] == [("ghcr.io", True)]
     push = promoted["main"].step(
-        "publish", "Build and push the image (tags - the commit SHA and latest)"
+        "publish", "Build and push the image (tags - the commit SHA, the version and latest)"
     )
     assert push.result == "success"
 
@@ -259,6 +265,139 @@ def test_main_workflow_is_least_privilege_and_pinned(promoted: dict) -> None:
         assert "${{ github.event" not in step.get("run", "")
     checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["persist-credentials"] is False
+    register = workflow["jobs"]["register"]  # the one job that may push (a tag), runs no code
+    assert register["permissions"] == {"contents": "write"}
+    assert register["needs"] == "publish"
+    scripts = " ".join(step.get("run", "") for step in register["steps"])
+    assert "make" not in scripts.split()
+    assert "uv " not in scripts
+
+
+# --- the registry in git: the version main tags, then promotions and a roll back ---
+
+MODEL = "term-deposit-model"  # conf/registry/default.yaml of the default bake
+PEEL = "^" + "{commit}"
+
+
+def tag_record(repository: Path, tag: str) -> dict:
+    message = run(["git", "tag", "--list", "--format=%(contents)", tag], repository).stdout
+    return json.loads(message)
+
+
+def test_main_registers_the_version_with_its_audit_record(promoted: dict) -> None:
+    origin, sha = promoted["origin"], promoted["sha"]
+    build = next(c for c in promoted["docker"] if c["command"] == "buildx build")
+    tag = f"{MODEL}@v0.1.0"
+    assert run(["git", "tag", "--list"], origin).stdout.split() == [tag]
+    assert run(["git", "cat-file", "-t", tag], origin).stdout.strip() == "tag"  # annotated
+    assert run(["git", "rev-parse", tag + PEEL], origin).stdout.strip() == sha
+    record = tag_record(origin, tag)
+    reviewed = locked_md5(promoted["project"], "models/model.ubj")
+    assert (record["event"], record["version"], record["commit"]) == ("publish", "v0.1.0", sha)
+    assert record["model_md5"] == reviewed
+    assert record["image_digest"] == build["digest"]
+    assert record["image"] == build["tags"][0].rsplit(":", 1)[0]
+    assert record["gate"] == "passed"
+    assert record["who"]
+    artifacts = promoted["main"].artifacts / "audit-publish"
+    uploaded = json.loads(next(artifacts.rglob("publish.json")).read_text())
+    assert uploaded == record
+    pipeline = json.loads(next(artifacts.rglob("audit.json")).read_text())
+    assert (pipeline["event"], pipeline["model_md5"], pipeline["commit"]) == (
+        "pipeline", reviewed, sha,
+    )  # fmt: skip
+
+
+def dispatch(version: str, stage: str) -> dict:
+    return {
+        "ref": "refs/heads/main",
+        "inputs": {"version": version, "stage": stage},
+        "repository": {"full_name": OWNER_REPO, "default_branch": "main"},
+    }
+
+
+@pytest.fixture(scope="module")
+def promotions(promoted: dict) -> dict:
+    """A second version published (by the registry command, as main's register job would),
+    then promote.yml under act: v0.2.0 to prod, then v0.1.0 to prod (the roll back)."""
+    project, root, first = promoted["project"], promoted["root"], promoted["sha"]
+    run(["git", "fetch", "-q", "origin", "--tags"], project)
+    run(["git", "commit", "-q", "--allow-empty", "-m", "A later release"], project)
+    second = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
+    image = tag_record(project, f"{MODEL}@v0.1.0")["image"]
+    digest_2 = "sha256:" + "2" * 64
+    run(
+        ["make", "-s", "registry", f"ARGS=publish --version v0.2.0 --image {image} "
+         f"--image-digest {digest_2}"],
+        project,
+    )  # fmt: skip
+    run(["git", "push", "-q", "origin", "main", f"{MODEL}@v0.2.0"], project)
+    runs, docker = {}, {}
+    for version in ("v0.2.0", "v0.1.0"):
+        log = root / f"docker-promote-{version}.jsonl"
+        runs[version] = run_workflow(
+            project, "promote.yml", "workflow_dispatch", dispatch(version, "prod"),
+            work_dir=root / f"act-promote-{version}", repository=OWNER_REPO,
+            inputs={"version": version, "stage": "prod"},
+            env={"STANDIN_DOCKER_LOG": str(log)},
+        )  # fmt: skip
+        docker[version] = read_jsonl(log)
+        run(["git", "fetch", "-q", "origin", "--tags"], project)
+    listed = json.loads(run(["make", "-s", "registry", "ARGS=list --json"], project).stdout)
+    return {"runs": runs, "docker": docker, "first": first, "second": second, "image": image,
+            "digest_2": digest_2, "listed": listed}  # fmt: skip
+
+
+def test_promoting_and_rolling_back_moves_the_stage_tags_and_the_image(
+    promoted: dict, promotions: dict
+) -> None:
+    origin, image = promoted["origin"], promotions["image"]
+    digest_1 = tag_record(origin, f"{MODEL}@v0.1.0")["image_digest"]
+    for version, expected_digest in (("v0.2.0", promotions["digest_2"]), ("v0.1.0", digest_1)):
+        result = promotions["runs"][version]
+        assert result.jobs == {"promote": "success"}, result.summary()
+        calls = promotions["docker"][version]
+        retags = [c for c in calls if c["command"] == "buildx imagetools create"]
+        assert retags == [
+            {
+                "command": "buildx imagetools create",
+                "tags": [f"{image}:prod"],
+                "source": f"{image}@{expected_digest}",
+            }
+        ]
+    assert sorted(run(["git", "tag", "--list"], origin).stdout.split()) == sorted(
+        [f"{MODEL}@v0.1.0", f"{MODEL}@v0.2.0", f"{MODEL}#prod#1", f"{MODEL}#prod#2"]
+    )
+    prod_1 = run(["git", "rev-parse", f"{MODEL}#prod#1" + PEEL], origin).stdout.strip()
+    prod_2 = run(["git", "rev-parse", f"{MODEL}#prod#2" + PEEL], origin).stdout.strip()
+    assert (prod_1, prod_2) == (promotions["second"], promotions["first"])
+    rollback = tag_record(origin, f"{MODEL}#prod#2")
+    assert (rollback["event"], rollback["version"], rollback["stage"]) == (
+        "promote", "v0.1.0", "prod",
+    )  # fmt: skip
+    assert rollback["image_digest"] == digest_1
+    uploaded = promotions["runs"]["v0.1.0"].artifacts / "audit-promote"
+    assert json.loads(next(uploaded.rglob("promote.json")).read_text()) == rollback
+    listed = promotions["listed"]
+    assert listed["stages"] == {"dev": None, "staging": None, "prod": "v0.1.0"}
+    assert [(v["version"], v["stages"]) for v in listed["versions"]] == [
+        ("v0.2.0", []), ("v0.1.0", ["prod"]),
+    ]  # fmt: skip
+
+
+def test_the_promote_workflow_is_manual_protected_and_pinned(promoted: dict) -> None:
+    workflow = yaml.safe_load(
+        (promoted["project"] / ".github" / "workflows" / "promote.yml").read_text()
+    )
+    assert list(workflow[True]) == ["workflow_dispatch"]  # by hand only
+    assert workflow["permissions"] == {}
+    job = workflow["jobs"]["promote"]
+    assert job["environment"] == "${{ inputs.stage }}"  # the stage's protection rules apply
+    assert job["permissions"] == {"contents": "write", "packages": "write"}
+    stages = workflow[True]["workflow_dispatch"]["inputs"]["stage"]["options"]
+    assert stages == ["dev", "staging", "prod"]
+    for step in job["steps"]:
+        assert "${{ inputs" not in step.get("run", "")  # inputs reach scripts through env:
 
 
 # --- the attack: a forged run-cache entry for a merge whose dvc.lock does not record `train` ---
@@ -315,7 +454,8 @@ def test_a_forged_run_cache_entry_never_reaches_the_image(stale_lock_attack: dic
     assert [c for c in attack["docker"] if c["command"] == "buildx build"] == []
     assert attack["attestations"] == []
     main = attack["main"]
-    assert main.jobs == {"publish": "failure"}, main.summary()
+    assert main.jobs["publish"] == "failure", main.summary()
+    assert main.jobs.get("register") != "success"  # nothing registered
     assert main.step("publish", "model").result == "failure"
     log = main.log("publish")
     assert "is cached - skipping run" not in log

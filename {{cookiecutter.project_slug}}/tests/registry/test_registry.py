@@ -76,6 +76,7 @@ def test_publish_twice_promote_and_roll_back(repo: Path, capsys) -> None:
     assert git(repo, "rev-parse", f"{model}#prod#2" + PEEL) == first  # the roll back
     assert git(repo, "cat-file", "-t", f"{model}#prod#2") == "tag"  # annotated, as GTO's
     assert rollback["event"] == "promote"
+    assert (rollback["model"], rollback["tag"]) == (model, f"{model}#prod#2")
     assert (rollback["version"], rollback["stage"], rollback["commit"]) == ("v0.1.0", "prod", first)
     assert rollback["image_digest"] == digest_1  # the lineage of the version promoted
     assert rollback["who"] == "ml@example.com"
@@ -94,6 +95,9 @@ def test_publish_twice_promote_and_roll_back(repo: Path, capsys) -> None:
 
 
 def test_versions_only_grow_and_stages_are_checked(repo: Path, capsys) -> None:
+    only = run_cli(capsys, "publish", "--version", "v1.0.0", "--record-only")
+    assert only["tag"].endswith("@v1.0.0")
+    assert git(repo, "tag", "--list") == ""  # the record, no tag
     run_cli(capsys, "publish", "--version", "v1.0.0")
     assert command.main(["publish", "--version", "v0.9.0"]) == 1
     assert "not above the latest, v1.0.0" in capsys.readouterr().err
@@ -119,3 +123,26 @@ def test_other_models_and_foreign_tags_are_ignored(repo: Path) -> None:
     registry = tags.read(repo, params.load_params().registry.model)
     assert registry.versions == {}
     assert registry.latest is None
+
+
+def test_the_pipeline_record_names_the_run_it_describes(pipeline_repo: Path, monkeypatch) -> None:
+    """`audit` on the shared pipeline run: the md5s and the gate of the files on disk."""
+    import hashlib
+
+    def md5(path: Path) -> str:
+        return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+    monkeypatch.chdir(pipeline_repo)
+    monkeypatch.setenv("GITHUB_ACTOR", "octo-reviewer")
+    out = pipeline_repo.parent / "audit.json"  # outside the repository: it stays unchanged
+    assert module("registry.record").main(["--out", str(out)]) == 0
+    found = json.loads(out.read_text())
+    assert list(found) == list(module("registry.audit").FIELDS)
+    assert found["event"] == "pipeline"
+    assert found["who"] == "octo-reviewer"
+    assert found["commit"] == git(pipeline_repo, "rev-parse", "HEAD")
+    assert found["model_md5"] == md5(pipeline_repo / "models" / "model.ubj")
+    assert found["params_md5"] == md5(pipeline_repo / "params.yaml")
+    assert found["data_md5"] == md5(pipeline_repo / "data" / "raw" / "sample.csv")
+    gate = json.loads((pipeline_repo / "reports" / "gate.json").read_text())["passed"]
+    assert found["gate"] == ("passed" if gate else "failed")

@@ -10,7 +10,9 @@ Schema (`SCHEMA`, version 1; every key is always present, `null` when not known)
   params_md5   md5 of params.yaml
   model_md5    md5 of models/model.ubj
   gate         "passed" | "failed" (reports/gate.json)
+  model        the model's name in the registry (registry.model)
   version      the registry version (`v1.2.3`) for publish and promote
+  tag          the registry tag that holds the record (publish, promote)
   stage        the stage assigned (promote)
   image        image name, `image_digest` its `sha256:` digest (publish, promote)
   workflow_run the CI run's URL when run in GitHub Actions
@@ -37,7 +39,7 @@ SCHEMA = 1
 AUDIT_FILE = Path("reports/audit.json")
 FIELDS = (
     "schema", "event", "who", "when", "commit", "dirty", "data_md5", "params_md5", "model_md5",
-    "gate", "version", "stage", "image", "image_digest", "workflow_run",
+    "gate", "model", "version", "tag", "stage", "image", "image_digest", "workflow_run",
 )  # fmt: skip
 
 
@@ -87,7 +89,9 @@ def record(event: str, **given: Any) -> dict[str, Any]:
         "params_md5": _md5(Path("params.yaml")),
         "model_md5": _md5(paths.MODEL_FILE),
         "gate": None if gate is None else ("passed" if gate else "failed"),
+        "model": None,
         "version": None,
+        "tag": None,
         "stage": None,
         "image": None,
         "image_digest": None,

@@ -3,6 +3,7 @@
   registry list [--json]                 versions, stages, model md5, image digest (`make registry`)
   registry next [--bump B]               the next version (bump: registry.bump, or B)
   registry publish --version V [--image I --image-digest D] [--commit C] [--out FILE]
+                   [--record-only]
   registry promote --version V --stage S [--out FILE]
 
 `publish` tags the commit `<model>@V`; `promote` tags the version's commit `<model>#S#<n>`.
@@ -70,9 +71,12 @@ def next_version(registry: tags.Registry, how: str) -> str:
 
 
 def publish(
-    repo: Path, model: str, version: str, *, commit: str = "HEAD", **given: Any
+    repo: Path, model: str, version: str, *, commit: str = "HEAD", tag: bool = True, **given: Any
 ) -> dict[str, Any]:
-    """Tag `commit` as `<model>@<version>`; the version must be above every existing one."""
+    """Tag `commit` as `<model>@<version>`; the version must be above every existing one.
+
+    With `tag=False`, only the record (CI: another job, allowed to push, creates the tag).
+    """
     version = tags.format_version(tags.parse_version(version))
     registry = tags.read(repo, model)
     if registry.latest and tags.parse_version(version) <= tags.parse_version(registry.latest):
@@ -80,8 +84,10 @@ def publish(
             f"version {version} is not above the latest, {registry.latest}: versions only grow"
         )
     sha = tags.git(repo, "rev-parse", commit + "^" + "{commit}").strip()
-    found = audit.record("publish", version=version, commit=sha, **given)
-    tags.create(repo, f"{model}@{version}", sha, found)
+    name = f"{model}@{version}"
+    found = audit.record("publish", model=model, version=version, tag=name, commit=sha, **given)
+    if tag:
+        tags.create(repo, name, sha, found)
     return found
 
 
@@ -103,10 +109,12 @@ def promote(repo: Path, model: str, version: str, stage: str, stages: list[str])
         k: published.record.get(k)
         for k in ("data_md5", "params_md5", "model_md5", "gate", "image", "image_digest")
     }
+    name = f"{model}#{stage}#{n}"
     found = audit.record(
-        "promote", version=version, stage=stage, commit=published.commit, dirty=False, **lineage
-    )
-    tags.create(repo, f"{model}#{stage}#{n}", published.commit, found)
+        "promote", model=model, version=version, tag=name, stage=stage,
+        commit=published.commit, dirty=False, **lineage,
+    )  # fmt: skip
+    tags.create(repo, name, published.commit, found)
     return found
 
 
@@ -126,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     published.add_argument("--image")
     published.add_argument("--image-digest")
     published.add_argument("--out", type=Path)
+    published.add_argument("--record-only", action="store_true", help="write no tag")
     promoted = commands.add_parser("promote", help="assign a stage to a version")
     promoted.add_argument("--version", required=True)
     promoted.add_argument("--stage", required=True)
@@ -149,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "publish":
             found = publish(
                 args.repo, settings.model, args.version, commit=args.commit,
-                image=args.image, image_digest=args.image_digest,
+                tag=not args.record_only, image=args.image, image_digest=args.image_digest,
             )  # fmt: skip
         else:
             found = promote(args.repo, settings.model, args.version, args.stage, settings.stages)

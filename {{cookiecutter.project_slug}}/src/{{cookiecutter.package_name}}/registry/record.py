@@ -21,7 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def run() -> None:
-        found = audit.record("pipeline")
+        from ..settings.params import load_params
+
+        found = audit.record("pipeline", model=load_params().registry.model)
         with staged_outputs() as staged:
             staged.write_json(args.out, found)
         print(json.dumps(found))
