@@ -47,6 +47,7 @@ EXPECTED_TREE = """
 .github/workflows/monitor.yml
 .github/workflows/pr-comment.yml
 .github/workflows/pr.yml
+.github/workflows/promote.yml
 .gitignore
 .pre-commit-config.yaml
 .python-version
@@ -63,6 +64,7 @@ conf/experiment/deep_trees.yaml
 conf/experiment/time_split.yaml
 conf/fairness/bank_marketing.yaml
 conf/model/xgboost.yaml
+conf/registry/default.yaml
 conf/serve/default.yaml
 conf/split/stratified.yaml
 conf/split/time.yaml
@@ -95,6 +97,8 @@ src/term_deposit_model/data/describe.py
 src/term_deposit_model/data/example.py
 src/term_deposit_model/data/incorporate.py
 src/term_deposit_model/data/init.py
+src/term_deposit_model/data/pii.py
+src/term_deposit_model/data/pii_detect.py
 src/term_deposit_model/data/raw.py
 src/term_deposit_model/data/validation.py
 src/term_deposit_model/drift/__init__.py
@@ -115,6 +119,11 @@ src/term_deposit_model/model/files.py
 src/term_deposit_model/model/metrics.py
 src/term_deposit_model/model/scoring.py
 src/term_deposit_model/model/threshold.py
+src/term_deposit_model/registry/__init__.py
+src/term_deposit_model/registry/audit.py
+src/term_deposit_model/registry/command.py
+src/term_deposit_model/registry/record.py
+src/term_deposit_model/registry/tags.py
 src/term_deposit_model/review/__init__.py
 src/term_deposit_model/review/baseline.py
 src/term_deposit_model/review/charts.py
@@ -155,6 +164,7 @@ tests/data/test_describe.py
 tests/data/test_describe_tasks.py
 tests/data/test_example.py
 tests/data/test_init.py
+tests/data/test_pii.py
 tests/drift/test_chance.py
 tests/drift/test_check.py
 tests/drift/test_monitor.py
@@ -170,6 +180,7 @@ tests/model/test_files.py
 tests/model/test_metrics.py
 tests/model/test_threshold.py
 tests/records.py
+tests/registry/test_registry.py
 tests/review/test_gate.py
 tests/review/test_report.py
 tests/served.py

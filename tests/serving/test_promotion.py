@@ -132,6 +132,10 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
     run(["git", "checkout", "-q", "main"], project)
     run(["git", "merge", "-q", "--ff-only", "tune"], project)
     sha = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
+    origin = root / "origin.git"  # GitHub's copy: where the registry's tags are pushed
+    run(["git", "init", "-q", "--bare", str(origin)], root)
+    run(["git", "remote", "set-url", "origin", str(origin)], project)
+    run(["git", "push", "-q", "origin", "main"], project)
     docker_log = root / "docker-calls.jsonl"
     main = run_workflow(
         project,
@@ -153,6 +157,8 @@ def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -
         "project": project,
         "remote": remote,
         "root": root,
+        "origin": origin,
+        "docker_log": docker_log,
     }
 
 
@@ -162,7 +168,7 @@ def packaged_md5(log: str) -> list[str]:
 
 def test_main_publishes_the_model_evaluated_in_the_pull_request(promoted: dict) -> None:
     pr, main = promoted["pr"], promoted["main"]
-    assert main.jobs == {"publish": "success"}, main.summary()
+    assert main.jobs == {"publish": "success", "register": "success"}, main.summary()
     pr_md5 = packaged_md5(pr.log("experiment"))
     assert len(pr_md5) == 1, pr.log("experiment")[-3000:]
     reviewed = locked_md5(promoted["project"], "models/model.ubj")
@@ -236,7 +242,7 @@ def test_the_image_is_tagged_labelled_pushed_and_non_root(promoted: dict) -> Non
         if line and not line.startswith("#")
     )
     image = f"{settings['REGISTRY']}/{settings['IMAGE_NAME']}"
-    assert build["tags"] == [f"{image}:{promoted['sha']}", f"{image}:latest"]
+    assert build["tags"] == [f"{image}:{promoted['sha']}", f"{image}:v0.1.0", f"{image}:latest"]
     assert build["push"] is True
     labels = build["labels"]
     assert labels["org.opencontainers.image.revision"] == promoted["sha"]
@@ -246,7 +252,7 @@ def test_the_image_is_tagged_labelled_pushed_and_non_root(promoted: dict) -> Non
     logins = [c for c in promoted["docker"] if c["command"] == "login"]
     assert [(c["registry"], bool(c["username"])) for c in logins] == [("ghcr.io", True)]
     push = promoted["main"].step(
-        "publish", "Build and push the image (tags - the commit SHA and latest)"
+        "publish", "Build and push the image (tags - the commit SHA, the version and latest)"
     )
     assert push.result == "success"
 
@@ -270,6 +276,62 @@ def test_main_workflow_is_least_privilege_and_pinned(promoted: dict) -> None:
         assert "${{ github.event" not in step.get("run", "")
     checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["persist-credentials"] is False
+    register = workflow["jobs"]["register"]  # the one job that may push (a tag), runs no code
+    assert register["permissions"] == {"contents": "write"}
+    assert register["needs"] == "publish"
+    scripts = " ".join(step.get("run", "") for step in register["steps"])
+    assert "make" not in scripts.split()
+    assert "uv " not in scripts
+
+
+# --- the registry in git: the version main tags, then promotions and a roll back ---
+
+MODEL = "term-deposit-model"  # conf/registry/default.yaml of the default bake
+PEEL = "^" + "{commit}"
+
+
+def tag_record(repository: Path, tag: str) -> dict:
+    message = run(["git", "tag", "--list", "--format=%(contents)", tag], repository).stdout
+    return json.loads(message)
+
+
+def test_main_registers_the_version_with_its_audit_record(promoted: dict) -> None:
+    origin, sha = promoted["origin"], promoted["sha"]
+    build = next(c for c in promoted["docker"] if c["command"] == "buildx build")
+    tag = f"{MODEL}@v0.1.0"
+    assert run(["git", "tag", "--list"], origin).stdout.split() == [tag]
+    assert run(["git", "cat-file", "-t", tag], origin).stdout.strip() == "tag"  # annotated
+    assert run(["git", "rev-parse", tag + PEEL], origin).stdout.strip() == sha
+    record = tag_record(origin, tag)
+    reviewed = locked_md5(promoted["project"], "models/model.ubj")
+    assert (record["event"], record["version"], record["commit"]) == ("publish", "v0.1.0", sha)
+    assert record["model_md5"] == reviewed
+    assert record["image_digest"] == build["digest"]
+    assert record["image"] == build["tags"][0].rsplit(":", 1)[0]
+    assert record["gate"] == "passed"
+    assert record["who"]
+    artifacts = promoted["main"].artifacts / "audit-publish"
+    uploaded = json.loads(next(artifacts.rglob("publish.json")).read_text())
+    assert uploaded == record
+    pipeline = json.loads(next(artifacts.rglob("audit.json")).read_text())
+    assert (pipeline["event"], pipeline["model_md5"], pipeline["commit"]) == (
+        "pipeline", reviewed, sha,
+    )  # fmt: skip
+
+
+def test_the_promote_workflow_is_manual_protected_and_pinned(promoted: dict) -> None:
+    workflow = yaml.safe_load(
+        (promoted["project"] / ".github" / "workflows" / "promote.yml").read_text()
+    )
+    assert list(workflow[True]) == ["workflow_dispatch"]  # by hand only
+    assert workflow["permissions"] == {}
+    job = workflow["jobs"]["promote"]
+    assert job["environment"] == "${{ inputs.stage }}"  # the stage's protection rules apply
+    assert job["permissions"] == {"contents": "write", "packages": "write"}
+    stages = workflow[True]["workflow_dispatch"]["inputs"]["stage"]["options"]
+    assert stages == ["dev", "staging", "prod"]
+    for step in job["steps"]:
+        assert "${{ inputs" not in step.get("run", "")  # inputs reach scripts through env:
 
 
 # --- the attack: a forged run-cache entry for a merge whose dvc.lock does not record `train` ---
@@ -326,7 +388,8 @@ def test_a_forged_run_cache_entry_never_reaches_the_image(stale_lock_attack: dic
     assert [c for c in attack["docker"] if c["command"] == "buildx build"] == []
     assert attack["attestations"] == []
     main = attack["main"]
-    assert main.jobs == {"publish": "failure"}, main.summary()
+    assert main.jobs["publish"] == "failure", main.summary()
+    assert main.jobs.get("register") != "success"  # nothing registered
     assert main.step("publish", "model").result == "failure"
     log = main.log("publish")
     assert "is cached - skipping run" not in log

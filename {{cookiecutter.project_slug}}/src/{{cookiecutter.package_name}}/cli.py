@@ -39,6 +39,8 @@ COMMANDS = {
     "incorporate": ("data.incorporate", "add a new batch to the training data"),
     "data": ("data.init", "data init FILE --target COL: describe a data file and use it"),
     "example": ("data.example", "print a /predict request body from the data (--rows N)"),
+    "registry": ("registry.command", "the model's versions and stages (git tags, GTO format)"),
+    "audit": ("registry.record", "write the pipeline run's audit record (reports/audit.json)"),
     "keep": (
         "artifacts.keep",
         "keep DVC-COMMAND...: run it; outputs DVC removed for a failed stage are put back",

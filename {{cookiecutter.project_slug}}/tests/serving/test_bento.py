@@ -82,6 +82,12 @@ def test_build_info_says_dirty_when_tracked_files_changed(tmp_path: Path, monkey
     info = bento.build_info()
     assert info["git_dirty"] is True
     assert len(str(info["git_commit"])) == 40
+    import hashlib
+
+    assert info["params_md5"] == hashlib.md5(b"a: 2\n", usedforsecurity=False).hexdigest()
+    assert info["registry_version"] is None
+    monkeypatch.setenv("REGISTRY_VERSION", "v1.4.0")  # main.yml: the version it publishes
+    assert bento.build_info()["registry_version"] == "v1.4.0"
 
 
 def test_a_repackaged_model_with_other_settings_replaces_the_stores_copy(

@@ -117,6 +117,14 @@ def test_metadata_describes_the_packaged_model(
     assert metadata["threshold"] == packaged.info["threshold"]
     assert metadata["limits"]["max_records"] == packaged.settings.max_records
     assert metadata["git_dirty"] in (True, False, None)  # build_info.json, when built
+    assert metadata["card"] == "/card"
+    audit = metadata["audit"]  # the audit records' lineage fields
+    assert audit["model_md5"] == model["model_md5"]
+    assert audit["data_md5"] == packaged.info.get("training_data_md5")
+    gate = json.loads((pipeline_repo / "reports" / "gate.json").read_text())["passed"]
+    assert audit["gate"] == ("passed" if gate else "failed")
+    lineage = {"commit", "dirty", "data_md5", "params_md5", "model_md5", "gate", "version"}
+    assert set(audit) == lineage
 
 
 def bad_value(case: str) -> tuple[str, Any, str]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import PipelineError
 from ..settings.params import level_text
+from .pii_detect import personal_kind
 
 FAST_READ = True  # the default: PyArrow reading and counting; False: pandas
 # Spellings of "no value", compared stripped and lower-cased.
@@ -32,6 +33,7 @@ NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 SEPARATORS = ",;\t|"
+PII_SAMPLE = 500  # present values looked at to spot personal data
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Counts:
     counts: np.ndarray
     kind: str  # "text" (CSV, Parquet strings), or "int", "float", "bool", "datetime"
     markers: tuple[tuple[Any, int], ...] = ()  # with an array of numbers: (spelling, count)
+    sample: tuple[Any, ...] = ()  # kind "many"/"dates": some present spellings (PII check)
 
 
 def sniff_separator(path: Path) -> str:
@@ -149,7 +152,8 @@ def _compact(values: Any, counts: Any) -> Counts | None:
         if pc.all(pc.match_substring_regex(spelled, grouped)).as_py():
             return None  # numbers with thousands separators: the value-by-value path
         dates = pc.all(pc.match_substring_regex(spelled, DATE.pattern)).as_py()
-        return Counts(np.empty(0), present, "dates" if dates else "many", markers)
+        sample = tuple(spelled.slice(0, PII_SAMPLE).to_pylist())
+        return Counts(np.empty(0), present, "dates" if dates else "many", markers, sample)
     integral = not pc.any(pc.match_substring_regex(spelled, "[.eE]")).as_py()
     numbers = pc.cast(spelled, pa.float64()).to_numpy(zero_copy_only=False)
     return Counts(numbers, present, "int" if integral else "float", markers)
@@ -227,6 +231,8 @@ def describe(
     columns, notes, thousands = [], [], False
     for name, found in counts.items():
         column, uses_thousands = infer_column(name, found, rows, ids=ids, time=time)
+        if name != target:
+            column = suggest_pii(column, found)
         columns.append(column)
         thousands |= uses_thousands
     datetimes = [c.name for c in columns if c.spec["dtype"] == "datetime"]
@@ -305,6 +311,30 @@ def infer_column(
     return Column(
         name, spec, f"category: {len(levels)} levels as spelled in the data; {gaps}"
     ), False
+
+
+def suggest_pii(column: Column, found: Counts) -> Column:
+    """`column` as role pii when it looks like personal data (names, emails, phones, ids).
+
+    Suggested `pii: drop`; an `--id` column that looks personal is suggested `pii: hash` (it
+    still joins). The comment names the kind, never a value. Booleans and dates are left
+    alone; numbers are judged by their name only.
+    """
+    dtype = column.spec["dtype"]
+    if dtype == "datetime" or (dtype == "category" and "true/false" in column.why):
+        return column
+    values = found.values if isinstance(found.values, list) else found.sample
+    sample = [v for v in values[:PII_SAMPLE] if v is not None and not _is_marker(v)]
+    if dtype in ("int", "float"):
+        sample = []  # numbers: by the name only (a phone number written as digits)
+    kind = personal_kind(column.name, sample, len(found.counts))
+    if kind is None:
+        return column
+    how = "hash" if column.spec.get("role") == "id" else "drop"
+    base = {k: column.spec[k] for k in ("nullable", "missing_values") if k in column.spec}
+    spec = {"dtype": "string", "role": "pii", "pii": how, **base}
+    why = f"personal data? {kind}: pii: {how} (hash: joinable, needs the key; drop: out)"
+    return Column(column.name, spec, why)
 
 
 def _datetime(name: str, time: str | None, base: dict[str, Any], gaps: str) -> Column:

@@ -76,7 +76,9 @@ def render(description: Description, name: str, data_path: str) -> str:
         "drop_duplicates: true",
         "",
         "# One entry per column. role: feature | target | id (identifies a record, never a",
-        "# feature) | timestamp (orders the time split) | drop (read, validated, not used).",
+        "# feature) | timestamp (orders the time split) | drop (read, validated, not used) |",
+        "# pii (personal data; with pii: drop, never leaves `prepare`; with pii: hash, kept as",
+        "# a keyed hash: the key from the environment, see the README's Personal data).",
         "# dtype: int | float | category (levels compared stripped and lower-cased) | string |",
         "# datetime (string and datetime only for id, timestamp and drop columns).",
         "columns:",
@@ -95,7 +97,7 @@ TASK_TEXT = {
 
 
 def _ordered(column: Column) -> dict[str, Any]:
-    keys = ("dtype", "role", "nullable", "min", "missing_values", "categories")
+    keys = ("dtype", "role", "pii", "nullable", "min", "missing_values", "categories")
     spec = {k: column.spec[k] for k in keys if k in column.spec}
     if spec.get("role") == "feature":
         del spec["role"]
@@ -226,7 +228,7 @@ def _checklist(description: Description) -> list[str]:
         lines.append(f"- the task (multiclass) and the classes {description.classes}")
     else:
         lines.append(f"- the task (regression of '{description.target}')")
-    for role in ("id", "timestamp", "drop"):
+    for role in ("id", "timestamp", "drop", "pii"):
         if roles.get(role):
             lines.append(f"- columns with role {role}: {roles[role]}")
     lines.append(f"- {len(roles.get('feature', []))} feature columns; each line's comment says why")

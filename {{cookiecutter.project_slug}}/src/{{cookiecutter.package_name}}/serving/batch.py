@@ -7,10 +7,13 @@ each chunk against the schema the model was trained with (`schema.validate` with
 writes the Parquet output atomically: on any error no output file appears. A schema mismatch
 in the header is reported before any row is read. The output has one row per input row, in
 order: the input's `id` columns (role `id` in the data config, those present in the input, as
-validated: so results can be joined back; never model inputs), then the model's answer, by
+validated: so results can be joined back; never model inputs), then the personal-data
+columns with `pii: hash` present in the input, hashed exactly as `prepare` hashes them (the
+key from the environment, see `data.pii`; refused without it), then the model's answer, by
 task: binary `label` (the predicted class, positive when `score` >= the model's saved
 threshold) and `score` (the probability of the positive class); multiclass `label` (the most
-probable class) and `probability_<class>` per class; regression `prediction`.
+probable class) and `probability_<class>` per class; regression `prediction`. Columns with
+`pii: drop` never reach the output.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..cli import guarded
+from ..data.pii import hash_values, load_key
 from ..data.raw import iter_table, table_columns
 from ..data.validation import check_columns, validate
 from ..errors import PipelineError
@@ -52,8 +56,11 @@ def output_columns(spec: FeatureSpec | None = None) -> tuple[str, ...]:
 
 
 def id_columns(columns: list[str], data: DataConfig, spec: FeatureSpec | None = None) -> list[str]:
-    """The id columns present in `columns`; raise `PipelineError` if one is named as an output."""
-    ids = [name for name in data.id_columns if name in columns]
+    """The id and hashed personal-data columns present in `columns`, carried to the output.
+
+    Raise `PipelineError` if one has the name of an output.
+    """
+    ids = [name for name in [*data.id_columns, *data.hashed_columns] if name in columns]
     outputs = output_columns(spec)
     clash = [name for name in ids if name in outputs]
     if clash:
@@ -65,12 +72,18 @@ def id_columns(columns: list[str], data: DataConfig, spec: FeatureSpec | None = 
 
 
 def output_schema(ids: list[str], data: DataConfig, spec: FeatureSpec | None = None) -> pa.Schema:
-    """The output's columns: the id columns, then the task's answer (`output_columns`)."""
+    """The output's columns: the id (and hashed) columns, then the task's answer."""
+
+    def kind(name: str) -> pa.DataType:
+        if name in data.hashed_columns:
+            return pa.string()
+        return ID_TYPES.get(data.columns[name].dtype, pa.string())
+
     answer = [
         (name, pa.string() if name == "label" else pa.float64()) for name in output_columns(spec)
     ]
     return pa.schema(
-        [(name, ID_TYPES.get(data.columns[name].dtype, pa.string())) for name in ids] + answer
+        [(name, kind(name)) for name in ids] + answer
     )
 
 
@@ -105,6 +118,7 @@ def score_file(
     columns, total = table_columns(source, data)
     check_columns(columns, data, labels=False)
     ids = id_columns(columns, data, model.spec)
+    key = load_key() if any(name in data.hashed_columns for name in ids) else None
     schema = output_schema(ids, data, model.spec)
     rows = 0
     bar = tqdm(total=total, unit="rows", disable=None if progress is None else not progress)
@@ -121,7 +135,13 @@ def score_file(
                     ) from None
                 answer = answer_columns(model.spec, predictions(model, checked), threshold)
                 carried = {
-                    name: _arrow_values(checked[name], schema.field(name).type) for name in ids
+                    name: _arrow_values(
+                        hash_values(checked[name], key)
+                        if key is not None and name in data.hashed_columns
+                        else checked[name],
+                        schema.field(name).type,
+                    )
+                    for name in ids
                 }
                 writer.write_table(pa.table({**carried, **answer}, schema=schema))
                 rows += len(chunk)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import PACKAGE
 from ..artifacts import paths
+from ..artifacts.hashing import md5_file
 from ..cli import guarded
 from ..errors import PipelineError
 from .entry import SERVICE_INFO
@@ -105,7 +106,15 @@ def git_dirty() -> bool | None:
 
 
 def build_info() -> dict[str, object]:
-    return {"git_commit": git_commit(), "git_dirty": git_dirty()}
+    """The build's lineage: commit, dirty, params md5, and the registry version when CI knows
+    it (`REGISTRY_VERSION`, set by main.yml)."""
+    params = Path("params.yaml")
+    return {
+        "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        "params_md5": md5_file(params) if params.is_file() else None,
+        "registry_version": os.environ.get("REGISTRY_VERSION") or None,
+    }
 
 
 def assemble(build_dir: Path = BUILD_DIR) -> Path:

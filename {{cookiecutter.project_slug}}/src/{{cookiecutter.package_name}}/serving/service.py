@@ -91,6 +91,8 @@ class Metadata(BaseModel):
     test_metrics: dict[str, Any]
     gate: dict[str, Any]
     limits: dict[str, int]
+    card: str = "/card"  # the model card (GET /card: Markdown, or JSON with Accept)
+    audit: dict[str, Any] = {}  # lineage summary, the fields of the audit records
 
 
 def build_info() -> dict[str, Any]:
@@ -120,6 +122,15 @@ def metadata_of(packaged: PackagedModel) -> Metadata:
         test_metrics=info["test_metrics"],
         gate=info["gate"],
         limits={"max_records": settings.max_records, "max_body_bytes": settings.max_body_bytes},
+        audit={
+            "commit": str(build.get("git_commit")),
+            "dirty": build.get("git_dirty"),
+            "data_md5": info.get("training_data_md5"),
+            "params_md5": build.get("params_md5"),
+            "model_md5": info["model_md5"],
+            "gate": "passed" if info["gate"].get("passed") else "failed",
+            "version": build.get("registry_version"),
+        },
     )
 
 

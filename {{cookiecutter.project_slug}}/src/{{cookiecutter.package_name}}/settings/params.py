@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,7 +60,7 @@ def level_text(value: object) -> str:
 
 
 Level = str | int | float | bool
-Role = Literal["feature", "target", "id", "timestamp", "drop"]
+Role = Literal["feature", "target", "id", "timestamp", "drop", "pii"]
 NON_FEATURE_DTYPES = frozenset({"string", "datetime"})
 
 
@@ -83,6 +84,9 @@ class ColumnSpec(_Strict):
     missing_values: list[int | float | str] = Field(default_factory=list)
     on_missing: Literal["keep", "drop_row", "fill"] = "keep"
     fill_value: int | float | str | None = None
+    # Personal data (role pii): `drop` never leaves `prepare`; `hash` is replaced by a keyed
+    # hash (HMAC-SHA256, data/pii.py) before anything is written.
+    pii: Literal["drop", "hash"] | None = None
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -112,6 +116,8 @@ class ColumnSpec(_Strict):
                 f"dtype {self.dtype} is for id, timestamp or drop columns; a {self.role} "
                 "column is int, float or category"
             )
+        if (self.role == "pii") != (self.pii is not None):
+            raise ValueError("role pii goes with 'pii: drop' or 'pii: hash', and only it")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"'min' ({self.min}) is above 'max' ({self.max})")
         if (self.on_missing == "fill") != (self.fill_value is not None):
@@ -213,6 +219,16 @@ class DataConfig(_Strict):
     def id_columns(self) -> list[str]:
         """Columns that identify a record (never features)."""
         return [name for name, column in self.columns.items() if column.role == "id"]
+
+    @property
+    def pii_columns(self) -> dict[str, str]:
+        """Personal-data columns and what happens to them: `drop` or `hash`."""
+        return {name: str(column.pii) for name, column in self.columns.items() if column.pii}
+
+    @property
+    def hashed_columns(self) -> list[str]:
+        """Personal-data columns kept under a keyed hash (so they still join and group)."""
+        return [name for name, how in self.pii_columns.items() if how == "hash"]
 
     @property
     def timestamp_columns(self) -> list[str]:
@@ -476,6 +492,22 @@ class CardConfig(_Strict):
     limitations: list[str] = Field(default_factory=list)
     column_notes: dict[str, str] = Field(default_factory=dict)
     license: str | None = None
+class RegistryConfig(_Strict):
+    """The model registry in git (GTO-format tags): the model's name, stages, version bump."""
+
+    model: str = Field(default="model", pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+    bump: Literal["major", "minor", "patch"] = "minor"
+    stages: list[str] = Field(default_factory=lambda: ["dev", "staging", "prod"], min_length=1)
+
+    @field_validator("stages")
+    @classmethod
+    def _stage_names(cls, value: list[str]) -> list[str]:
+        bad = [s for s in value if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", s)]
+        if bad or len(set(value)) != len(value):
+            raise ValueError(
+                f"stages are distinct lower-case names (letters, digits, '-'): {value}"
+            )
+        return value
 
 
 class Params(_Strict):
@@ -504,6 +536,11 @@ class Params(_Strict):
                 )
             if group.column == self.data.target:
                 raise ValueError(f"{where}.column: '{group.column}' is the target")
+            if self.data.pii_columns.get(group.column) == "drop":
+                raise ValueError(
+                    f"{where}.column: '{group.column}' is personal data dropped in prepare "
+                    "(pii: drop); use pii: hash to group by it"
+                )
             if column.dtype == "datetime":
                 raise ValueError(f"{where}.column: '{group.column}' is a datetime column")
             if group.bins is not None and column.dtype not in ("int", "float"):
@@ -536,6 +573,7 @@ class Params(_Strict):
         """XGBoost's early-stopping metric: the configured one, or the task's proper score."""
         chosen = self.train.eval_metric
         return TASK_EVAL_METRICS[self.data.task][0] if chosen == "auto" else chosen
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

@@ -15,6 +15,7 @@ from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
 from ..cli import run_stage
+from ..data.pii import key_id, load_key, protect
 from ..data.raw import read_table
 from ..data.validation import CleaningReport, clean
 from ..errors import PipelineError
@@ -25,22 +26,36 @@ log = logging.getLogger(__name__)
 
 
 def prepare(params: Params) -> dict[str, Any]:
-    """Run the stage; write train/test Parquet and the data report."""
+    """Run the stage; write train/test Parquet and the data report.
+
+    Personal data (role pii) is dropped or hashed in memory, before anything is written: the
+    prepared data keeps the hashed columns after the features and the target (never model
+    inputs), so they can still be joined or grouped.
+    """
     data = params.data
+    key = load_key() if data.hashed_columns else None  # refuse before any work
     raw = read_table(data.path, data)
     cleaned, cleaning = clean(raw, data)
     if data.timestamp_columns:  # the time split's order; rows keep their order on ties
         cleaned = cleaned.sort_values(data.timestamp_columns, kind="stable", ignore_index=True)
     period = time_period(cleaned, data)
-    # Ids, timestamps, dropped columns: out. Columns that fairness groups by but the model
+    # Personal data first: pii: drop columns go, pii: hash columns are hashed in memory.
+    cleaned = protect(cleaned, data, key)
+    # Ids, timestamps, dropped columns: out. Hashed personal-data columns stay after the
+    # features and target (never model inputs). Columns that fairness groups by but the model
     # does not use stay in the test split only (evaluate reads them; no feature is made of them).
-    carried = fairness_columns(params)
-    cleaned = cleaned[[*data.feature_columns, data.target, *carried]]
+    carried = [c for c in fairness_columns(params) if c not in data.hashed_columns]
+    cleaned = cleaned[[*data.feature_columns, data.target, *data.hashed_columns, *carried]]
     train, test = split(cleaned, data, params.split, params.seed)
     train = train.drop(columns=carried)
     report = data_report(Path(data.path), cleaning, cleaned, train, test, data)
     if period:
         report["period"] = period
+    report["pii"] = {
+        "dropped": [c for c, how in data.pii_columns.items() if how == "drop"],
+        "hashed": data.hashed_columns,
+        "key_id": key_id(key) if key is not None else None,
+    }
     with staged_outputs() as staged:
         train.to_parquet(staged.path(paths.TRAIN_DATA), index=False)
         test.to_parquet(staged.path(paths.TEST_DATA), index=False)

@@ -1,6 +1,7 @@
-"""A strict stand-in for the `docker` CLI: only what `bentoml containerize --backend buildx`
-and docker/login-action run. Each call is appended to $STANDIN_DOCKER_LOG as one JSON line;
-anything else (sub-command, flag, missing Dockerfile or context) exits 2 with a message.
+"""A strict stand-in for the `docker` CLI: only what `bentoml containerize --backend buildx`,
+docker/login-action and promote.yml (`buildx imagetools create --tag T IMAGE@DIGEST`) run.
+Each call is appended to $STANDIN_DOCKER_LOG as one JSON line; anything else (sub-command,
+flag, missing Dockerfile or context) exits 2 with a message.
 """
 
 from __future__ import annotations
@@ -112,6 +113,30 @@ def build(args: list[str]) -> None:
     )
 
 
+def imagetools_create(args: list[str]) -> None:
+    """`--tag T SOURCE` (one or more --tag): a new tag for an existing image, by digest."""
+    tags, sources, i = [], [], 0
+    while i < len(args):
+        if args[i] in ("--tag", "-t"):
+            if i + 1 >= len(args):
+                fail(f"{args[i]} needs a value")
+            tags.append(args[i + 1])
+            i += 2
+            continue
+        if args[i].startswith("-"):
+            fail(f"unknown flag for buildx imagetools create: {args[i]}")
+        sources.append(args[i])
+        i += 1
+    if not tags or len(sources) != 1:
+        fail(f"expected --tag and one source, got tags {tags}, sources {sources}")
+    for tag in tags:
+        if not re.fullmatch(r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9_.-]{1,128}", tag):
+            fail(f"not a registry image reference: {tag}")
+    if not re.fullmatch(r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}", sources[0]):
+        fail(f"the source is not an image pinned by digest: {sources[0]}")
+    record({"command": "buildx imagetools create", "tags": tags, "source": sources[0]})
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["version"] and argv[1:] == ["--format", "{{json .Server.Version}}"]:
         print('"27.3.1"')
@@ -121,6 +146,8 @@ def main(argv: list[str]) -> None:
         print("github.com/docker/buildx v0.18.0 abcdef0")
     elif argv[:2] == ["buildx", "build"]:
         build(argv[2:])
+    elif argv[:3] == ["buildx", "imagetools", "create"]:
+        imagetools_create(argv[3:])
     elif argv[:1] == ["login"]:
         if len(argv) != 5 or argv[1] != "--username" or argv[3] != "--password-stdin":
             fail(f"unsupported login form: {argv}")

@@ -1,0 +1,122 @@
+"""The registry's promote workflow under act: promote a version to prod, then roll back.
+
+A default bake (no pipeline run: promotion runs none) in a real git repository with a bare
+`origin`; two versions are published with the project's registry command (what main.yml's
+`register` job pushes: `<model>@v<semver>` with the audit record as message), then
+promote.yml runs twice for `prod`: v0.2.0, then v0.1.0 (the roll back). Docker is the strict
+stand-in; `buildx imagetools create` must move `<image>:prod` to the version's digest.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from serving_support import run
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
+
+from harness import run_workflow
+
+pytestmark = pytest.mark.e2e  # a bake and two act runs (each `make setup`)
+OWNER_REPO = "example-owner/term-deposit-model"
+MODEL = "term-deposit-model"  # conf/registry/default.yaml of the default bake
+PEEL = "^" + "{commit}"
+DIGESTS = {"v0.1.0": "sha256:" + "1" * 64, "v0.2.0": "sha256:" + "2" * 64}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def tag_record(repository: Path, tag: str) -> dict:
+    message = run(["git", "tag", "--list", "--format=%(contents)", tag], repository).stdout
+    return json.loads(message)
+
+
+def dispatch(version: str, stage: str) -> dict:
+    return {
+        "ref": "refs/heads/main",
+        "inputs": {"version": version, "stage": stage},
+        "repository": {"full_name": OWNER_REPO, "default_branch": "main"},
+    }
+
+
+@pytest.fixture(scope="module")
+def promotions(default_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("registry")
+    project = root / "project"
+    run(["git", "clone", "-q", str(default_project), str(project)], root)
+    run(["uv", "sync", "--frozen", "--extra", "cpu"], project)
+    origin = root / "origin.git"  # GitHub's copy: where the registry's tags are pushed
+    run(["git", "init", "-q", "--bare", str(origin)], root)
+    run(["git", "remote", "set-url", "origin", str(origin)], project)
+    image = "ghcr.io/your-github-user/term-deposit-model"  # .github/image.env of the bake
+    commits = {}
+    for version in ("v0.1.0", "v0.2.0"):
+        run(["git", "commit", "-q", "--allow-empty", "-m", f"Release {version}"], project)
+        commits[version] = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
+        run(
+            ["make", "-s", "registry", f"ARGS=publish --version {version} --image {image} "
+             f"--image-digest {DIGESTS[version]}"],
+            project,
+        )  # fmt: skip
+    run(["git", "push", "-q", "origin", "main", "--tags"], project)
+    runs, docker = {}, {}
+    for version in ("v0.2.0", "v0.1.0"):
+        log = root / f"docker-promote-{version}.jsonl"
+        runs[version] = run_workflow(
+            project, "promote.yml", "workflow_dispatch", dispatch(version, "prod"),
+            work_dir=root / f"act-promote-{version}", repository=OWNER_REPO,
+            inputs={"version": version, "stage": "prod"},
+            env={"STANDIN_DOCKER_LOG": str(log)},
+        )  # fmt: skip
+        docker[version] = read_jsonl(log)
+        run(["git", "fetch", "-q", "origin", "--tags"], project)
+    listed = json.loads(run(["make", "-s", "registry", "ARGS=list --json"], project).stdout)
+    table = run(["make", "-s", "registry"], project).stdout
+    return {"runs": runs, "docker": docker, "commits": commits, "image": image,
+            "origin": origin, "listed": listed, "table": table}  # fmt: skip
+
+
+def test_promoting_and_rolling_back_moves_the_stage_tags_and_the_image(promotions: dict) -> None:
+    origin, image = promotions["origin"], promotions["image"]
+    for version in ("v0.2.0", "v0.1.0"):
+        result = promotions["runs"][version]
+        assert result.jobs == {"promote": "success"}, result.summary()
+        calls = promotions["docker"][version]
+        retags = [c for c in calls if c["command"] == "buildx imagetools create"]
+        assert retags == [
+            {
+                "command": "buildx imagetools create",
+                "tags": [f"{image}:prod"],
+                "source": f"{image}@{DIGESTS[version]}",
+            }
+        ]
+    assert sorted(run(["git", "tag", "--list"], origin).stdout.split()) == sorted(
+        [f"{MODEL}@v0.1.0", f"{MODEL}@v0.2.0", f"{MODEL}#prod#1", f"{MODEL}#prod#2"]
+    )
+    prod_1 = run(["git", "rev-parse", f"{MODEL}#prod#1" + PEEL], origin).stdout.strip()
+    prod_2 = run(["git", "rev-parse", f"{MODEL}#prod#2" + PEEL], origin).stdout.strip()
+    assert (prod_1, prod_2) == (promotions["commits"]["v0.2.0"], promotions["commits"]["v0.1.0"])
+    rollback = tag_record(origin, f"{MODEL}#prod#2")
+    assert (rollback["event"], rollback["version"], rollback["stage"]) == (
+        "promote", "v0.1.0", "prod",
+    )  # fmt: skip
+    assert rollback["image_digest"] == DIGESTS["v0.1.0"]
+    uploaded = promotions["runs"]["v0.1.0"].artifacts / "audit-promote"
+    assert json.loads(next(uploaded.rglob("promote.json")).read_text()) == rollback
+
+
+def test_make_registry_lists_versions_and_the_stage_after_the_roll_back(promotions: dict) -> None:
+    listed = promotions["listed"]
+    assert listed["stages"] == {"dev": None, "staging": None, "prod": "v0.1.0"}
+    assert [(v["version"], v["image_digest"], v["stages"]) for v in listed["versions"]] == [
+        ("v0.2.0", DIGESTS["v0.2.0"], []),
+        ("v0.1.0", DIGESTS["v0.1.0"], ["prod"]),
+    ]
+    assert "  prod: v0.1.0" in promotions["table"]

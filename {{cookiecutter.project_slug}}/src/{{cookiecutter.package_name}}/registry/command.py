@@ -1,0 +1,174 @@
+"""Command `registry`: the model's versions and stages (git tags in GTO's format).
+
+  registry list [--json]                 versions, stages, model md5, image digest (`make registry`)
+  registry next [--bump B]               the next version (bump: registry.bump, or B)
+  registry publish --version V [--image I --image-digest D] [--commit C] [--out FILE]
+                   [--record-only]
+  registry promote --version V --stage S [--out FILE]
+
+`publish` tags the commit `<model>@V`; `promote` tags the version's commit `<model>#S#<n>`.
+Each tag's message is the event's audit record (`registry.audit`), also written to `--out`.
+Tags are created locally: push them (`git push origin <tag>`), as the workflows do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import PACKAGE
+from ..errors import PipelineError
+from . import audit, tags
+
+
+def _settings() -> Any:
+    from ..settings.params import load_params
+
+    return load_params().registry
+
+
+def listing(registry: tags.Registry) -> list[dict[str, Any]]:
+    """One row per version, newest first: commit, model md5, image digest, stages held."""
+    rows = []
+    for version in sorted(registry.versions, key=tags.parse_version, reverse=True):
+        tag = registry.versions[version]
+        rows.append(
+            {
+                "version": version,
+                "tag": tag.name,
+                "commit": tag.commit,
+                "created": tag.created,
+                "model_md5": tag.record.get("model_md5"),
+                "image_digest": tag.record.get("image_digest"),
+                "stages": registry.stages_of(version),
+            }
+        )
+    return rows
+
+
+def table(registry: tags.Registry, stages: list[str]) -> str:
+    lines = [f"model {registry.model}"]
+    for stage in stages:
+        lines.append(f"  {stage}: {registry.stage_version(stage) or '-'}")
+    lines.append("")
+    lines.append("| version | commit | model md5 | image digest | stages |")
+    lines.append("|---|---|---|---|---|")
+    for row in listing(registry):
+        lines.append(
+            f"| {row['version']} | {row['commit'][:12]} | {row['model_md5'] or '-'} | "
+            f"{row['image_digest'] or '-'} | {', '.join(row['stages']) or '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def next_version(registry: tags.Registry, how: str) -> str:
+    latest = registry.latest
+    return tags.format_version(tags.bump(tags.parse_version(latest) if latest else None, how))
+
+
+def publish(
+    repo: Path, model: str, version: str, *, commit: str = "HEAD", tag: bool = True, **given: Any
+) -> dict[str, Any]:
+    """Tag `commit` as `<model>@<version>`; the version must be above every existing one.
+
+    With `tag=False`, only the record (CI: another job, allowed to push, creates the tag).
+    """
+    version = tags.format_version(tags.parse_version(version))
+    registry = tags.read(repo, model)
+    if registry.latest and tags.parse_version(version) <= tags.parse_version(registry.latest):
+        raise PipelineError(
+            f"version {version} is not above the latest, {registry.latest}: versions only grow"
+        )
+    sha = tags.git(repo, "rev-parse", commit + "^" + "{commit}").strip()
+    name = f"{model}@{version}"
+    found = audit.record("publish", model=model, version=version, tag=name, commit=sha, **given)
+    if tag:
+        tags.create(repo, name, sha, found)
+    return found
+
+
+def promote(repo: Path, model: str, version: str, stage: str, stages: list[str]) -> dict[str, Any]:
+    """Assign `stage` to `version`: tag its commit `<model>#<stage>#<n>` (n: the next one).
+
+    Rolling back is promoting an older version. The record repeats the version's lineage.
+    """
+    if stage not in stages:
+        raise PipelineError(f"stage {stage!r} is not one of registry.stages {stages}")
+    version = tags.format_version(tags.parse_version(version))
+    registry = tags.read(repo, model)
+    if version not in registry.versions:
+        known = sorted(registry.versions, key=tags.parse_version)
+        raise PipelineError(f"{model}@{version} is not a published version; published: {known}")
+    published = registry.versions[version]
+    n = 1 + max((n for n, _ in registry.assignments.get(stage, [])), default=0)
+    lineage = {
+        k: published.record.get(k)
+        for k in ("data_md5", "params_md5", "model_md5", "gate", "image", "image_digest")
+    }
+    name = f"{model}#{stage}#{n}"
+    found = audit.record(
+        "promote", model=model, version=version, tag=name, stage=stage,
+        commit=published.commit, dirty=False, **lineage,
+    )  # fmt: skip
+    tags.create(repo, name, published.commit, found)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..cli import guarded
+
+    parser = argparse.ArgumentParser(prog=f"{PACKAGE} registry", description=__doc__)
+    parser.add_argument("--repo", type=Path, default=Path("."), help="the git repository")
+    commands = parser.add_subparsers(dest="command", required=True)
+    shown = commands.add_parser("list", help="versions and stages")
+    shown.add_argument("--json", action="store_true")
+    upcoming = commands.add_parser("next", help="print the next version")
+    upcoming.add_argument("--bump", choices=tags.BUMPS)
+    published = commands.add_parser("publish", help="tag a commit as a new version")
+    published.add_argument("--version", required=True)
+    published.add_argument("--commit", default="HEAD")
+    published.add_argument("--image")
+    published.add_argument("--image-digest")
+    published.add_argument("--out", type=Path)
+    published.add_argument("--record-only", action="store_true", help="write no tag")
+    promoted = commands.add_parser("promote", help="assign a stage to a version")
+    promoted.add_argument("--version", required=True)
+    promoted.add_argument("--stage", required=True)
+    promoted.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+
+    def run() -> None:
+        settings = _settings()
+        registry = tags.read(args.repo, settings.model)
+        if args.command == "list":
+            rows = listing(registry)
+            if args.json:
+                stages = {s: registry.stage_version(s) for s in settings.stages}
+                print(json.dumps({"model": settings.model, "stages": stages, "versions": rows}))
+            else:
+                print(table(registry, settings.stages))
+            return
+        if args.command == "next":
+            print(next_version(registry, args.bump or settings.bump))
+            return
+        if args.command == "publish":
+            found = publish(
+                args.repo, settings.model, args.version, commit=args.commit,
+                tag=not args.record_only, image=args.image, image_digest=args.image_digest,
+            )  # fmt: skip
+        else:
+            found = promote(args.repo, settings.model, args.version, args.stage, settings.stages)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(found))
+
+    return guarded(run, "registry")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
