@@ -23,6 +23,10 @@ COMMANDS = {
     "evaluate": ("stages.evaluate", "test metrics with intervals, plots data, quality gate"),
     "drift": ("stages.drift", "the drift stage (test split against the training split)"),
     "package": ("stages.package", "write models/service.bentomodel (the model for the service)"),
+    "tune": (
+        "tuning.study",
+        "hyper-parameter search: conf/experiment/tuned.yaml (--trials N --sampler tpe|random|grid)",
+    ),
     "gate": ("review.gate", "print the quality-gate verdict; exit 1 if it failed"),
     "report": (
         "review.report",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,34 +78,45 @@ def score_file(
     data = DataConfig.model_validate(model.metadata["params"]["data"])
     columns, total = table_columns(source, data)
     check_columns(columns, data, labels=False)
-    positive = model.spec.positive_class
-    negative = next(c for c in model.spec.classes if c != positive)
-    ids = id_columns(columns, data)
-    schema = output_schema(ids, data)
+    schema = output_schema(id_columns(columns, data), data)
     rows = 0
     bar = tqdm(total=total, unit="rows", disable=None if progress is None else not progress)
     with staged_outputs() as staged, bar:
         with pq.ParquetWriter(staged.path(target), schema) as writer:
             for chunk in iter_table(source, data, chunk_rows):
-                try:
-                    checked = validate(chunk, data, labels=False)
-                except PipelineError as exc:
-                    raise PipelineError(
-                        f"{source}, rows {rows + 1}-{rows + len(chunk)}: {exc}"
-                    ) from None
-                scores = positive_scores(model, checked)
-                labels = np.where(scores >= threshold, positive, negative)
-                carried = {
-                    name: _arrow_values(checked[name], schema.field(name).type) for name in ids
-                }
-                writer.write_table(
-                    pa.table({**carried, "label": labels, "score": scores}, schema=schema)
-                )
+                writer.write_table(score_chunk(model, chunk, schema, threshold, source, rows + 1))
                 rows += len(chunk)
                 bar.update(len(chunk))
         if rows == 0:
             raise PipelineError(f"{source} has a header but no rows: nothing to score")
     return rows
+
+
+def score_chunk(
+    model: LoadedModel,
+    chunk: Any,
+    schema: pa.Schema,
+    threshold: float,
+    source: Path,
+    first_row: int,
+) -> pa.Table:
+    """One chunk of raw rows validated and scored: the output columns of `schema`, in order.
+
+    An error names `source` and the chunk's rows (`first_row` is the 1-based number of its first).
+    """
+    data = DataConfig.model_validate(model.metadata["params"]["data"])
+    try:
+        checked = validate(chunk, data, labels=False)
+    except PipelineError as exc:
+        last_row = first_row + len(chunk) - 1
+        raise PipelineError(f"{source}, rows {first_row}-{last_row}: {exc}") from None
+    positive = model.spec.positive_class
+    negative = next(c for c in model.spec.classes if c != positive)
+    scores = positive_scores(model, checked)
+    labels = np.where(scores >= threshold, positive, negative)
+    ids = [name for name in schema.names if name not in OUTPUT_COLUMNS]
+    carried = {name: _arrow_values(checked[name], schema.field(name).type) for name in ids}
+    return pa.table({**carried, "label": labels, "score": scores}, schema=schema)
 
 
 def _arrow_values(values: Any, kind: pa.DataType) -> pa.Array:
@@ -121,6 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=paths.MODEL_FILE, help="model file")
     parser.add_argument("--metadata", type=Path, default=paths.METADATA_FILE)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="dask: chunks scored in parallel on the train.dask cluster, written per chunk",
+    )
     args = parser.parse_args(argv)
 
     def run() -> Any:
@@ -129,7 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if chunk_rows < 1:
             raise PipelineError(f"--chunk-rows must be at least 1, got {chunk_rows}")
         model = load_model(args.model, args.metadata)
-        rows = score_file(
+        if args.engine == "dask":
+            from ..scaling.dask_batch import score_file_on_dask
+
+            score = partial(score_file_on_dask, config=params.train.dask)
+        else:
+            score = score_file
+        rows = score(
             model,
             args.input,
             args.output,
