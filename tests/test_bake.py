@@ -69,6 +69,7 @@ conf/serve/default.yaml
 conf/split/stratified.yaml
 conf/split/time.yaml
 conf/train/default.yaml
+conf/tune/default.yaml
 data/incoming/2009-06.csv.gz
 data/incoming/2009-09.csv.gz
 data/incoming/2010-03.csv.gz
@@ -131,6 +132,12 @@ src/term_deposit_model/review/comparison.py
 src/term_deposit_model/review/gate.py
 src/term_deposit_model/review/report.py
 src/term_deposit_model/review/sections.py
+src/term_deposit_model/scaling/__init__.py
+src/term_deposit_model/scaling/cluster.py
+src/term_deposit_model/scaling/dask_batch.py
+src/term_deposit_model/scaling/dask_train.py
+src/term_deposit_model/scaling/engines.py
+src/term_deposit_model/scaling/external_memory.py
 src/term_deposit_model/serving/__init__.py
 src/term_deposit_model/serving/batch.py
 src/term_deposit_model/serving/bento.py
@@ -157,6 +164,10 @@ src/term_deposit_model/stages/evaluate.py
 src/term_deposit_model/stages/package.py
 src/term_deposit_model/stages/prepare.py
 src/term_deposit_model/stages/train.py
+src/term_deposit_model/tuning/__init__.py
+src/term_deposit_model/tuning/report.py
+src/term_deposit_model/tuning/space.py
+src/term_deposit_model/tuning/study.py
 tests/artifacts/test_atomic.py
 tests/artifacts/test_keep.py
 tests/conftest.py
@@ -183,6 +194,7 @@ tests/records.py
 tests/registry/test_registry.py
 tests/review/test_gate.py
 tests/review/test_report.py
+tests/scaling/test_dask.py
 tests/served.py
 tests/serving/service_answers.py
 tests/serving/test_batch.py
@@ -209,6 +221,8 @@ tests/test_cli.py
 tests/test_compat.py
 tests/test_dvc_yaml.py
 tests/test_pipeline.py
+tests/tuning/test_report.py
+tests/tuning/test_study.py
 uv.lock
 """
 

@@ -24,6 +24,10 @@ COMMANDS = {
     "drift": ("stages.drift", "the drift stage (test split against the training split)"),
     "card": ("stages.card", "write the model card (reports/model_card.md and .json)"),
     "package": ("stages.package", "write models/service.bentomodel (the model for the service)"),
+    "tune": (
+        "tuning.study",
+        "hyper-parameter search: conf/experiment/tuned.yaml (--trials N --sampler tpe|random|grid)",
+    ),
     "gate": ("review.gate", "print the quality-gate verdict; exit 1 if it failed"),
     "report": (
         "review.report",

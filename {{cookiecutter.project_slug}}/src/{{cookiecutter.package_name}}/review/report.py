@@ -283,6 +283,7 @@ def render_report(
                 _read_text(paths.MODEL_CARD),
                 label,
             ),
+            *_tuning_section(commit),
             sections.provenance_section(
                 label,
                 commit,
@@ -443,6 +444,15 @@ def _importance_chart(commit: str, label: str) -> str:
     )
     note = "Blue bars: this PR; grey line: baseline." if then else "Bars: this PR (no baseline)."
     return f"{chart}\n\n{note}\n\n{table}"
+
+
+def _tuning_section(commit: str) -> list[str]:
+    """The tuning study's summary, when this pull request changes the tuned experiment."""
+    from ..tuning.report import pr_section
+    from ..tuning.study import TUNED_EXPERIMENT
+
+    changed = {p for _, p in base.changed_files(commit)}
+    return [pr_section()] if TUNED_EXPERIMENT.as_posix() in changed else []
 
 
 def _code_changes(commit: str) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -117,9 +118,7 @@ def score_file(
     data = DataConfig.model_validate(model.metadata["params"]["data"])
     columns, total = table_columns(source, data)
     check_columns(columns, data, labels=False)
-    ids = id_columns(columns, data, model.spec)
-    key = load_key() if any(name in data.hashed_columns for name in ids) else None
-    schema = output_schema(ids, data, model.spec)
+    schema, key = output_plan(columns, data, model.spec)
     rows = 0
     bar = tqdm(total=total, unit="rows", disable=None if progress is None else not progress)
     with staged_outputs() as staged, bar:
@@ -127,28 +126,57 @@ def score_file(
             for chunk in iter_table(source, data, chunk_rows):
                 if chunk.empty:  # a header without rows is read as one empty chunk
                     continue
-                try:
-                    checked = validate(chunk, data, labels=False)
-                except PipelineError as exc:
-                    raise PipelineError(
-                        f"{source}, rows {rows + 1}-{rows + len(chunk)}: {exc}"
-                    ) from None
-                answer = answer_columns(model.spec, predictions(model, checked), threshold)
-                carried = {
-                    name: _arrow_values(
-                        hash_values(checked[name], key)
-                        if key is not None and name in data.hashed_columns
-                        else checked[name],
-                        schema.field(name).type,
-                    )
-                    for name in ids
-                }
-                writer.write_table(pa.table({**carried, **answer}, schema=schema))
+                writer.write_table(
+                    score_chunk(model, chunk, schema, threshold, source, rows + 1, key)
+                )
                 rows += len(chunk)
                 bar.update(len(chunk))
         if rows == 0:
             raise PipelineError(f"{source} has a header but no rows: nothing to score")
     return rows
+
+
+def output_plan(
+    columns: list[str], data: DataConfig, spec: FeatureSpec
+) -> tuple[pa.Schema, bytes | None]:
+    """The output's schema and, when a carried column is hashed personal data, the key."""
+    ids = id_columns(columns, data, spec)
+    key = load_key() if any(name in data.hashed_columns for name in ids) else None
+    return output_schema(ids, data, spec), key
+
+
+def score_chunk(
+    model: LoadedModel,
+    chunk: Any,
+    schema: pa.Schema,
+    threshold: float | None,
+    source: Path,
+    first_row: int,
+    key: bytes | None = None,
+) -> pa.Table:
+    """One chunk of raw rows validated and scored: the output columns of `schema`, in order.
+
+    An error names `source` and the chunk's rows (`first_row` is the 1-based number of its
+    first). Carried `pii: hash` columns are hashed with `key`.
+    """
+    data = DataConfig.model_validate(model.metadata["params"]["data"])
+    try:
+        checked = validate(chunk, data, labels=False)
+    except PipelineError as exc:
+        last_row = first_row + len(chunk) - 1
+        raise PipelineError(f"{source}, rows {first_row}-{last_row}: {exc}") from None
+    answer = answer_columns(model.spec, predictions(model, checked), threshold)
+    carried = {
+        name: _arrow_values(
+            hash_values(checked[name], key)
+            if key is not None and name in data.hashed_columns
+            else checked[name],
+            schema.field(name).type,
+        )
+        for name in schema.names
+        if name not in answer
+    }
+    return pa.table({**carried, **answer}, schema=schema)
 
 
 def _arrow_values(values: Any, kind: pa.DataType) -> pa.Array:
@@ -165,6 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=paths.MODEL_FILE, help="model file")
     parser.add_argument("--metadata", type=Path, default=paths.METADATA_FILE)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="dask: chunks scored in parallel on the train.dask cluster, written per chunk",
+    )
     args = parser.parse_args(argv)
 
     def run() -> Any:
@@ -173,7 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if chunk_rows < 1:
             raise PipelineError(f"--chunk-rows must be at least 1, got {chunk_rows}")
         model = load_model(args.model, args.metadata)
-        rows = score_file(
+        if args.engine == "dask":
+            from ..scaling.dask_batch import score_file_on_dask
+
+            score = partial(score_file_on_dask, config=params.train.dask)
+        else:
+            score = score_file
+        rows = score(
             model,
             args.input,
             args.output,

@@ -269,6 +269,17 @@ class ThresholdConfig(_Strict):
     fp_cost: float = Field(default=1.0, gt=0)
 
 
+class DaskConfig(_Strict):
+    """Where `train.engine: dask` and `predict --engine dask` run."""
+
+    address: str | None = None  # a scheduler (tcp://host:8786); null: a local cluster
+    workers: int = Field(default=2, ge=1, le=1024)  # local cluster only
+    threads_per_worker: int = Field(default=1, ge=1, le=256)  # local cluster only
+    processes: bool = True  # local cluster: workers as processes (False: threads of this one)
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    partition_rows: int = Field(default=1_000_000, ge=1)
+
+
 class TrainConfig(_Strict):
     """Cross-validation, early stopping, the decision threshold and threads."""
 
@@ -281,6 +292,10 @@ class TrainConfig(_Strict):
     ]
     threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
     n_jobs: int = Field(ge=1)
+    # local: this process, k-fold CV; dask: a Dask cluster, holdout (validation_size);
+    # external_memory: XGBoost's external-memory matrix from Parquet batches, holdout.
+    engine: Literal["local", "dask", "external_memory"] = "local"
+    dask: DaskConfig = Field(default_factory=DaskConfig)
 
 
 class GateRule(_Strict):

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -97,14 +97,19 @@ class CrossValidation:
 
 
 def cross_validate(
-    features: np.ndarray, labels: np.ndarray, spec: FeatureSpec, params: Params
+    features: np.ndarray,
+    labels: np.ndarray,
+    spec: FeatureSpec,
+    params: Params,
+    on_fold: Callable[[int, dict[str, float]], None] | None = None,
 ) -> CrossValidation | None:
     """k-fold CV (stratified for classifiers), each fold early-stopped on its held-out part.
 
     Returns each metric's mean and std at the folds' best rounds, the number of rounds for the
     final fit (the mean of the folds' best), and every training row's prediction by the fold
     model that did not see it (what the decision threshold is chosen on). None when
-    `train.cv_folds` < 2.
+    `train.cv_folds` < 2. `on_fold(index, scores)` is called after each fold with that fold's
+    scores (tuning prunes a trial from it).
     """
     folds = params.train.cv_folds
     if folds < 2:
@@ -116,7 +121,7 @@ def cross_validate(
     rounds = []
     kind = KFold if spec.task == "regression" else StratifiedKFold
     splitter = kind(n_splits=folds, shuffle=True, random_state=params.seed)
-    for fit_rows, held_rows in splitter.split(features, labels):
+    for index, (fit_rows, held_rows) in enumerate(splitter.split(features, labels)):
         fit_x, fit_y = features[fit_rows], labels[fit_rows]
         held_x, held_y = features[held_rows], labels[held_rows]
         booster, history = _early_stopped(params, spec, fit_x, fit_y, held_x, held_y)
@@ -126,6 +131,8 @@ def cross_validate(
             scores[metric].append(float(history[metric][best]))
         held = model_dmatrix(held_x, spec, nthread=params.train.n_jobs)
         out_of_fold[held_rows] = booster.predict(held, iteration_range=(0, best + 1))
+        if on_fold is not None:
+            on_fold(index, {metric: scores[metric][-1] for metric in metrics})
     final_rounds = max(1, round(float(np.mean(rounds))))
     summary: dict[str, float | int] = {"cv_folds": folds, "cv_best_rounds": final_rounds}
     for metric in metrics:
@@ -228,18 +235,26 @@ def fit(
 
 def train(params: Params, log_with_dvclive: bool = True) -> dict[str, Any]:
     """Run the stage; write the model, its metadata and the training metrics."""
-    features, labels, spec = load_training_matrix(params)
-    cv = cross_validate(features, labels, spec, params)
-    rounds = cv.rounds if cv else None
-    if log_with_dvclive:
-        from dvclive.xgb import DVCLiveCallback
+    if params.train.engine != "local":  # scaling/: another engine, the holdout mode
+        from ..scaling.engines import fit_with_engine
 
-        with _live() as live:
-            booster, fit_summary, held = fit(
-                features, labels, spec, params, rounds, [DVCLiveCallback(live=live)]
-            )
+        booster, fit_summary, held, labels, spec = fit_with_engine(
+            params, booster_params(params), _live if log_with_dvclive else None
+        )
+        cv = None
     else:
-        booster, fit_summary, held = fit(features, labels, spec, params, rounds)
+        features, labels, spec = load_training_matrix(params)
+        cv = cross_validate(features, labels, spec, params)
+        rounds = cv.rounds if cv else None
+        if log_with_dvclive:
+            from dvclive.xgb import DVCLiveCallback
+
+            with _live() as live:
+                booster, fit_summary, held = fit(
+                    features, labels, spec, params, rounds, [DVCLiveCallback(live=live)]
+                )
+        else:
+            booster, fit_summary, held = fit(features, labels, spec, params, rounds)
     threshold = (
         choose_decision_threshold(params, labels, cv, held) if spec.task == "binary" else None
     )

@@ -1,0 +1,59 @@
+"""Benchmark: tuning throughput with and without pruning, and TPE against random search.
+
+Bakes the default project, runs `prepare` on the bundled sample, then `tune` studies of N
+trials (default 50) with the default search space: TPE with pruning, TPE without pruning,
+random with pruning (same seed, same budget of trials). Reports trials per minute and the best
+cross-validated log loss of each; `repeats` runs each with seeds 0..repeats-1 (medians).
+
+Usage: uv run python bench/tuning.py [trials] [repeats]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import yaml
+from common import baked_project, machine, median, timed
+
+RUNS = {
+    "tpe, pruning": {"sampler": "tpe", "pruning": True},
+    "tpe, no pruning": {"sampler": "tpe", "pruning": False},
+    "random, pruning": {"sampler": "random", "pruning": True},
+}
+
+
+def main(trials: int = 50, repeats: int = 1) -> None:
+    project = baked_project()
+    run = ["uv", "run", "--frozen"]
+    timed([*run, "dvc", "repro", "prepare"], project)
+    base = yaml.safe_load((project / "conf/tune/default.yaml").read_text())
+    print(f"# tuning, {trials} trials, {repeats} seed(s) ({machine()})")
+    results: dict[str, dict[str, list[float]]] = {}
+    for name, change in RUNS.items():
+        for seed in range(repeats):
+            space = {**base, **change, "seed": seed, "trials": trials}
+            (project / "conf/tune/bench.yaml").write_text(yaml.safe_dump(space))
+            seconds = timed(
+                [*run, "python", "-m", "term_deposit_model", "tune", "--space", "bench", "--fresh"],
+                project,
+            )
+            summary = json.loads((project / "reports/tune/summary.json").read_text())
+            found = results.setdefault(name, {"per_minute": [], "best": [], "pruned": []})
+            found["per_minute"].append(trials / seconds * 60)
+            found["best"].append(summary["best"]["value"])
+            found["pruned"].append(summary["counts"]["pruned"])
+    reference = median(results["tpe, no pruning"]["per_minute"])
+    for name, found in results.items():
+        per_minute = median(found["per_minute"])
+        print(
+            f"{name:<16} {per_minute:6.2f} trials/min ({per_minute / reference:4.2f}x)  "
+            f"best cv log loss {median(found['best']):.5f}  pruned {median(found['pruned']):.0f}"
+        )
+    shutil.rmtree(project.parent)
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    main(*args)

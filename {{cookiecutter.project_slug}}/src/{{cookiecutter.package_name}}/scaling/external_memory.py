@@ -1,0 +1,135 @@
+"""`train.engine: external_memory`: train from Parquet batches through XGBoost's
+`ExtMemQuantileDMatrix` (xgboost >= 3), for a training split larger than this machine's memory.
+
+The prepared training split is read in batches of `train.dask.partition_rows` rows; each batch
+goes through `features.preprocess` and `encode_target` (the one preprocessing path). XGBoost
+keeps only the quantised pages, cached on disk under a temporary folder, and streams them every
+round. A seeded `validation_size` share of each batch's rows is held out for early stopping and
+the decision threshold (the holdout mode, as with Dask).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..artifacts import paths
+from ..errors import PipelineError
+from ..model.features import FeatureSpec, encode_target, preprocess
+from ..settings.params import Params
+
+if TYPE_CHECKING:
+    import xgboost as xgb
+
+
+def held_out(batch: int, rows: int, share: float, seed: int) -> np.ndarray:
+    """Which rows of batch number `batch` are held out (seeded per batch: reproducible)."""
+    return np.random.default_rng([seed, batch]).random(rows) < share
+
+
+def _parquet_iterator(
+    path: Path, spec: FeatureSpec, batch_rows: int, keep: Callable[[int, int], np.ndarray]
+) -> Any:
+    import pyarrow.parquet as pq
+    import xgboost as xgb
+
+    class ParquetBatches(xgb.DataIter):
+        """Model input from a Parquet file, batch by batch (rows chosen by `keep`)."""
+
+        def __init__(self, cache: str) -> None:
+            self._batch = 0
+            self._reader: Any = None
+            super().__init__(cache_prefix=cache)
+
+        def reset(self) -> None:
+            self._batch = 0
+            self._reader = None
+
+        def next(self, input_data: Callable[..., None]) -> bool:
+            if self._reader is None:
+                self._reader = pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+            table = next(self._reader, None)
+            if table is None:
+                return False
+            frame = table.to_pandas()
+            rows = keep(self._batch, len(frame))
+            self._batch += 1
+            part = frame.loc[rows]
+            input_data(
+                data=preprocess(part, spec),
+                label=encode_target(part[spec.target], spec),
+                feature_names=spec.names,
+                feature_types=spec.feature_types,
+            )
+            return True
+
+    return ParquetBatches
+
+
+def fit_external_memory(
+    params: Params, booster_params: dict[str, Any]
+) -> tuple[xgb.Booster, dict[str, Any], np.ndarray, np.ndarray, FeatureSpec, dict[str, Any]]:
+    """Train from the prepared Parquet through external memory (holdout mode)."""
+    import xgboost as xgb
+
+    path = paths.TRAIN_DATA
+    if not path.is_file():
+        raise PipelineError(f"{path} not found: run the prepare stage first")
+    spec = FeatureSpec.from_data_config(params.data)
+    config = params.train
+    share, seed, rows = config.validation_size, params.seed, config.dask.partition_rows
+
+    def fit_rows(batch: int, n: int) -> np.ndarray:
+        return ~held_out(batch, n, share, seed)
+
+    def held_rows(batch: int, n: int) -> np.ndarray:
+        return held_out(batch, n, share, seed)
+
+    with tempfile.TemporaryDirectory(prefix="xgb-extmem-") as cache:
+        batches = _parquet_iterator(path, spec, rows, fit_rows)
+        held_batches = _parquet_iterator(path, spec, rows, held_rows)
+        fit_matrix = xgb.ExtMemQuantileDMatrix(
+            batches(str(Path(cache) / "fit")), enable_categorical=True, nthread=config.n_jobs
+        )
+        held_matrix = xgb.ExtMemQuantileDMatrix(
+            held_batches(str(Path(cache) / "held")),
+            ref=fit_matrix,
+            enable_categorical=True,
+            nthread=config.n_jobs,
+        )
+        history: dict[str, dict[str, list[float]]] = {}
+        booster = xgb.train(
+            booster_params,
+            fit_matrix,
+            num_boost_round=params.model.n_estimators,
+            evals=[(held_matrix, "validation")],
+            early_stopping_rounds=config.early_stopping_rounds,
+            evals_result=history,
+            verbose_eval=False,
+        )
+        best = int(booster.best_iteration)
+        kept = booster[: best + 1]
+        held_scores = kept.predict(held_matrix)
+        held_labels = held_matrix.get_label().astype(np.int32)
+        fit_labels = fit_matrix.get_label().astype(np.int32)
+        del fit_matrix, held_matrix  # release the cache files before the folder goes
+    metric = config.eval_metric
+    summary = {
+        "engine": "external_memory",
+        "best_iteration": best,
+        f"validation_{metric}": round(float(history["validation"][metric][best]), 6),
+        "fit_rows": len(fit_labels),
+        "validation_rows": len(held_labels),
+    }
+    return (
+        kept,
+        summary,
+        np.vstack([held_labels, np.asarray(held_scores, dtype=np.float64)]),
+        np.concatenate([fit_labels, held_labels]),
+        spec,
+        history["validation"],
+    )

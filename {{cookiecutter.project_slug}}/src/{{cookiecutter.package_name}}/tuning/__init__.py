@@ -1,0 +1,1 @@
+"""Hyper-parameter search with Optuna (`python -m <package> tune`): space, study, report."""

@@ -1,0 +1,144 @@
+"""The Dask engine: a model trained on a 2-worker local cluster scores like the local engine's,
+batch scoring on Dask gives the local scores in the same order, a bad scheduler fails fast."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import module
+
+paths = module("artifacts.paths")
+errors = module("errors")
+files = module("model.files")
+features = module("model.features")
+metrics = module("model.metrics")
+scoring = module("model.scoring")
+params_module = module("settings.params")
+batch = module("serving.batch")
+cluster = module("scaling.cluster")
+dask_batch = module("scaling.dask_batch")
+
+LOCAL_CLUSTER = {"workers": 2, "threads_per_worker": 1, "processes": False}
+
+
+def engine_params(repo: Path, engine: str, **dask: Any) -> Any:
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    raw["train"]["engine"] = engine
+    raw["train"]["dask"] = {**LOCAL_CLUSTER, **dask}
+    return params_module.parse_params(raw)
+
+
+def copy_split(repo: Path, into: Path) -> None:
+    for path in (paths.TRAIN_DATA, paths.TEST_DATA):
+        (into / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo / path, into / path)
+
+
+def labelled_scores(model: Any, test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    labels = features.encode_target(test[model.spec.target], model.spec)
+    return labels, scoring.positive_scores(model, test)
+
+
+@pytest.mark.parametrize(("engine", "partition_rows"), [("dask", 700), ("external_memory", 900)])
+def test_another_engine_scores_within_the_local_models_interval(
+    pipeline_repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+    partition_rows: int,
+) -> None:
+    copy_split(pipeline_repo, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    params = engine_params(pipeline_repo, engine, partition_rows=partition_rows)
+    metrics_out = module("stages.train").train(params, log_with_dvclive=False)
+    assert metrics_out["engine"] == engine
+    assert metrics_out["fit_rows"] + metrics_out["validation_rows"] == len(
+        pd.read_parquet(paths.TRAIN_DATA)
+    )
+
+    test = pd.read_parquet(paths.TEST_DATA)
+    local = files.load_model(pipeline_repo / paths.MODEL_FILE, pipeline_repo / paths.METADATA_FILE)
+    other = files.load_model(paths.MODEL_FILE, paths.METADATA_FILE)
+    assert other.spec == local.spec
+    labels, local_scores = labelled_scores(local, test)
+    _, other_scores = labelled_scores(other, test)
+    evaluate = params.evaluate
+    interval = metrics.with_intervals(
+        labels,
+        local_scores,
+        local.threshold,
+        evaluate.bootstrap_resamples,
+        evaluate.confidence_level,
+        params.seed,
+    )["roc_auc"]
+    other_auc = metrics.with_intervals(
+        labels, other_scores, other.threshold, 100, evaluate.confidence_level, params.seed
+    )["roc_auc"].value
+    assert interval.ci_low <= other_auc <= interval.ci_high
+
+
+def test_batch_scoring_on_dask_gives_the_local_scores_in_order(
+    pipeline_repo: Path, tmp_path: Path
+) -> None:
+    model = files.load_model(pipeline_repo / paths.MODEL_FILE, pipeline_repo / paths.METADATA_FILE)
+    source = tmp_path / "batch.parquet"
+    pd.read_parquet(pipeline_repo / paths.TEST_DATA).to_parquet(source)
+    local_out, dask_out = tmp_path / "local.parquet", tmp_path / "dask.parquet"
+    rows = batch.score_file(
+        model, source, local_out, threshold=model.threshold, chunk_rows=97, progress=False
+    )
+    dask_rows = dask_batch.score_file_on_dask(
+        model,
+        source,
+        dask_out,
+        threshold=model.threshold,
+        chunk_rows=97,
+        config=params_module.DaskConfig(**LOCAL_CLUSTER),
+    )
+    assert dask_rows == rows
+    parts = sorted(p.name for p in dask_out.iterdir())
+    assert parts == [dask_batch.part_name(i) for i in range(-(-rows // 97))]
+    local, on_dask = pd.read_parquet(local_out), pd.read_parquet(dask_out)
+    assert list(on_dask.columns) == list(local.columns)
+    np.testing.assert_allclose(on_dask["score"], local["score"], rtol=0, atol=1e-12)
+    assert on_dask["label"].tolist() == local["label"].tolist()
+
+
+def test_a_chunk_with_bad_rows_leaves_no_output_folder(pipeline_repo: Path, tmp_path: Path) -> None:
+    model = files.load_model(pipeline_repo / paths.MODEL_FILE, pipeline_repo / paths.METADATA_FILE)
+    frame = pd.read_parquet(pipeline_repo / paths.TEST_DATA).head(300).astype("string")
+    numeric = next(f.name for f in model.spec.features if f.kind == "numeric")
+    frame.loc[250, numeric] = "not a number"
+    source = tmp_path / "bad.parquet"
+    frame.to_parquet(source, index=False)
+    target = tmp_path / "out.parquet"
+    with pytest.raises(errors.PipelineError, match=r"rows 201-300"):
+        dask_batch.score_file_on_dask(
+            model,
+            source,
+            target,
+            threshold=0.5,
+            chunk_rows=100,
+            config=params_module.DaskConfig(**LOCAL_CLUSTER),
+        )
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet"]
+
+
+def test_a_bad_scheduler_address_fails_fast_and_says_so() -> None:
+    config = params_module.DaskConfig(address="tcp://127.0.0.1:9", connect_timeout_s=1)
+    started = time.monotonic()
+    with (
+        pytest.raises(errors.PipelineError, match=r"tcp://127.0.0.1:9.*within 1 s"),
+        cluster.dask_client(config),
+    ):
+        pass
+    assert time.monotonic() - started < 30  # the timeout, not a hang
