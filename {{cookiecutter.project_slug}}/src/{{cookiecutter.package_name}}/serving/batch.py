@@ -83,9 +83,7 @@ def output_schema(ids: list[str], data: DataConfig, spec: FeatureSpec | None = N
     answer = [
         (name, pa.string() if name == "label" else pa.float64()) for name in output_columns(spec)
     ]
-    return pa.schema(
-        [(name, kind(name)) for name in ids] + answer
-    )
+    return pa.schema([(name, kind(name)) for name in ids] + answer)
 
 
 def answer_columns(

@@ -507,6 +507,8 @@ class CardConfig(_Strict):
     limitations: list[str] = Field(default_factory=list)
     column_notes: dict[str, str] = Field(default_factory=dict)
     license: str | None = None
+
+
 class RegistryConfig(_Strict):
     """The model registry in git (GTO-format tags): the model's name, stages, version bump."""
 
@@ -537,6 +539,7 @@ class Params(_Strict):
     drift: DriftConfig
     serve: ServeConfig
     card: CardConfig = Field(default_factory=CardConfig)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
 
     @model_validator(mode="after")
     def _fairness_columns(self) -> Params:
@@ -588,7 +591,6 @@ class Params(_Strict):
         """XGBoost's early-stopping metric: the configured one, or the task's proper score."""
         chosen = self.train.eval_metric
         return TASK_EVAL_METRICS[self.data.task][0] if chosen == "auto" else chosen
-    registry: RegistryConfig = Field(default_factory=RegistryConfig)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
