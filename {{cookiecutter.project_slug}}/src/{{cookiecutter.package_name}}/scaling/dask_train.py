@@ -104,7 +104,7 @@ def fit_on_dask(
         held_labels = held_part["label"].compute().to_numpy()
         all_labels = np.concatenate([fit_part["label"].compute().to_numpy(), held_labels])
         workers = len(client.nthreads())
-    metric = config.eval_metric
+    metric = params.eval_metric
     summary = {
         "engine": "dask",
         "dask_workers": workers,
@@ -116,8 +116,14 @@ def fit_on_dask(
     return (
         kept,
         summary,
-        np.vstack([held_labels, np.asarray(held_scores, dtype=np.float64)]),
+        held_outputs(held_labels, held_scores),
         all_labels,
         spec,
         history,
     )
+
+
+def held_outputs(labels: np.ndarray, scores: np.ndarray) -> np.ndarray | None:
+    """The validation labels above the scores (binary's threshold input); None for multiclass."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.vstack([labels, scores]) if scores.ndim == 1 else None

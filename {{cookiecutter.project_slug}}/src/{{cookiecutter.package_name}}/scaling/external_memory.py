@@ -21,6 +21,7 @@ from ..artifacts import paths
 from ..errors import PipelineError
 from ..model.features import FeatureSpec, encode_target, preprocess
 from ..settings.params import Params
+from .dask_train import held_outputs
 
 if TYPE_CHECKING:
     import xgboost as xgb
@@ -117,7 +118,7 @@ def fit_external_memory(
         held_labels = held_matrix.get_label().astype(np.int32)
         fit_labels = fit_matrix.get_label().astype(np.int32)
         del fit_matrix, held_matrix  # release the cache files before the folder goes
-    metric = config.eval_metric
+    metric = params.eval_metric
     summary = {
         "engine": "external_memory",
         "best_iteration": best,
@@ -128,7 +129,7 @@ def fit_external_memory(
     return (
         kept,
         summary,
-        np.vstack([held_labels, np.asarray(held_scores, dtype=np.float64)]),
+        held_outputs(held_labels, held_scores),
         np.concatenate([fit_labels, held_labels]),
         spec,
         history["validation"],
