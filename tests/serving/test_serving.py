@@ -6,6 +6,7 @@ One module on purpose: the bento build and the running service are shared sessio
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -112,7 +113,13 @@ def test_bento_is_built_from_the_lock_and_runs_as_non_root(service_project: Path
     head = run(["git", "rev-parse", "HEAD"], service_project).stdout.strip()
     changed = run(["git", "status", "--porcelain", "--untracked-files=no"], service_project)
     dirty = bool(changed.stdout.strip())
-    assert read_json(context / "build_info.json") == {"git_commit": head, "git_dirty": dirty}
+    params_md5 = hashlib.md5((service_project / "params.yaml").read_bytes()).hexdigest()
+    assert read_json(context / "build_info.json") == {
+        "git_commit": head,
+        "git_dirty": dirty,
+        "params_md5": params_md5,
+        "registry_version": None,  # main.yml passes REGISTRY_VERSION; a local build has none
+    }
 
     tag = (service_project / "build" / "bento_tag.txt").read_text().strip()
     name, version = tag.split(":")
