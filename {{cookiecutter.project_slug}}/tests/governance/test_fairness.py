@@ -136,11 +136,21 @@ def test_multiclass_parity_is_the_worst_class_selection_gap() -> None:
 
 def test_fairness_settings_name_the_bad_key() -> None:
     raw = committed_params()
-    feature = next(iter(raw["data"]["columns"]))
+    raw["data"] = {  # a table of its own: a number, a category and the target, whatever the data
+        "path": "data/raw/t.csv",
+        "target": "y",
+        "classes": ["no", "yes"],
+        "positive_class": "yes",
+        "columns": {
+            "x": {"dtype": "float"},
+            "colour": {"dtype": "category", "categories": ["red", "blue"]},
+            "y": {"dtype": "category", "role": "target", "categories": ["no", "yes"]},
+        },
+    }
+    feature, category = "x", "colour"
     raw["evaluate"]["fairness"] = {"groups": [{"column": "no_such_column"}]}
     with pytest.raises(errors.PipelineError, match=r"groups\.0\.column: 'no_such_column'"):
         config.parse_params(raw)
-    category = next(n for n, c in raw["data"]["columns"].items() if c["dtype"] == "category")
     raw["evaluate"]["fairness"] = {"groups": [{"column": category, "bins": [0, 1]}]}
     with pytest.raises(errors.PipelineError, match=r"groups\.0\.bins"):
         config.parse_params(raw)

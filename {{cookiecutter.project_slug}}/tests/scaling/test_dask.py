@@ -114,7 +114,9 @@ def test_batch_scoring_on_dask_gives_the_local_scores_in_order(
 
 def test_a_chunk_with_bad_rows_leaves_no_output_folder(pipeline_repo: Path, tmp_path: Path) -> None:
     model = files.load_model(pipeline_repo / paths.MODEL_FILE, pipeline_repo / paths.METADATA_FILE)
-    frame = pd.read_parquet(pipeline_repo / paths.TEST_DATA).head(300).astype("string")
+    test = pd.read_parquet(pipeline_repo / paths.TEST_DATA)
+    repeats = -(-300 // len(test))  # enough rows for three chunks, whatever the data's size
+    frame = pd.concat([test] * repeats, ignore_index=True).head(300).astype("string")
     numeric = next(f.name for f in model.spec.features if f.kind == "numeric")
     frame.loc[250, numeric] = "not a number"
     source = tmp_path / "bad.parquet"

@@ -88,10 +88,16 @@ def test_sigterm_drains_readyz_503_no_request_reset_connections_closed(
         signal_time[0] = time.monotonic()
         os.kill(served.process.pid, signal.SIGTERM)  # as a container runtime does: the main process
         signalled.set()
-        ready = connect()
-        ready.request("GET", "/readyz")
-        readyz = ready.getresponse()
-        readyz_seconds = time.monotonic() - signal_time[0]
+        # The main process passes the signal on to the worker: poll until it has (bounded below).
+        while True:
+            ready = connect()
+            ready.request("GET", "/readyz")
+            readyz = ready.getresponse()
+            readyz.read()
+            readyz_seconds = time.monotonic() - signal_time[0]
+            if readyz.status != 200 or readyz_seconds >= 2.0:
+                break
+            time.sleep(0.02)
         time.sleep(drain_s / 3)
         after_signal = [post(connection, "/predict", body) for connection in idle[:2]]
         for worker in [*workers, slow]:
