@@ -44,8 +44,8 @@ def service_options(settings: ServeConfig) -> dict[str, Any]:
     }
 
 
-def service_shell(tag: str) -> Any:
-    """A service with the options of the packaged model `tag` and no API (the main process's)."""
+def stored_path(tag: str) -> Path:
+    """The folder of the packaged model `tag` in the BentoML store; a clear error if absent."""
     import bentoml
 
     stored = bentoml.models.BentoModel(tag).stored
@@ -54,7 +54,14 @@ def service_shell(tag: str) -> Any:
             f"model {tag} is not in the BentoML store: run `make bento` (imports "
             "models/service.bentomodel, written by the `package` stage)"
         )
-    info = json.loads((Path(stored.path) / SERVICE_INFO).read_text(encoding="utf-8"))
+    return Path(stored.path)
+
+
+def service_shell(tag: str) -> Any:
+    """A service with the options of the packaged model `tag` and no API (the main process's)."""
+    import bentoml
+
+    info = json.loads((stored_path(tag) / SERVICE_INFO).read_text(encoding="utf-8"))
     settings = ServeConfig.model_validate(info["serve"])
 
     class Service:

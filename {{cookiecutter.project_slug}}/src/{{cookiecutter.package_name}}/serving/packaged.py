@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import PipelineError
 from ..model.files import LoadedModel, load_model
 from ..settings.params import DataConfig, ServeConfig
 from ..stages.package import SERVICE_INFO
+from .entry import stored_path
 from .fast_decoding import RowDecoder
 from .request_schema import record_model
 
@@ -68,12 +68,4 @@ def _text(path: Path) -> str | None:
 
 def read_from_store(tag: str) -> PackagedModel:
     """The packaged model from the BentoML store (where `make bento` imports it)."""
-    import bentoml
-
-    stored = bentoml.models.BentoModel(tag).stored
-    if stored is None:
-        raise PipelineError(
-            f"model {tag} is not in the BentoML store: run `make bento` (imports "
-            "models/service.bentomodel, written by the `package` stage)"
-        )
-    return read_packaged(stored.path, tag)
+    return read_packaged(stored_path(tag), tag)
