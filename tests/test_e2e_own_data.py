@@ -59,7 +59,10 @@ def test_the_pipeline_runs_and_the_gate_passes(breast_cancer_project: Path) -> N
 def test_the_projects_own_lint_and_tests_pass_on_the_new_data(breast_cancer_project: Path) -> None:
     run(["make", "lint"], breast_cancer_project)
     tested = run(["make", "test"], breast_cancer_project, timeout=1800).stdout
-    assert " passed" in tested.splitlines()[-1]
+    summary = [line for line in tested.splitlines() if line.startswith("=") and " passed" in line]
+    assert summary, tested[-3000:]
+    assert " failed" not in summary[-1], summary[-1]
+    assert " error" not in summary[-1], summary[-1]
     # The bundled sample's own tests are skipped, saying why; nothing else assumes the sample.
     assert "the configured data (data/raw/breast_cancer.csv) is another data set" in tested
     assert "has no category feature column" in tested  # an all-numeric table: those cases skip
