@@ -248,7 +248,7 @@ def test_a_rejection_is_one_warning_line_without_traceback(
 ) -> None:
     name, value, reason = bad_value(case)
     caplog.set_level(logging.DEBUG)
-    time.sleep(1.0)  # past the second of the rejections before (10 lines a second, then counts)
+    time.sleep(1.0)  # refills the rejection log for one line (1 a second after a burst of 10)
     answer = http.post(
         "/explain",
         json={"records": [{**test_records[0], name: value}]},
