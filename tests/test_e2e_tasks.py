@@ -2,17 +2,22 @@
 
 A clone of the pipeline project (its `main` holds the bank sample's binary results) is switched
 to each table with `make data` (the task inferred from the target), then runs the pipeline, the
-gate, the report against `main`, the monitor on a batch of the table, batch scoring, and one
-request to the service built from the packaged model: each answers in the task's shape.
+gate, the report against `main`, the monitor on a batch of the table, batch scoring, and
+`make serve` with one request: each answers in the task's shape.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import DEFAULT_PACKAGE, clone_project, run, uv_run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "serving"))
+from serving_support import free_port, running, service_env
 
 pytestmark = pytest.mark.e2e
 
@@ -42,34 +47,34 @@ import pandas as pd
 table = pd.read_csv("{source}")
 table.sample({rows}, random_state=0).to_csv("{path}", index=False)
 """
-# One request to the service built in-process from the packaged model (as `make serve` builds
-# it from the BentoML store), printed as JSON: the answer, /metadata and the OpenAPI schema.
-ASK_SERVICE = """
-import json, sys, tempfile
-from pathlib import Path
-import bentoml
+# Two rows of the test split, as the records of one request (model features only).
+TEST_RECORDS = """
+import json
 import pandas as pd
-from starlette.testclient import TestClient
-from {package} import compat
-from {package}.serving.packaged import read_packaged
-from {package}.serving.service import build_service
-
-store = compat.temporary_bentoml_model_store(tempfile.mkdtemp())
-imported = bentoml.models.import_model(
-    str(Path("models/service.bentomodel").resolve()), _model_store=store
-)
-packaged = read_packaged(Path(store.get(imported.tag).path))
+names = [f["name"] for f in json.load(open("models/metadata.json"))["feature_spec"]["features"]]
 test = pd.read_parquet("data/prepared/test.parquet")
-records = json.loads(test[packaged.model.spec.names].head(2).to_json(orient="records"))
-with TestClient(build_service(packaged).to_asgi()) as http:
-    answer = http.post("/predict", json={{"records": records}})
-    print(json.dumps({{
-        "status": answer.status_code,
-        "answer": answer.json(),
-        "metadata": http.get("/metadata").json(),
-        "openapi": http.get("/docs.json").json(),
-    }}))
+print(test[names].head(2).to_json(orient="records"))
 """
+
+
+def ask_service(project: Path, log: Path) -> dict:
+    """`make serve` (as a user starts it), one request, /metadata and the OpenAPI schema."""
+    records = json.loads(uv_run(project, "python", "-c", TEST_RECORDS).stdout)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = ["make", "serve", f"PORT={port}"]
+    with running(command, project, service_env(project), f"{base}/readyz", log):
+        body = json.dumps({"records": records}).encode()
+        request = urllib.request.Request(
+            f"{base}/predict", body, {"Content-Type": "application/json"}, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, answer = response.status, json.load(response)
+        with urllib.request.urlopen(f"{base}/metadata", timeout=30) as response:
+            metadata = json.load(response)
+        with urllib.request.urlopen(f"{base}/docs.json", timeout=30) as response:
+            openapi = json.load(response)
+    return {"status": status, "answer": answer, "metadata": metadata, "openapi": openapi}
 
 
 @pytest.fixture(scope="module", params=sorted(TABLES))
@@ -169,9 +174,7 @@ def test_batch_scoring_and_the_service_answer_in_the_task_shape(
            "--output", str(output))  # fmt: skip
     show = f"import json, pandas; print(json.dumps(list(pandas.read_parquet('{output}'))))"
     columns = json.loads(uv_run(project, "python", "-c", show).stdout)
-    asked = json.loads(
-        uv_run(project, "python", "-c", ASK_SERVICE.format(package=DEFAULT_PACKAGE)).stdout
-    )
+    asked = ask_service(project, tmp_path / "service.log")
     assert asked["status"] == 200
     assert asked["metadata"]["task"] == task
     schemas = asked["openapi"]["components"]["schemas"]
