@@ -224,6 +224,8 @@ tests/test_dvc_yaml.py
 tests/test_pipeline.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py
+tests/tuning/test_tasks.py
+tests/tuning/test_tuned_experiment.py
 uv.lock
 """
 
