@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,7 +12,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from itertools import cycle, islice
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -19,15 +24,22 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import bake, clean_env, ensure_git_repository  # noqa: E402
 
 __all__ = [
+    "bad_record",
     "bake",
     "baked_project",
+    "data_config",
     "ensure_git_repository",
     "free_port",
     "median",
+    "package_of",
     "start",
     "stop",
     "timed",
+    "write_bodies",
 ]
+
+NOT_A_NUMBER = "not-a-number"
+UNKNOWN_FIELD = "no_such_field"
 
 
 def baked_project(**context: str) -> Path:
@@ -118,3 +130,77 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=20)
     except (ProcessLookupError, subprocess.TimeoutExpired):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def package_of(project: Path) -> str:
+    """The generated project's package name (`src/<package>/`)."""
+    return next(p.parent.name for p in (project / "src").glob("*/__init__.py"))
+
+
+def data_config(project: Path) -> dict[str, Any]:
+    """The project's configured data (`params.yaml`'s `data`: path, target, columns, roles)."""
+    return yaml.safe_load((project / "params.yaml").read_text())["data"]
+
+
+def feature_records(project: Path, rows: int) -> list[dict[str, Any]]:
+    """`rows` request records of the project's configured data: its feature columns only.
+
+    The project's own `python -m <package> example` picks them (rows of `data.path` with every
+    feature present; the target, id, timestamp, dropped and personal-data columns left out by
+    the data config); a table with fewer complete rows is repeated to make up `rows`.
+    """
+    python = project / ".venv" / "bin" / "python"
+    done = subprocess.run(
+        [str(python), "-m", package_of(project), "example", "--rows", str(rows)],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{package_of(project)} example failed in {project}:\n{done.stderr}")
+    records = json.loads(done.stdout)["records"]
+    if not records:
+        raise SystemExit(f"{project}'s configured data gave no example record")
+    return list(islice(cycle(records), rows))
+
+
+def bad_record(record: dict[str, Any], data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """`record` made invalid by a rule that holds for any table, and what the rule did.
+
+    A text value in the first numeric feature; with no numeric feature, an unseen level in the
+    first category feature; the service must refuse either with a 4xx naming the field.
+    """
+    columns = data["columns"]
+    numeric = [name for name in record if columns[name]["dtype"] in ("int", "float")]
+    if numeric:
+        return {**record, numeric[0]: NOT_A_NUMBER}, f"text {NOT_A_NUMBER!r} in {numeric[0]!r}"
+    name = next(name for name in record if columns[name]["dtype"] == "category")
+    levels = {str(level) for level in columns[name].get("categories") or []}
+    unseen = next(v for v in ("no-such-level", "no-such-level-2") if v not in levels)
+    return {**record, name: unseen}, f"unseen level {unseen!r} in {name!r}"
+
+
+def write_bodies(project: Path, folder: Path, rows: int = 1000) -> dict[str, Path]:
+    """Request bodies (`{"records": [...]}`) for `project`'s service, written under `folder`.
+
+    Valid: `one` (one record), `many` (`rows` records). Bad, each one record: `bad_value`
+    (see `bad_record`), `unknown_field` (a field the schema does not declare) and `malformed`
+    (truncated JSON). Built from the project's configured data, so they fit any table and task.
+    """
+    records = feature_records(project, rows)
+    bad, rule = bad_record(records[0], data_config(project))
+    bodies = {
+        "one": {"records": records[:1]},
+        "many": {"records": records},
+        "bad_value": {"records": [bad]},
+        "unknown_field": {"records": [{**records[0], UNKNOWN_FIELD: "red"}]},
+    }
+    written = {}
+    for name, body in bodies.items():
+        written[name] = folder / f"{name}.json"
+        written[name].write_text(json.dumps(body))
+    written["malformed"] = folder / "malformed.json"
+    written["malformed"].write_bytes(written["one"].read_bytes()[:-3])
+    print(f"bodies from {data_config(project)['path']}; bad_value: {rule}", file=sys.stderr)
+    return written

@@ -1,18 +1,23 @@
 """Benchmark: the BentoML service against a bare ASGI baseline, and batch scoring of 1M rows.
 
-Usage (from the template root; PROJECT is a baked project after `dvc exp run`):
+Usage (from the template root; PROJECT is a baked project after `dvc exp run`, on any data
+and task; `--smoke` for a quick check that it runs: one run, a twentieth of the requests, 10,000
+batch rows, no figures worth keeping):
 
-    uv run python bench/serving.py PROJECT [--repeats 3] [--workers 1] [--out result.json]
+    uv run python bench/serving.py PROJECT [--repeats 3] [--workers 1] [--out result.json] [--smoke]
 
 Both servers get the same number of worker processes, parse the same generated pydantic
 schema and score with the same XGBoost threads (one per call; `serve.large_batch_threads`
 for calls of 1,000 rows or more). The baseline (a plain ASGI function under uvicorn) turns
-records into the booster's input with a dictionary lookup per category and calls
-`inplace_predict`; the service runs
+records into the booster's input with a dictionary lookup per category, calls
+`inplace_predict` and answers as the service does for the model's task (binary: label by the
+saved threshold and two probabilities; multiclass: most probable class and one probability per
+class; regression: the prediction); the service runs
 the full path (`RowDecoder`, else the pydantic schema -> `records_columns` -> `preprocess` ->
 `inplace_predict`, metrics, batching).
-Load comes from bench/loadgen.py (closed loop, fixed concurrency) on the same machine.
-Figures are medians over `--repeats` runs; a Markdown table is printed.
+Request bodies come from the project's configured data (common.write_bodies: feature columns
+only, by its data config). Load comes from bench/loadgen.py (closed loop, fixed concurrency)
+on the same machine. Figures are medians over `--repeats` runs; a Markdown table is printed.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from common import free_port, start, stop
+from common import data_config, free_port, package_of, start, stop, write_bodies
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,12 +56,24 @@ Input = TypeAdapter(TypedDict("Input", {{"records": list[Record]}}))
 NAMES = MODEL.spec.names
 CODES = {{f.name: {{c: float(i) for i, c in enumerate(f.categories)}}
           for f in MODEL.spec.features if f.kind == "category"}}
+TASK = MODEL.spec.task
+CLASSES = list(MODEL.spec.classes or [])
+THRESHOLD = MODEL.threshold
 POS = MODEL.spec.positive_class
-NEG = [c for c in MODEL.spec.classes if c != POS][0]
+NEG = next((c for c in CLASSES if c != POS), None)
 
 def row(record):
     return [CODES[n].get(record[n], np.nan) if n in CODES else
             (np.nan if record[n] is None else record[n]) for n in NAMES]
+
+def answers(outputs):
+    if TASK == "binary":
+        return [{{"label": POS if s >= THRESHOLD else NEG, "probabilities": {{NEG: 1 - s, POS: s}}}}
+                for s in outputs.tolist()]
+    if TASK == "multiclass":
+        return [{{"label": CLASSES[int(np.argmax(p))], "probabilities": dict(zip(CLASSES, p))}}
+                for p in outputs.tolist()]
+    return [{{"prediction": v}} for v in outputs.tolist()]
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
@@ -80,11 +97,7 @@ async def app(scope, receive, send):
             records = Input.validate_json(body)["records"]
             matrix = np.array([row(r) for r in records], dtype=np.float32)
             booster = LARGE if len(matrix) >= LARGE_BATCH_ROWS else MODEL.booster
-            scores = booster.inplace_predict(matrix).tolist()
-            payload = json.dumps([
-                {{"label": POS if s >= 0.5 else NEG, "probabilities": {{NEG: 1 - s, POS: s}}}}
-                for s in scores
-            ]).encode()
+            payload = json.dumps(answers(booster.inplace_predict(matrix))).encode()
             status = 200
         except Exception as exc:
             status, payload = 400, str(exc).encode()
@@ -98,7 +111,7 @@ SCENARIOS = [
     ("single c=1", "one", 1, 400, 50),
     ("single c=32", "one", 32, 3000, 300),
     ("single c=64", "one", 64, 3000, 300),
-    ("1,000 records c=4", "thousand", 4, 1000, 50),
+    ("1,000 records c=4", "many", 4, 1000, 50),
 ]
 SOAK = ("single c=32, 10,000 after warm-up", "one", 32, 10_000, 1000)
 
@@ -143,17 +156,21 @@ def bench_server(
     port: int,
     bodies: dict[str, Path],
     repeats: int,
+    share: float = 1.0,
 ) -> dict:
+    """Medians of each scenario (`share` of its requests and warm-up) against one server."""
     python = project / ".venv" / "bin" / "python"
     process = start(command, project, env, port)
     results = {}
     try:
         url = f"http://127.0.0.1:{port}/predict"
         for scenario, body, concurrency, n, warmup in SCENARIOS:
+            n, warmup = int(n * share), int(warmup * share)
             runs = [load(python, url, bodies[body], concurrency, n, warmup) for _ in range(repeats)]
-            results[scenario] = median_of(runs, 1000 if body == "thousand" else 1)
+            results[scenario] = median_of(runs, 1000 if body == "many" else 1)
             print(name, scenario, results[scenario], file=sys.stderr)
         scenario, body, concurrency, n, warmup = SOAK
+        n, warmup = int(n * share), int(warmup * share)
         results[scenario] = median_of([load(python, url, bodies[body], concurrency, n, warmup)], 1)
         print(name, scenario, results[scenario], file=sys.stderr)
     finally:
@@ -161,16 +178,20 @@ def bench_server(
     return results
 
 
-def bench_batch(project: Path, package: str, repeats: int, scratch: Path) -> dict:
+def bench_batch(
+    project: Path, package: str, repeats: int, scratch: Path, rows: int = 1_000_000
+) -> dict:
+    """Batch scoring of the prepared test rows (the target left out) repeated to `rows` rows."""
     python = project / ".venv" / "bin" / "python"
     source = scratch / "million.parquet"
+    target = data_config(project)["target"]
     subprocess.run(
         [
             str(python),
             "-c",
             "import pandas as pd; t = pd.read_parquet('data/prepared/test.parquet')"
-            ".drop(columns=['y']); n = -(-1_000_000 // len(t)); "
-            f"pd.concat([t] * n, ignore_index=True).iloc[:1_000_000].to_parquet(r'{source}')",
+            f".drop(columns=[{target!r}]); n = -(-{rows} // len(t)); "
+            f"pd.concat([t] * n, ignore_index=True).iloc[:{rows}].to_parquet(r'{source}')",
         ],
         cwd=project,
         check=True,
@@ -200,11 +221,11 @@ def bench_batch(project: Path, package: str, repeats: int, scratch: Path) -> dic
     imports = statistics.median(r[0] for r in runs)
     scoring = statistics.median(r[1] for r in runs)
     return {
-        "rows": 1_000_000,
+        "rows": rows,
         "import_s": round(imports, 2),
         "scoring_s": round(scoring, 2),
-        "rows_per_s": round(1_000_000 / scoring),
-        "rows_per_s_incl_imports": round(1_000_000 / (imports + scoring)),
+        "rows_per_s": round(rows / scoring),
+        "rows_per_s_incl_imports": round(rows / (imports + scoring)),
         "peak_rss_mib": round(max(r[2] for r in runs)),
     }
 
@@ -215,7 +236,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--smoke", action="store_true", help="a quick check that it runs")
     args = parser.parse_args()
+    share, batch_rows = (1 / 20, 10_000) if args.smoke else (1.0, 1_000_000)
+    if args.smoke:
+        args.repeats = 1
     project = args.project.resolve()
     serve = yaml.safe_load((project / "params.yaml").read_text())["serve"]
     service_workers = serve["workers"]
@@ -225,7 +250,7 @@ def main() -> None:
             f"{project}); run `dvc exp run -S serve.workers={args.workers}` there first, so "
             f"that both servers get {args.workers}"
         )
-    package = next(p.parent.name for p in (project / "src").glob("*/__init__.py"))
+    package = package_of(project)
     python = project / ".venv" / "bin" / "python"
     env = {
         **os.environ,
@@ -238,19 +263,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        subprocess.run(
-            [
-                str(python),
-                "-c",
-                "import json, pandas as pd; t = pd.read_parquet('data/prepared/test.parquet')"
-                ".drop(columns=['y']); r = json.loads(t.iloc[:1000].to_json(orient='records')); "
-                f"open(r'{scratch / 'one.json'}', 'w').write(json.dumps({{'records': r[:1]}})); "
-                f"open(r'{scratch / 'thousand.json'}', 'w').write(json.dumps({{'records': r}}))",
-            ],
-            cwd=project,
-            check=True,
-        )
-        bodies = {"one": scratch / "one.json", "thousand": scratch / "thousand.json"}
+        bodies = write_bodies(project, scratch)
         (scratch / "baseline_app.py").write_text(BASELINE_APP.format(package=package))
         port = free_port()
         baseline = bench_server(
@@ -275,6 +288,7 @@ def main() -> None:
             port,
             bodies,
             args.repeats,
+            share,
         )
         port = free_port()
         service = bench_server(
@@ -295,8 +309,9 @@ def main() -> None:
             port,
             bodies,
             args.repeats,
+            share,
         )
-        batch = bench_batch(project, package, args.repeats, scratch)
+        batch = bench_batch(project, package, args.repeats, scratch, batch_rows)
     result = {
         "cpus": os.cpu_count(),
         "workers": args.workers,

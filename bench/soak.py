@@ -1,14 +1,16 @@
 """Benchmark: a soak with 10% bad requests, and overload at concurrency 256, on one service.
 
-Usage (from the template root; PROJECT is a baked project after `dvc repro`):
+Usage (from the template root; PROJECT is a baked project after `dvc repro`, on any data and
+task; `--requests 20000 --overload-requests 500` for a quick smoke run):
 
     uv run python bench/soak.py PROJECT [--requests 100000] [--overload-requests 20000]
 
 Starts `make serve`'s service once (`bentoml serve <package>.serving.entry:Service`), then:
-- soak: `--requests` single-record requests at concurrency 32, every 10th one a bad body (an
-  unseen category), in rounds of 10,000 after a 10,000-request warm-up; the worker's resident
-  memory (VmRSS) after each round, its growth after the warm-up (target under 5%), the server
-  log's growth (target under 1 MB) and the statuses (target: no 5xx);
+- soak: `--requests` single-record requests at concurrency 32, every 10th one a bad body
+  (common.write_bodies' `bad_value`: text in a numeric feature, or an unseen level), in rounds
+  of 10,000 after a 10,000-request warm-up; the worker's resident memory (VmRSS) after each
+  round, its growth after the warm-up (target under 5%), the server log's growth (target under
+  1 MB) and the statuses (target: no 5xx);
 - overload: `--overload-requests` valid requests at concurrency 256 (`serve.max_concurrency`
   refuses beyond it with 503): latency of the refusals (target within 50 ms) and p99 of the
   accepted (target under 1 s). Baseline: the same load at concurrency 32.
@@ -24,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import free_port, start, stop
+from common import free_port, package_of, start, stop, write_bodies
 
 HERE = Path(__file__).resolve().parent
 ROUND = 10_000
@@ -73,7 +75,7 @@ def main() -> None:
     parser.add_argument("--overload-requests", type=int, default=20_000)
     args = parser.parse_args()
     project = args.project.resolve()
-    package = next(p.parent.name for p in (project / "src").glob("*/__init__.py"))
+    package = package_of(project)
     python = project / ".venv" / "bin" / "python"
     env = {**os.environ, "BENTOML_DO_NOT_TRACK": "True"}
     env["BENTOML_HOME"] = str(project.parent / "bench-soak-bentoml-home")
@@ -82,23 +84,8 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        subprocess.run(
-            [
-                str(python),
-                "-c",
-                "import json, pandas as pd; t = pd.read_parquet('data/prepared/test.parquet'); "
-                "m = json.load(open('models/metadata.json')); "
-                "names = [f['name'] for f in m['feature_spec']['features']]; "
-                "r = json.loads(t[names].iloc[:1].to_json(orient='records'))[0]; "
-                "c = next(k for k, v in r.items() if isinstance(v, str)); "
-                f"open(r'{scratch / 'valid.json'}', 'w').write(json.dumps(dict(records=[r]))); "
-                f"open(r'{scratch / 'bad.json'}', 'w').write("
-                "json.dumps(dict(records=[dict(r, **{c: 'no-such-level'})])))",
-            ],
-            cwd=project,
-            check=True,
-        )
-        valid, bad = scratch / "valid.json", scratch / "bad.json"
+        bodies = write_bodies(project, scratch, rows=1)
+        valid, bad = bodies["one"], bodies["bad_value"]
         port = free_port()
         url = f"http://127.0.0.1:{port}/predict"
         log = scratch / "server.log"

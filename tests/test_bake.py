@@ -194,6 +194,7 @@ tests/records.py
 tests/registry/test_registry.py
 tests/review/test_gate.py
 tests/review/test_report.py
+tests/review/test_same_task.py
 tests/scaling/test_dask.py
 tests/served.py
 tests/serving/service_answers.py
@@ -223,6 +224,8 @@ tests/test_dvc_yaml.py
 tests/test_pipeline.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py
+tests/tuning/test_tasks.py
+tests/tuning/test_tuned_experiment.py
 uv.lock
 """
 

@@ -128,6 +128,9 @@ def test_the_task_is_inferred_and_the_gate_beats_the_trivial_model(
         assert len(read_json(project, "plots/predicted_actual.json")) == 88
     drift = read_json(project, "reports/drift.json")
     assert drift["dataset_drift"] is False, drift["per_column"]
+    assert drift["task"] == task
+    compared = {"multiclass": "predicted class", "regression": "predicted values"}[task]
+    assert f"- Prediction drift ({compared}):" in (project / "reports/drift.md").read_text()
 
 
 def test_the_report_does_not_compare_with_the_binary_baseline(
@@ -137,6 +140,12 @@ def test_the_report_does_not_compare_with_the_binary_baseline(
     uv_run(project, "python", "-m", DEFAULT_PACKAGE, "report", "--baseline", "main")
     report = (project / "reports" / "pr_report.md").read_text()
     assert f"`data.task` `binary` → `{task}`" in report
+    # This PR's metrics are the task's defaults (the generated comparison list is binary's).
+    shown = {
+        "multiclass": ["log_loss ↓", "f1_macro", "accuracy", "roc_auc_ovr"],
+        "regression": ["rmse ↓", "mae ↓", "r2"],
+    }[task]
+    assert all(f"| {metric} | — |" in report for metric in shown), report
     verdict = read_json(project, "reports/pr_gate.json")
     assert verdict["comparison"] == "not comparable"
     assert verdict["passed"]

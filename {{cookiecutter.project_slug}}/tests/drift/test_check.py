@@ -23,7 +23,7 @@ def result(kind: str, score: float, drifted: bool, method: str = "wasserstein") 
     return drift_summary.column_result(kind, method, score, 0.1, drifted)
 
 
-def fixed_summary(target: dict | None = None) -> dict:
+def fixed_summary(target: dict | None = None, task: str = "binary") -> dict:
     per_column = {
         "age": result("numeric", 0.02, False),
         "euribor3m": result("numeric", 1.49, True),
@@ -32,6 +32,7 @@ def fixed_summary(target: dict | None = None) -> dict:
     }
     return drift_summary.summarise(
         per_column,
+        task=task,
         drift_share=0.5,
         prediction=result("prediction", 0.0312345678, False),
         target=target,
@@ -57,6 +58,7 @@ def test_dataset_verdict_uses_the_share_of_drifted_columns() -> None:
     below = drift_summary.summarise(
         {**summary["per_column"], "job": result("category", 0.07, False)}
         | {"extra": result("numeric", 0.0, False)},
+        task="binary",
         drift_share=0.5,
         prediction=summary["prediction_drift"],
         target=None,
@@ -72,8 +74,33 @@ def test_dataset_verdict_uses_the_share_of_drifted_columns() -> None:
 def test_summary_of_nothing_is_an_error() -> None:
     with pytest.raises(ValueError, match="no column results"):
         drift_summary.summarise(
-            {}, drift_share=0.5, prediction={}, target=None, reference={}, current={}
+            {}, task="binary", drift_share=0.5, prediction={}, target=None, reference={}, current={}
         )
+
+
+def test_summary_of_an_unknown_task_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown task 'ranking'"):
+        fixed_summary(task="ranking")
+
+
+@pytest.mark.parametrize(
+    ("task", "wording"),
+    [
+        ("binary", "scores of the positive class"),
+        ("multiclass", "predicted class"),
+        ("regression", "predicted values"),
+    ],
+)
+def test_markdown_names_what_the_prediction_drift_compared_per_task(
+    task: str, wording: str
+) -> None:
+    summary = fixed_summary(task=task)
+    assert summary["task"] == task  # reports/drift.json says which outputs were compared
+    lines = drift_summary.markdown(summary, "Data drift").splitlines()
+    prediction_lines = [line for line in lines if line.startswith("- Prediction drift")]
+    assert prediction_lines == [
+        f"- Prediction drift ({wording}): no drift (wasserstein 0.03123 < 0.1)"
+    ]
 
 
 def test_markdown_lists_drifted_columns_first_and_folds_the_rest() -> None:
@@ -84,7 +111,10 @@ def test_markdown_lists_drifted_columns_first_and_folds_the_rest() -> None:
         "batch 2010-09.csv.gz (100,000 rows, a seeded sample of 50,000) against training split "
         "(32,941 rows). 2 of 4 feature columns drifted (50%; the data set drifts from 50%)."
     ) in lines
-    assert "- Prediction drift (model scores): no drift (wasserstein 0.03123 < 0.1)" in lines
+    assert (
+        "- Prediction drift (scores of the positive class): no drift (wasserstein 0.03123 < 0.1)"
+        in lines
+    )
     assert "- Target drift: not checked (no labels)" in lines
     drifted_rows = [line for line in lines if line.endswith("| yes |")]
     assert drifted_rows == [
@@ -101,6 +131,7 @@ def test_markdown_without_drift_and_with_target() -> None:
     per_column = {"age": result("numeric", 0.02, False)}
     summary = drift_summary.summarise(
         per_column,
+        task="regression",
         drift_share=0.25,
         prediction=result("prediction", 0.5, True),
         target=result("target", 0.2, True, "jensenshannon"),
@@ -113,7 +144,7 @@ def test_markdown_without_drift_and_with_target() -> None:
     text = drift_summary.markdown(summary, "Data drift")
     assert text.startswith("### Data drift: no dataset drift\n")
     assert "No column drifted." in text
-    assert "- Prediction drift (model scores): **drifted** (wasserstein 0.5 >= 0.1)" in text
+    assert "- Prediction drift (predicted values): **drifted** (wasserstein 0.5 >= 0.1)" in text
     assert "- Target drift: **drifted** (jensenshannon 0.2 >= 0.1)" in text
     assert (
         "Not checked, too few non-missing values (reference / current): `pdays` (1,200 / 41)."

@@ -89,6 +89,7 @@ def run_check(
         raise PipelineError(f"drift check: Evidently returned no result for {missing}")
     summary = summarise(
         {name: results[name] for name in checked},
+        task=model.spec.task,
         drift_share=config.drift_share,
         prediction=results[SCORE_COLUMN],
         target=results.get(model.spec.target) if labelled else None,

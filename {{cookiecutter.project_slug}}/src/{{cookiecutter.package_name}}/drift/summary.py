@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 SUMMARY_KEYS = (
+    "task",
     "reference",
     "current",
     "dataset_drift",
@@ -22,6 +23,12 @@ SUMMARY_KEYS = (
     "too_few_values",
 )
 RESULT_KEYS = ("kind", "method", "score", "threshold", "drifted")
+# What the prediction drift compares, per task (`drift.check.model_outputs`).
+PREDICTION_COMPARED = {
+    "binary": "scores of the positive class",
+    "multiclass": "predicted class",
+    "regression": "predicted values",
+}
 
 
 def column_result(
@@ -40,6 +47,7 @@ def column_result(
 def summarise(
     per_column: Mapping[str, dict[str, Any]],
     *,
+    task: str,
     drift_share: float,
     prediction: dict[str, Any],
     target: dict[str, Any] | None,
@@ -49,15 +57,20 @@ def summarise(
 ) -> dict[str, Any]:
     """The summary: dataset verdict from the share of drifted feature columns, and the details.
 
-    `reference` / `current` describe each side (name, rows, rows checked); `target` is None when
-    the current data has no labels. `too_few_values` lists the columns left out for lack of
-    values, with the count of non-missing values on each side (reference, current).
+    `task` (binary, multiclass, regression) says what `prediction` compared (see
+    `PREDICTION_COMPARED`); `reference` / `current` describe each side (name, rows, rows
+    checked); `target` is None when the current data has no labels. `too_few_values` lists
+    the columns left out for lack of values, with the count of non-missing values on each side
+    (reference, current).
     """
     if not per_column:
         raise ValueError("no column results to summarise")
+    if task not in PREDICTION_COMPARED:
+        raise ValueError(f"unknown task {task!r}: expected one of {sorted(PREDICTION_COMPARED)}")
     drifted = sum(1 for result in per_column.values() if result["drifted"])
     share = drifted / len(per_column)
     return {
+        "task": task,
         "reference": dict(reference),
         "current": dict(current),
         "dataset_drift": share >= drift_share,
@@ -105,7 +118,8 @@ def markdown(summary: Mapping[str, Any], title: str = "Data drift", level: int =
         f"({summary['drifted_share']:.0%}; the data set drifts from "
         f"{summary['drift_share_threshold']:.0%}).",
         "",
-        f"- Prediction drift (model scores): {_verdict(summary['prediction_drift'])}",
+        f"- Prediction drift ({PREDICTION_COMPARED[summary['task']]}): "
+        f"{_verdict(summary['prediction_drift'])}",
         "- Target drift: "
         + (
             "not checked (no labels)"

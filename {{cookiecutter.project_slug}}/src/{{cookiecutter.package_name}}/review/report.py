@@ -134,7 +134,7 @@ def read_inputs(baseline_ref: str) -> ReportInputs:
     )
 
 
-# The metrics compared when `evaluate.comparison.metrics` lists none of the task's.
+# The metrics compared when `evaluate.comparison.metrics` is not a list of the task's.
 TASK_COMPARISON_DEFAULTS = {
     "binary": ("roc_auc", "pr_auc", "log_loss", "brier", "f1"),
     "multiclass": ("log_loss", "f1_macro", "accuracy", "roc_auc_ovr"),
@@ -143,10 +143,19 @@ TASK_COMPARISON_DEFAULTS = {
 
 
 def comparison_metrics(params: Params) -> list[str]:
-    """The configured comparison metrics that the data's task has, or the task's defaults."""
+    """The metrics the report compares: the configured ones when all are the data's task's.
+
+    A list naming metrics the task lacks was written for another task (the generated default
+    is binary's): then the task's defaults, followed by the listed ones the task has. So a
+    multiclass project keeping binary's list compares log_loss, f1_macro, accuracy and
+    roc_auc_ovr, not log_loss alone (the one metric both tasks share).
+    """
     task = params.data.task
-    mine = [m for m in params.evaluate.comparison.metrics if m in TASK_METRICS[task]]
-    return mine or list(TASK_COMPARISON_DEFAULTS[task])
+    listed = list(params.evaluate.comparison.metrics)
+    if listed and all(m in TASK_METRICS[task] for m in listed):
+        return listed
+    defaults = list(TASK_COMPARISON_DEFAULTS[task])
+    return defaults + [m for m in listed if m in TASK_METRICS[task] and m not in defaults]
 
 
 def compare_with_baseline(params: Params, inputs: ReportInputs, remote: str) -> BaselineComparison:
