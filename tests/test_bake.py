@@ -183,6 +183,7 @@ tests/fairness_cases.py
 tests/governance/test_attributions.py
 tests/governance/test_card.py
 tests/governance/test_fairness.py
+tests/governance/test_fairness_bootstrap.py
 tests/governance/test_fairness_columns.py
 tests/governance/test_sections.py
 tests/helpers.py

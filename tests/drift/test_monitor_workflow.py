@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import clone_project, run, uv_run
+from conftest import bake, clone_project, run, uv_run
 from workflows.harness import missing_stand_ins, run_workflow
 
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
@@ -216,29 +216,28 @@ def test_static_checks(project: Path) -> None:
     assert schema.returncode == 0, schema.stdout + schema.stderr
 
 
-# The workflow files are copied without rendering: the template's file is the generated one.
-TEMPLATE_WORKFLOW = (
-    Path(__file__).resolve().parents[2]
-    / "{{cookiecutter.project_slug}}"
-    / ".github"
-    / "workflows"
-    / WORKFLOW
-)
+@pytest.fixture(scope="module")
+def rendered_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated monitor.yml (rendered: its PII key secret carries the package's name)."""
+    project = bake(tmp_path_factory.mktemp("monitor-bake"), create_git_repository="no")
+    return project / ".github" / "workflows" / WORKFLOW
 
 
-def run_block(job: str, name_start: str) -> str:
-    steps = yaml.safe_load(TEMPLATE_WORKFLOW.read_text())["jobs"][job]["steps"]
+def run_block(workflow: Path, job: str, name_start: str) -> str:
+    steps = yaml.safe_load(workflow.read_text())["jobs"][job]["steps"]
     (step,) = [s for s in steps if s.get("name", "").startswith(name_start)]
     return step["run"]
 
 
 @pytest.mark.parametrize("length", [1_000, 65_536, 200_000])
-def test_the_issue_body_is_capped_at_githubs_limit(tmp_path: Path, length: int) -> None:
+def test_the_issue_body_is_capped_at_githubs_limit(
+    rendered_workflow: Path, tmp_path: Path, length: int
+) -> None:
     """The alarm job's own script: a summary of any length gives a body GitHub accepts."""
     (tmp_path / "monitor-reports").mkdir()
     summary = ("| `batch` | 635 | drifted |\n" * (length // 26 + 1))[:length]
     (tmp_path / "monitor-reports" / "summary.md").write_text(summary, encoding="utf-8")
-    script = run_block("alarm", "Cap the issue body")
+    script = run_block(rendered_workflow, "alarm", "Cap the issue body")
     subprocess.run(["bash", "-c", script], cwd=tmp_path, check=True)
     body = (tmp_path / "issue-body.md").read_text(encoding="utf-8")
     assert len(body) <= 65_536
@@ -249,10 +248,10 @@ def test_the_issue_body_is_capped_at_githubs_limit(tmp_path: Path, length: int) 
         assert summary.startswith(body.split("\n\n_Cut here")[0])
 
 
-def test_the_retraining_pr_takes_any_file_name(tmp_path: Path) -> None:
+def test_the_retraining_pr_takes_any_file_name(rendered_workflow: Path, tmp_path: Path) -> None:
     """The retrain job's file list is NUL-separated: quoted, spaced or newline names survive
     (`git status --porcelain | cut` quoted them and split on newlines)."""
-    script = run_block("retrain", "Open the retraining pull request")
+    script = run_block(rendered_workflow, "retrain", "Open the retraining pull request")
     (line,) = [s for s in script.splitlines() if "mapfile" in s]
     repo = tmp_path / "repo"
     repo.mkdir()

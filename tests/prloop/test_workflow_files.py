@@ -479,3 +479,45 @@ def test_remote_credentials_writes_the_gcs_key_for_google_clients(
     assert refused.returncode != 0
     assert "DVC_SSH_KNOWN_HOSTS is needed" in refused.stdout + refused.stderr
     assert not (tmp_path / "runner-temp" / "dvc-credentials" / "ssh_key").exists()
+
+
+# --- the hashing key of `pii: hash` columns reaches the steps that run the pipeline, only ---
+
+PII_KEY = "TERM_DEPOSIT_MODEL_PII_KEY"  # the default bake's package, upper case
+RUNS_THE_PIPELINE = re.compile(r"dvc (exp run|repro)|make report")
+
+
+@pytest.mark.parametrize("kind", ["none", "s3"])
+def test_the_pii_key_reaches_the_pipeline_steps_only(
+    remote_bakes: dict[str, Path], kind: str
+) -> None:
+    held_by = []
+    for file in sorted((remote_bakes[kind] / ".github" / "workflows").glob("*.yml")):
+        for job_id, job in load(file)["jobs"].items():
+            assert PII_KEY not in json.dumps(job.get("env") or {}), f"{file.name}:{job_id}"
+            for step in job.get("steps", []):
+                where = f"{file.name}:{job_id}:{step.get('name')}"
+                env = step.get("env") or {}
+                if RUNS_THE_PIPELINE.search(step.get("run", "")):
+                    assert env.get(PII_KEY) == f"${{{{ secrets.{PII_KEY} }}}}", where
+                    assert "environment" in job, f"{where}: a secret without an environment"
+                    held_by.append(f"{file.name}:{step['name']}")
+                else:
+                    assert PII_KEY not in json.dumps(step), f"{where} holds the key"
+    assert held_by == [
+        "main.yml:Rebuild the pipeline from the merged commit (nothing restored from storage)",
+        "monitor.yml:Model and reference of the default branch",
+        "pr.yml:Run the experiment (conf/ composed into params.yaml, stages restored or run)",
+        "pr.yml:Build the report against the base branch",
+    ]
+
+
+def test_the_pii_key_secret_is_named_after_the_package(tmp_path: Path) -> None:
+    project = bake(tmp_path, create_git_repository="no", project_slug="churn-risk")
+    package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
+    name = f"{package.upper()}_PII_KEY"
+    for workflow in ("pr.yml", "main.yml", "monitor.yml"):
+        text = (project / ".github" / "workflows" / workflow).read_text(encoding="utf-8")
+        assert f"{name}: ${{{{ secrets.{name} }}}}" in text, workflow
+        assert PII_KEY not in text
+    assert name in (project / "README.md").read_text(encoding="utf-8")

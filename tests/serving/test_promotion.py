@@ -319,6 +319,21 @@ def test_main_registers_the_version_with_its_audit_record(promoted: dict) -> Non
     )  # fmt: skip
 
 
+def test_the_released_card_names_the_pushed_images_digest(promoted: dict) -> None:
+    """The card in the image cannot hold its own image's digest; main.yml uploads the released
+    card (audit-publish, card/) whose lineage names the version's tag and the pushed digest."""
+    build = next(c for c in promoted["docker"] if c["command"] == "buildx build")
+    artifacts = promoted["main"].artifacts / "audit-publish"
+    card = json.loads(next(artifacts.rglob("card/model_card.json")).read_text())
+    lineage = card["lineage"]
+    assert lineage["image_digest"] == build["digest"]
+    assert lineage["registry_tag"] == f"{MODEL}@v0.1.0"
+    assert lineage["model_md5"] == locked_md5(promoted["project"], "models/model.ubj")
+    assert lineage["git_commit"] == promoted["sha"]
+    markdown = next(artifacts.rglob("card/model_card.md")).read_text()
+    assert f"| image digest | `{build['digest']}` |" in markdown.split("## Lineage", 1)[1]
+
+
 def test_the_promote_workflow_is_manual_protected_and_pinned(promoted: dict) -> None:
     workflow = yaml.safe_load(
         (promoted["project"] / ".github" / "workflows" / "promote.yml").read_text()

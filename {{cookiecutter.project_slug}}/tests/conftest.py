@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,21 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import ROOT, committed_params
+from helpers import ROOT, committed_params, module
 
 SLICE_ROWS = 4000
+# The suite's own key for `pii: hash` columns: tests never need (or see) the real secret.
+TEST_PII_KEY = "generated-tests-pii-key-not-a-secret"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_pii_key() -> Iterator[str]:
+    """`<PACKAGE>_PII_KEY` set to `TEST_PII_KEY` for the session (stages and subprocesses)."""
+    name, file_name = module("data.pii").key_variables()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(name, TEST_PII_KEY)
+        patch.delenv(file_name, raising=False)
+        yield TEST_PII_KEY
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

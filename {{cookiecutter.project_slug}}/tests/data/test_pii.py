@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +167,15 @@ def test_data_init_suggests_pii_and_prepare_drops_or_hashes(people: Path, monkey
     assert list(test.columns) == ["income", "churned", "email", "reach_on"]
     raw = pd.read_csv(people)
     assert set(test["email"]) <= {expected_hash(e) for e in raw["email"]}
+
+
+def test_the_suite_hashes_with_a_test_key_of_its_own(test_pii_key: str) -> None:
+    """A project with `pii: hash` columns runs its tests (and their pipeline) without the CI
+    secret: the session's key is the suite's, and a stage subprocess finds it."""
+    assert os.environ[KEY_VARIABLE] == test_pii_key
+    assert KEY_FILE_VARIABLE not in os.environ
+    code = f"from {pii.__name__} import load_key; print(load_key().decode())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == test_pii_key

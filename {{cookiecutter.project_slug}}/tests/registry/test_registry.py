@@ -146,3 +146,74 @@ def test_the_pipeline_record_names_the_run_it_describes(pipeline_repo: Path, mon
     assert found["data_md5"] == md5(pipeline_repo / "data" / "raw" / "sample.csv")
     gate = json.loads((pipeline_repo / "reports" / "gate.json").read_text())["passed"]
     assert found["gate"] == ("passed" if gate else "failed")
+
+
+@pytest.fixture
+def published_model(repo: Path, pipeline_repo: Path) -> Path:
+    """`repo` with the pipeline's model and its card (copied: pipeline_repo stays unchanged)."""
+    for name in ("models/model.ubj", "reports/model_card.json"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(pipeline_repo / name, repo / name)
+    return repo
+
+
+def test_the_released_card_names_the_version_and_the_image_digest(
+    published_model: Path, capsys
+) -> None:
+    repo = published_model
+    digest = "sha256:" + "ab" * 32
+    record = run_cli(
+        capsys, "publish", "--version", "v1.0.0", "--image", "ghcr.io/o/m", "--image-digest", digest
+    )
+    assert command.main(["card", "--version", "v1.0.0", "--out", "build/release"]) == 0
+    capsys.readouterr()
+    original = json.loads((repo / "reports" / "model_card.json").read_text())
+    card = json.loads((repo / "build" / "release" / "model_card.json").read_text())
+    assert original["lineage"]["image_digest"] is None
+    assert card["lineage"]["image_digest"] == digest
+    assert card["lineage"]["registry_tag"] == record["tag"] == f"{record['model']}@v1.0.0"
+    assert card["lineage"]["image"] == "ghcr.io/o/m"
+    assert card["lineage"]["model_md5"] == original["lineage"]["model_md5"]
+    assert {k: v for k, v in card.items() if k != "lineage"} == {
+        k: v for k, v in original.items() if k != "lineage"
+    }
+    markdown = (repo / "build" / "release" / "model_card.md").read_text()
+    lineage = markdown.split("## Lineage", 1)[1]
+    assert f"| image digest | `{digest}` |" in lineage
+    assert f"`{record['tag']}`" in lineage
+    assert "not known when the card is written" not in lineage
+
+
+def test_the_released_card_from_a_record_file_before_the_tag_exists(
+    published_model: Path, capsys
+) -> None:
+    """As main.yml does: the record of an untagged publication (--record-only) as a file."""
+    repo = published_model
+    digest = "sha256:" + "cd" * 32
+    record_file = repo / "build" / "audit" / "publish.json"
+    run_cli(capsys, "publish", "--version", "v0.2.0", "--image", "i", "--image-digest", digest,
+            "--record-only", "--out", str(record_file))  # fmt: skip
+    assert git(repo, "tag", "--list") == ""
+    assert command.main(["card", "--record", str(record_file), "--out", "out"]) == 0
+    assert digest in capsys.readouterr().out
+    card = json.loads((repo / "out" / "model_card.json").read_text())
+    assert card["lineage"]["image_digest"] == digest
+    assert card["lineage"]["registry_version"] == "v0.2.0"
+
+
+def test_a_card_of_another_model_or_without_a_digest_is_refused(
+    published_model: Path, capsys
+) -> None:
+    repo = published_model
+    other = {"model_md5": "0" * 32, "image_digest": "sha256:" + "e" * 64, "tag": "m@v9.0.0"}
+    (repo / "other.json").write_text(json.dumps(other))
+    assert command.main(["card", "--record", "other.json", "--out", "out"]) != 0
+    message = capsys.readouterr().err
+    assert "0" * 32 in message
+    assert "build the card of the published model" in message
+    run_cli(capsys, "publish", "--version", "v1.0.0")  # no image: no digest to add
+    assert command.main(["card", "--version", "v1.0.0", "--out", "out"]) != 0
+    assert "no image_digest" in capsys.readouterr().err
+    assert command.main(["card", "--version", "v3.0.0", "--out", "out"]) != 0
+    assert "not a published version" in capsys.readouterr().err
+    assert not (repo / "out").exists()

@@ -34,9 +34,9 @@ KEY_HYPERPARAMETERS = (
     "tree_method",
 )
 IMAGE_DIGEST_NOTE = (
-    "not known when the card is written: the publishing workflow on main records it "
-    "(job summary, build-provenance attestation); the image's label "
-    "`io.github.model.card_md5` names this card's md5"
+    "not known when the card is written (the image holds this card): main's publishing "
+    'workflow writes the released card with it (`make registry ARGS="card --version V"`); '
+    "the image's label `io.github.model.card_md5` names this card's md5"
 )
 TOP_FEATURES = 10
 
@@ -248,6 +248,36 @@ def limitations(inputs: CardInputs) -> dict[str, Any]:
     }
 
 
+def released(card: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    """The card of a published version: its lineage names the registry tag and the image digest.
+
+    The image holds the card as the pipeline wrote it (a file cannot contain the digest of the
+    image that holds it); this copy, made after the push from the publication's audit record
+    (`registry.audit`), completes it. The record must be of this card's model.
+    """
+    from ..errors import PipelineError
+
+    lineage = card.get("lineage", {})
+    if record.get("model_md5") != lineage.get("model_md5"):
+        raise PipelineError(
+            f"the publication record is of model md5 {record.get('model_md5')}, the card of "
+            f"{lineage.get('model_md5')}: build the card of the published model first"
+        )
+    if not record.get("image_digest"):
+        raise PipelineError("the publication record has no image_digest: nothing to add")
+    return {
+        **card,
+        "lineage": {
+            **lineage,
+            "registry_version": record.get("version"),
+            "registry_tag": record.get("tag"),
+            "published": record.get("when"),
+            "image": record.get("image"),
+            "image_digest": record["image_digest"],
+        },
+    }
+
+
 # ---------------------------------------------------------------------------------- Markdown
 
 
@@ -434,6 +464,12 @@ def _lineage(lineage: Mapping[str, Any]) -> str:
         ["data md5", f"`{lineage.get('data_md5')}`"],
         ["params md5 (`params.yaml`)", f"`{lineage.get('params_md5')}`"],
         ["model md5", f"`{lineage.get('model_md5')}`"],
-        ["image digest", lineage.get("image_digest") or IMAGE_DIGEST_NOTE],
     ]
+    if lineage.get("registry_tag"):
+        published = f"`{lineage['registry_tag']}` ({lineage.get('published')})"
+        rows.append(["registry version", published])
+    if lineage.get("image"):
+        rows.append(["image", f"`{lineage['image']}`"])
+    digest = lineage.get("image_digest")
+    rows.append(["image digest", f"`{digest}`" if digest else IMAGE_DIGEST_NOTE])
     return "## Lineage\n\n" + _table(["", ""], rows)

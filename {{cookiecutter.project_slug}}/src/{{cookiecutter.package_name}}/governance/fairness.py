@@ -8,10 +8,11 @@ difference and the smallest ratio of:
   class for multiclass, the worst class);
 - `equalized_odds` (binary): the worse of the true- and false-positive rate gaps;
 - `error_gap`: the error (1 - accuracy for classifiers, mean absolute error for regression).
-Point values come from fairlearn's `MetricFrame`; their intervals from the same paired
-bootstrap as the other metrics (every group resampled together, so the gap's interval is the
-gap's own). Groups smaller than `min_group_size` are reported but not judged: they take no part
-in the gaps or the gate.
+The gaps' point values come from fairlearn's `MetricFrame`; every interval from one paired
+bootstrap: one draw of resample weights over the test rows (the test metrics' own draws, same
+seed) serves every column, group and metric, so each gap's interval is the gap's own and the
+resampling is done once however many columns are configured. Groups smaller than
+`min_group_size` are reported but not judged: they take no part in the gaps or the gate.
 """
 
 from __future__ import annotations
@@ -24,12 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.metrics import (
-    bootstrap_weights,
-    intervals_of,
-    multiclass_values,
-    regression_values,
-)
+from ..model.metrics import bootstrap_weights
 from ..settings.params import FAIRNESS_MEASURES, FairnessConfig, FairnessGroup, FairnessRule
 
 MISSING = "(missing)"
@@ -101,58 +97,109 @@ def _g(value: float) -> str:
     return f"{value:g}"
 
 
-def _rates(o: Outcomes, mask: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
-    """The gap metrics of the rows in `mask`, for each row of weights `w` (k, n_rows)."""
-    wm = w[:, mask]
-    truth, predicted = o.truth[mask], o.predicted[mask]
-    total = wm.sum(axis=1)
+def _row_stats(o: Outcomes) -> np.ndarray:
+    """Per-row statistics (n, s) whose weighted sums give every metric of a group (`_metrics`).
+
+    binary: 1, truth, predicted, truth * predicted; multiclass: 1, then per class the
+    true-and-predicted, true and predicted indicators; regression: 1, |error|, error², prediction.
+    """
+    ones = np.ones(len(o.truth))
+    if o.task == "binary":
+        return np.column_stack([ones, o.truth, o.predicted, o.truth * o.predicted])
+    if o.task == "multiclass":
+        eye = np.eye(len(o.classes))
+        truth, predicted = eye[o.truth], eye[o.predicted]
+        return np.column_stack([ones, truth * predicted, truth, predicted])
+    error = o.predicted - o.truth
+    return np.column_stack([ones, np.abs(error), error**2, o.predicted])
+
+
+def _metrics(o: Outcomes, sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Every group and gap metric from summed `_row_stats` (last axis), element-wise."""
+    total = sums[..., 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         if o.task == "binary":
-            positives = wm @ truth
+            truth, predicted, tp = sums[..., 1], sums[..., 2], sums[..., 3]
+            fp, fn = predicted - tp, truth - tp
             return {
-                "selection_rate": (wm @ predicted) / total,
-                "true_positive_rate": (wm @ (truth * predicted)) / positives,
-                "false_positive_rate": (wm @ ((1 - truth) * predicted)) / (total - positives),
-                "error": (wm @ (truth != predicted).astype(np.float64)) / total,
+                "base_rate": truth / total,
+                "selection_rate": predicted / total,
+                "true_positive_rate": tp / truth,
+                "false_positive_rate": fp / (total - truth),
+                "accuracy": (total - fp - fn) / total,
+                "f1": 2 * tp / (truth + predicted),
+                "error": (fp + fn) / total,
             }
         if o.task == "multiclass":
-            chosen = np.eye(len(o.classes))[predicted]
-            rates = {
-                f"selection_rate_{c}": (wm @ chosen[:, i]) / total for i, c in enumerate(o.classes)
+            c = len(o.classes)
+            tp, truth, predicted = (sums[..., 1 + i * c : 1 + (i + 1) * c] for i in range(3))
+            present = (truth + predicted) > 0
+            f1 = np.where(present, 2 * tp / (truth + predicted), 0.0)
+            accuracy = tp.sum(axis=-1) / total
+            found = {
+                "accuracy": accuracy,
+                "f1_macro": f1.sum(axis=-1) / present.sum(axis=-1),
+                "error": 1 - accuracy,
             }
-            rates["error"] = (wm @ (truth != predicted).astype(np.float64)) / total
-            return rates
-        return {"error": (wm @ np.abs(predicted - truth)) / total}
+            for i, name in enumerate(o.classes):
+                found[f"selection_rate_{name}"] = predicted[..., i] / total
+            return found
+        mae = sums[..., 1] / total
+        return {
+            "mae": mae,
+            "rmse": np.sqrt(sums[..., 2] / total),
+            "mean_prediction": sums[..., 3] / total,
+            "error": mae,
+        }
 
 
-def _group_values(o: Outcomes, mask: np.ndarray) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
-    """The per-group metrics function for `intervals_of` (weights over the group's rows)."""
-    truth, predicted, scores = o.truth[mask], o.predicted[mask], o.scores[mask]
+DESIGN_CELLS = 4_000_000  # a column's (rows x groups x statistics) matrix up to 32 MB: one matmul
 
-    def compute(w: np.ndarray) -> dict[str, np.ndarray]:
-        w = np.atleast_2d(w)
-        total = w.sum(axis=1)
-        if o.task == "binary":
-            tp = w @ (truth * predicted)
-            fp = w @ ((1 - truth) * predicted)
-            fn = w @ (truth * (1 - predicted))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                values = {
-                    "base_rate": (tp + fn) / total,
-                    "selection_rate": (tp + fp) / total,
-                    "true_positive_rate": tp / (tp + fn),
-                    "false_positive_rate": fp / (total - tp - fn),
-                    "accuracy": (total - fp - fn) / total,
-                    "f1": 2 * tp / (2 * tp + fp + fn),
-                }
-        elif o.task == "multiclass":
-            values = multiclass_values(truth, scores, list(o.classes), w)
-        else:
-            values = regression_values(truth, predicted, w)
-            values["mean_prediction"] = (w @ predicted) / total
-        return {name: values[name] for name in GROUP_METRICS[o.task]}
 
-    return compute
+@dataclass(frozen=True)
+class _Groups:
+    """A column's groups, largest first (ties by name), and how to sum statistics per group.
+
+    `design` (rows, groups * statistics) turns a chunk of weights into every group's sums in
+    one matrix product; above `DESIGN_CELLS` the rows are ordered group by group (`order`,
+    `starts`) and summed with `np.add.reduceat` instead, in memory of the chunk's size.
+    """
+
+    names: list[str]
+    sizes: list[int]
+    order: np.ndarray
+    starts: np.ndarray
+    design: np.ndarray | None
+
+    @classmethod
+    def of(cls, labels: np.ndarray, stats: np.ndarray) -> _Groups:
+        names, codes, sizes = np.unique(labels.astype(str), return_inverse=True, return_counts=True)
+        rank = sorted(range(len(names)), key=lambda i: -sizes[i])
+        position = np.empty(len(names), dtype=np.intp)
+        position[rank] = np.arange(len(names))
+        codes = position[codes.ravel()]
+        ordered = sizes[rank]
+        design = None
+        if stats.size * len(names) <= DESIGN_CELLS:
+            one_hot = np.eye(len(names))[codes]
+            design = (one_hot[:, :, None] * stats[:, None, :]).reshape(len(stats), -1)
+        return cls(
+            names=[str(names[i]) for i in rank],
+            sizes=[int(s) for s in ordered],
+            order=np.argsort(codes, kind="stable"),
+            starts=np.r_[0, np.cumsum(ordered)[:-1]].astype(np.intp),
+            design=design,
+        )
+
+    def sums(self, weights: np.ndarray, stats: np.ndarray) -> np.ndarray:
+        """Sums of `stats` (n, s) per group, weighted by each row of `weights` (k, n): (k, g, s)."""
+        shape = (len(weights), len(self.names), stats.shape[1])
+        if self.design is not None:
+            return (weights @ self.design).reshape(shape)
+        w, x = weights[:, self.order], stats[self.order]
+        return np.stack(
+            [np.add.reduceat(w * x[:, j], self.starts, axis=1) for j in range(x.shape[1])], axis=-1
+        )
 
 
 def _gap_metrics(task: str, measure: str, classes: Sequence[str]) -> list[str]:
@@ -165,21 +212,24 @@ def _gap_metrics(task: str, measure: str, classes: Sequence[str]) -> list[str]:
     return ["error"]
 
 
+def _gap_names(o: Outcomes) -> list[str]:
+    measures = FAIRNESS_MEASURES[o.task]
+    return sorted({m for k in measures for m in _gap_metrics(o.task, k, o.classes)})
+
+
 def _metric_frame(o: Outcomes, labels: np.ndarray) -> pd.DataFrame:
     """Per-group point values of the gap metrics, computed by fairlearn's `MetricFrame`."""
     from fairlearn.metrics import MetricFrame
 
     def rate(name: str) -> Callable[[np.ndarray, np.ndarray], float]:
         def metric(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-            one = np.ones((1, len(y_true)))
             part = Outcomes(o.task, np.asarray(y_true), np.asarray(y_pred), y_pred, o.classes)
-            return float(_rates(part, np.ones(len(y_true), dtype=bool), one)[name][0])
+            return float(_metrics(part, _row_stats(part).sum(axis=0))[name])
 
         return metric
 
-    names = list(_rates(o, np.ones(len(labels), dtype=bool), np.ones((1, len(labels)))))
     frame = MetricFrame(
-        metrics={name: rate(name) for name in names},
+        metrics={name: rate(name) for name in _gap_names(o)},
         y_true=o.truth,
         y_pred=o.predicted,
         sensitive_features=pd.Series(labels, name="group"),
@@ -196,12 +246,11 @@ def assess(
     seed: int,
 ) -> dict[str, Any]:
     """The fairness results of every configured column (JSON-ready)."""
-    columns = {}
+    labels = {group.column: group_labels(frame, group) for group in config.groups}
+    columns = assess_columns(
+        labels, outcomes, config.min_group_size, resamples, confidence_level, seed
+    )
     for group in config.groups:
-        labels = group_labels(frame, group)
-        columns[group.column] = assess_column(
-            labels, outcomes, config.min_group_size, resamples, confidence_level, seed
-        )
         columns[group.column]["bins"] = group.bins
     return {
         "task": outcomes.task,
@@ -221,22 +270,61 @@ def assess_column(
     confidence_level: float,
     seed: int,
 ) -> dict[str, Any]:
-    """Per-group metrics with intervals, and each measure's largest gap between judged groups."""
-    names, sizes = np.unique(labels.astype(str), return_counts=True)
-    groups = []
-    for name, size in sorted(zip(names, sizes, strict=True), key=lambda item: -item[1]):
-        mask = labels == name
-        judged = bool(size >= min_group_size)
-        intervals = intervals_of(
-            _group_values(o, mask), int(size), resamples, confidence_level, seed
+    """`assess_columns` for one column."""
+    found = assess_columns({"": labels}, o, min_group_size, resamples, confidence_level, seed)
+    return found[""]
+
+
+def assess_columns(
+    labels: Mapping[str, np.ndarray],
+    o: Outcomes,
+    min_group_size: int,
+    resamples: int,
+    confidence_level: float,
+    seed: int,
+) -> dict[str, dict[str, Any]]:
+    """Per column: per-group metrics with intervals, each measure's largest gap between groups.
+
+    One bootstrap draw serves every column, group and metric: each chunk of resample weights
+    over the test rows (`bootstrap_weights`, the test metrics' draws for the same seed) is
+    reduced to per-group sums of `_row_stats`, from which every metric follows.
+    """
+    stats = _row_stats(o)
+    groups = {column: _Groups.of(values, stats) for column, values in labels.items()}
+    chunks: dict[str, list[np.ndarray]] = {column: [] for column in groups}
+    for weights in bootstrap_weights(len(stats), resamples, seed):
+        for column, found in groups.items():
+            chunks[column].append(found.sums(weights, stats))
+    alpha = (1 - confidence_level) / 2
+    results = {}
+    for column, found in groups.items():
+        point = _metrics(o, found.sums(np.ones((1, len(stats))), stats)[0])
+        draws = np.concatenate(chunks[column]) if chunks[column] else None
+        drawn = _metrics(o, draws) if draws is not None else None
+        results[column] = _column_result(
+            labels[column], found, o, point, drawn, min_group_size, alpha
         )
+    return results
+
+
+def _column_result(
+    labels: np.ndarray,
+    found: _Groups,
+    o: Outcomes,
+    point: Mapping[str, np.ndarray],
+    drawn: Mapping[str, np.ndarray] | None,
+    min_group_size: int,
+    alpha: float,
+) -> dict[str, Any]:
+    """One column's JSON: `point` metrics per group (g,), `drawn` per resample and group (k, g)."""
+    groups = []
+    for i, (name, size) in enumerate(zip(found.names, found.sizes, strict=True)):
+        metrics = {}
+        for metric in GROUP_METRICS[o.task]:
+            draws = drawn[metric][:, i] if drawn is not None else np.empty(0)
+            metrics[metric] = _interval(float(point[metric][i]), draws, alpha)
         groups.append(
-            {
-                "group": str(name),
-                "size": int(size),
-                "judged": judged,
-                "metrics": {k: _clean(v.as_dict()) for k, v in intervals.items()},
-            }
+            {"group": name, "size": size, "judged": size >= min_group_size, "metrics": metrics}
         )
     judged = [g["group"] for g in groups if g["judged"]]
     result: dict[str, Any] = {
@@ -248,30 +336,21 @@ def assess_column(
     if len(judged) < 2:
         result["note"] = f"fewer than two groups of at least {min_group_size} rows: not judged"
         return result
-    keep = np.isin(labels, judged)
+    keep = np.isin(labels.astype(str), judged)
     by_group = _metric_frame(
         Outcomes(o.task, o.truth[keep], o.predicted[keep], o.scores[keep], o.classes, o.threshold),
-        labels[keep],
+        labels.astype(str)[keep],
     )
-    draws = _bootstrap_rates(o, labels, judged, resamples, seed)
-    alpha = (1 - confidence_level) / 2
+    index = {name: i for i, name in enumerate(found.names)}
+    draws = {
+        g: {m: (drawn[m][:, index[g]] if drawn is not None else np.empty(0)) for m in _gap_names(o)}
+        for g in judged
+    }
     for measure in FAIRNESS_MEASURES[o.task]:
         result["measures"][measure] = _measure(
             measure, _gap_metrics(o.task, measure, o.classes), by_group, draws, judged, alpha
         )
     return result
-
-
-def _bootstrap_rates(
-    o: Outcomes, labels: np.ndarray, judged: Sequence[str], resamples: int, seed: int
-) -> dict[str, dict[str, np.ndarray]]:
-    """group -> gap metric -> its value in each resample (every group resampled together)."""
-    found: dict[str, dict[str, list[np.ndarray]]] = {g: {} for g in judged}
-    for w in bootstrap_weights(len(labels), resamples, seed):
-        for g in judged:
-            for name, values in _rates(o, labels == g, w).items():
-                found[g].setdefault(name, []).append(values)
-    return {g: {n: np.concatenate(v) for n, v in per.items()} for g, per in found.items()}
 
 
 def _measure(
@@ -319,10 +398,6 @@ def _interval(value: float, draws: np.ndarray, alpha: float) -> dict[str, float 
 
 def _num(value: float) -> float | None:
     return round(float(value), 6) if np.isfinite(value) else None
-
-
-def _clean(interval: Mapping[str, float]) -> dict[str, float | None]:
-    return {k: _num(v) for k, v in interval.items()}
 
 
 def fairness_rules(

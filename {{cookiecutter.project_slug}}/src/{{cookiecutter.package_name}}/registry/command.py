@@ -5,9 +5,14 @@
   registry publish --version V [--image I --image-digest D] [--commit C] [--out FILE]
                    [--record-only]
   registry promote --version V --stage S [--out FILE]
+  registry card (--version V | --record FILE) [--out DIR]
 
 `publish` tags the commit `<model>@V`; `promote` tags the version's commit `<model>#S#<n>`.
 Each tag's message is the event's audit record (`registry.audit`), also written to `--out`.
+`card` writes the released model card (`model_card.md` and `.json` in DIR, default
+`build/release`): the pipeline's card (`reports/model_card.json`, which must be the published
+model's) with the version's registry tag and image digest in its lineage, from the publication
+record (a file, or the version's tag).
 Tags are created locally: push them (`git push origin <tag>`), as the workflows do.
 """
 
@@ -16,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +123,41 @@ def promote(repo: Path, model: str, version: str, stage: str, stages: list[str])
     return found
 
 
+RELEASE_DIR = Path("build/release")
+
+
+def release_card(record: Mapping[str, Any], out: Path) -> dict[str, Any] | None:
+    """Write the released model card of the publication `record` into `out` (`.md`, `.json`).
+
+    None (nothing written) when `card.enabled` is off: the pipeline wrote no card.
+    """
+    from ..artifacts import paths
+    from ..artifacts.atomic import staged_outputs
+    from ..governance.card import released, render
+
+    if not paths.MODEL_CARD_JSON.is_file():
+        raise PipelineError(f"{paths.MODEL_CARD_JSON} not found: run the pipeline first")
+    card = json.loads(paths.MODEL_CARD_JSON.read_text(encoding="utf-8"))
+    if card.get("enabled") is False:
+        return None
+    found = released(card, record)
+    with staged_outputs() as staged:
+        staged.write_json(out / "model_card.json", found)
+        staged.write_text(out / "model_card.md", render(found))
+    return found
+
+
+def version_record(registry: tags.Registry, version: str) -> dict[str, Any]:
+    """The publication record of a published version (its tag's message)."""
+    version = tags.format_version(tags.parse_version(version))
+    if version not in registry.versions:
+        known = sorted(registry.versions, key=tags.parse_version)
+        raise PipelineError(
+            f"{registry.model}@{version} is not a published version; published: {known}"
+        )
+    return dict(registry.versions[version].record)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from ..cli import guarded
 
@@ -139,6 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     promoted.add_argument("--version", required=True)
     promoted.add_argument("--stage", required=True)
     promoted.add_argument("--out", type=Path)
+    carded = commands.add_parser("card", help="write a published version's model card")
+    source = carded.add_mutually_exclusive_group(required=True)
+    source.add_argument("--version")
+    source.add_argument("--record", type=Path, help="a publication record (publish --out)")
+    carded.add_argument("--out", type=Path, default=RELEASE_DIR)
     args = parser.parse_args(argv)
 
     def run() -> None:
@@ -151,6 +196,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps({"model": settings.model, "stages": stages, "versions": rows}))
             else:
                 print(table(registry, settings.stages))
+            return
+        if args.command == "card":
+            if args.record:
+                record = json.loads(args.record.read_text(encoding="utf-8"))
+            else:
+                record = version_record(registry, args.version)
+            written = release_card(record, args.out)
+            if written is None:
+                print("card.enabled is off: no model card to release")
+            else:
+                print(f"{args.out / 'model_card.md'}: {record.get('tag')} {record['image_digest']}")
             return
         if args.command == "next":
             print(next_version(registry, args.bump or settings.bump))
