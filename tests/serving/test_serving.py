@@ -114,11 +114,14 @@ def test_bento_is_built_from_the_lock_and_runs_as_non_root(service_project: Path
     changed = run(["git", "status", "--porcelain", "--untracked-files=no"], service_project)
     dirty = bool(changed.stdout.strip())
     params_md5 = hashlib.md5((service_project / "params.yaml").read_bytes()).hexdigest()
+    model_md5 = read_json(service_project / "models" / "metadata.json")["model_md5"]
     assert read_json(context / "build_info.json") == {
         "git_commit": head,
         "git_dirty": dirty,
         "params_md5": params_md5,
         "registry_version": None,  # main.yml passes REGISTRY_VERSION; a local build has none
+        # The model the context serves: this checkout's, whatever else the store holds.
+        "model_tag": f"{DEFAULT_PACKAGE}:{model_md5}",
     }
 
     tag = (service_project / "build" / "bento_tag.txt").read_text().strip()

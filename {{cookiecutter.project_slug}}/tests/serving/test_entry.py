@@ -56,3 +56,26 @@ def test_a_model_missing_from_the_store_is_explained(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode != 0
     assert "make bento" in done.stderr
+
+
+def test_the_build_contexts_model_is_served_not_the_stores_latest(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """One BentoML store holds the models of every clone and branch with this package name:
+    `make serve` must serve the one `make bento` assembled the context for, even when another
+    was packaged after it (before: `<package>:latest`, the other one)."""
+    context = tmp_path / "build" / "bento"
+    context.mkdir(parents=True)
+    ours = f"{entry.MODEL_NAME}:{'a' * 32}"
+    (context / "build_info.json").write_text(json.dumps({"model_tag": ours}))
+    monkeypatch.delenv("MODEL_TAG", raising=False)
+    monkeypatch.chdir(context)  # `bentoml serve --working-dir build/bento`
+    assert entry.model_tag() == ours
+    monkeypatch.setenv("MODEL_TAG", f"{entry.MODEL_NAME}:chosen")  # an explicit choice wins
+    assert entry.model_tag() == f"{entry.MODEL_NAME}:chosen"
+
+
+def test_without_a_build_context_the_latest_model_is_served(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("MODEL_TAG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no build_info.json here, nor beside the package in src/
+    assert entry.model_tag() == f"{entry.MODEL_NAME}:latest"

@@ -105,20 +105,21 @@ def git_dirty() -> bool | None:
     return bool(result.stdout.strip()) if result.returncode == 0 else None
 
 
-def build_info() -> dict[str, object]:
-    """The build's lineage: commit, dirty, params md5, and the registry version when CI knows
-    it (`REGISTRY_VERSION`, set by main.yml)."""
+def build_info(model_tag: str | None = None) -> dict[str, object]:
+    """The build's lineage: commit, dirty, params md5, the registry version when CI knows it
+    (`REGISTRY_VERSION`, set by main.yml), and the tag of the model it serves."""
     params = Path("params.yaml")
     return {
         "git_commit": git_commit(),
         "git_dirty": git_dirty(),
         "params_md5": md5_file(params) if params.is_file() else None,
         "registry_version": os.environ.get("REGISTRY_VERSION") or None,
+        "model_tag": model_tag,
     }
 
 
-def assemble(build_dir: Path = BUILD_DIR) -> Path:
-    """Write the bento build context; return its directory."""
+def assemble(build_dir: Path = BUILD_DIR, model_tag: str | None = None) -> Path:
+    """Write the bento build context for the model `model_tag`; return its directory."""
     if not BENTOFILE.is_file():
         raise PipelineError(f"{BENTOFILE} not found: run this from the repository root")
     if build_dir.exists():
@@ -127,7 +128,8 @@ def assemble(build_dir: Path = BUILD_DIR) -> Path:
         PACKAGE_DIR, build_dir / PACKAGE_DIR.name, ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copyfile(BENTOFILE, build_dir / BENTOFILE.name)
-    (build_dir / "build_info.json").write_text(json.dumps(build_info()) + "\n", encoding="utf-8")
+    info = build_info(model_tag)
+    (build_dir / "build_info.json").write_text(json.dumps(info) + "\n", encoding="utf-8")
     export = [
         "uv",
         "export",
@@ -141,7 +143,13 @@ def assemble(build_dir: Path = BUILD_DIR) -> Path:
         "--output-file",
         str(build_dir / "requirements.txt"),
     ]
-    result = subprocess.run(export, capture_output=True, text=True, check=False)
+    try:
+        result = subprocess.run(export, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise PipelineError(
+            "`uv` is not on PATH: it exports the bento's requirements from uv.lock "
+            "(run `make bento`, or install uv: https://docs.astral.sh/uv/)"
+        ) from None
     if result.returncode != 0:
         raise PipelineError(f"`{' '.join(export)}` failed: {result.stderr.strip()}")
     return build_dir
@@ -166,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def run() -> None:
         model_tag = import_model()
-        build_dir = assemble()
+        build_dir = assemble(model_tag=model_tag)
         print(f"model {model_tag}; build context {build_dir}", file=sys.stderr)
         if not args.no_build:
             print(build(build_dir))

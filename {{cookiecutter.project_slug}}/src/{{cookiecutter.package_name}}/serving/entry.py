@@ -27,9 +27,28 @@ MODEL_NAME = PACKAGE  # as in stages/package.py, which imports XGBoost
 SERVICE_INFO = "service.json"
 
 
+def build_info() -> dict[str, Any]:
+    """What `build_info.json` of the build context says (commit, dirty, the model's tag), if any.
+
+    Looked for in the working directory (`make serve` runs `bentoml serve --working-dir
+    build/bento`), then beside the package (the bento's root, in the image).
+    """
+    for folder in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = folder / "build_info.json"
+        if candidate.is_file():
+            return dict(json.loads(candidate.read_text(encoding="utf-8")))
+    return {"git_commit": os.environ.get("GIT_COMMIT", "unknown"), "git_dirty": None}
+
+
 def model_tag() -> str:
-    """The BentoML model to serve: `$MODEL_TAG`, else `<package>:latest`."""
-    return os.environ.get("MODEL_TAG", f"{MODEL_NAME}:latest")
+    """The BentoML model to serve: `$MODEL_TAG`, else the model the build context was assembled
+    for (`build_info.json`), else `<package>:latest`.
+
+    Not `latest` first: one BentoML store (`~/bentoml` by default) holds the models of every
+    clone, branch and experiment with this package name, and `latest` is the most recently
+    packaged of them, not necessarily this checkout's.
+    """
+    return os.environ.get("MODEL_TAG") or build_info().get("model_tag") or f"{MODEL_NAME}:latest"
 
 
 def service_options(settings: ServeConfig) -> dict[str, Any]:

@@ -15,10 +15,7 @@ guard (`request_guard.py`) before BentoML sees it. Speed settings:
 # refer to the request type built for each model inside `build_service`.
 
 import functools
-import json
 import logging
-import os
-from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -29,7 +26,7 @@ from typing_extensions import TypedDict
 from ..stages.package import MODEL_NAME
 from . import performance, prometheus
 from .drain import Drain
-from .entry import model_tag, service_options
+from .entry import build_info, model_tag, service_options
 from .inference_log import InferenceLog
 from .packaged import PackagedModel, read_from_store
 from .request_check import RequestCheck
@@ -93,15 +90,6 @@ class Metadata(BaseModel):
     limits: dict[str, int]
     card: str = "/card"  # the model card (GET /card: Markdown, or JSON with Accept)
     audit: dict[str, Any] = {}  # lineage summary, the fields of the audit records
-
-
-def build_info() -> dict[str, Any]:
-    """What `build_info.json` next to the package says of the build (commit, dirty), if any."""
-    for folder in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidate = folder / "build_info.json"
-        if candidate.is_file():
-            return dict(json.loads(candidate.read_text(encoding="utf-8")))
-    return {"git_commit": os.environ.get("GIT_COMMIT", "unknown"), "git_dirty": None}
 
 
 def metadata_of(packaged: PackagedModel) -> Metadata:
