@@ -45,9 +45,9 @@ def test_drift_stage_outputs_on_the_default_split(pipeline_project: Path) -> Non
         "target_drift_score": summary["target_drift"]["score"],
     }
     assert list(summary) == [
-        "reference", "current", "dataset_drift", "drifted_columns", "columns", "drifted_share",
-        "drift_share_threshold", "prediction_drift", "target_drift", "per_column",
-        "too_few_values",
+        "task", "reference", "current", "dataset_drift", "drifted_columns", "columns",
+        "drifted_share", "drift_share_threshold", "prediction_drift", "target_drift",
+        "per_column", "too_few_values",
     ]  # fmt: skip
     # A stratified random split: the test split is the same world as the training split.
     assert summary["dataset_drift"] is False
