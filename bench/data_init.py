@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from common import baked_project, machine, median, timed
+from common import baked_project, machine, median, package_of, timed
 from common import peak_rss_mb as measure
 
 # Runs inside the baked project's environment (the template's own has no pandas).
@@ -46,7 +46,7 @@ def main(rows: int = 1_000_000, runs: int = 5) -> None:
     (project / "make_table.py").write_text(MAKE_TABLE)
     timed(["uv", "run", "--frozen", "python", "make_table.py", str(rows)], project)
     size = (project / "big.csv").stat().st_size
-    package = next(p.parent.name for p in (project / "src").glob("*/__init__.py"))
+    package = package_of(project)
     command = ["uv", "run", "--frozen", "python", "-m", package, "data", "init", "big.csv"]
     command += ["--target", "y", "--force", "--dvc-above", str(10 * size)]
     print(f"{machine()}\n{rows:,} rows x 30 columns, {size / 1e6:.0f} MB CSV; {runs} runs each")

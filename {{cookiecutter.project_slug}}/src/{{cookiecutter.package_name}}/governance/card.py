@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ..errors import PipelineError
 from ..settings.params import Params
 
 CONFIG_FILE = "conf/card/default.yaml"
@@ -255,8 +256,6 @@ def released(card: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, An
     image that holds it); this copy, made after the push from the publication's audit record
     (`registry.audit`), completes it. The record must be of this card's model.
     """
-    from ..errors import PipelineError
-
     lineage = card.get("lineage", {})
     if record.get("model_md5") != lineage.get("model_md5"):
         raise PipelineError(
