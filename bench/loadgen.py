@@ -2,6 +2,8 @@
 
 Usage: python loadgen.py URL BODY_FILE --concurrency 32 --requests 5000 [--warmup 200]
        [--bad-body FILE --bad-every 10]  (every 10th request sends the bad body instead)
+       [--honour-retry-after]  (after an answer with Retry-After, that client waits as long,
+                                 at most 5 s, before its next request, as a polite client does)
 Prints one JSON object: requests/s, p50/p99 latency (ms), status counts, wall seconds, and
 p50/p99/max latency per status.
 Run it with the generated project's interpreter (aiohttp comes with BentoML).
@@ -18,8 +20,10 @@ from pathlib import Path
 
 import aiohttp
 
+RETRY_AFTER_CAP_S = 5.0
 
-async def _worker(session, url, bodies, queue, latencies, statuses, by_status):
+
+async def _worker(session, url, bodies, queue, latencies, statuses, by_status, polite=False):
     body, bad, every = bodies
     while True:
         try:
@@ -34,11 +38,14 @@ async def _worker(session, url, bodies, queue, latencies, statuses, by_status):
             ) as response:
                 await response.read()
                 status: object = response.status
+                retry_after = response.headers.get("retry-after")
         except aiohttp.ClientError as exc:
-            status = type(exc).__name__
+            status, retry_after = type(exc).__name__, None
         statuses[status] += 1
         latencies.append(time.perf_counter() - started)
         by_status.setdefault(str(status), []).append(latencies[-1])
+        if polite and retry_after is not None and retry_after.strip().isdigit():
+            await asyncio.sleep(min(float(retry_after), RETRY_AFTER_CAP_S))
 
 
 async def run(
@@ -48,6 +55,7 @@ async def run(
     requests: int,
     bad: bytes | None = None,
     every: int = 10,
+    polite: bool = False,
 ) -> dict:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(requests):
@@ -61,7 +69,9 @@ async def run(
         started = time.perf_counter()
         await asyncio.gather(
             *(
-                _worker(session, url, (body, bad, every), queue, latencies, statuses, by_status)
+                _worker(
+                    session, url, (body, bad, every), queue, latencies, statuses, by_status, polite
+                )
                 for _ in range(concurrency)
             )
         )
@@ -98,12 +108,21 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=0)
     parser.add_argument("--bad-body", type=Path, default=None)
     parser.add_argument("--bad-every", type=int, default=10)
+    parser.add_argument("--honour-retry-after", action="store_true")
     args = parser.parse_args()
     body = args.body.read_bytes()
     bad = args.bad_body.read_bytes() if args.bad_body else None
     if args.warmup:
         asyncio.run(run(args.url, body, args.concurrency, args.warmup, bad, args.bad_every))
-    result = run(args.url, body, args.concurrency, args.requests, bad, args.bad_every)
+    result = run(
+        args.url,
+        body,
+        args.concurrency,
+        args.requests,
+        bad,
+        args.bad_every,
+        args.honour_retry_after,
+    )
     print(json.dumps(asyncio.run(result)))
 
 

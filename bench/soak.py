@@ -13,7 +13,10 @@ Starts `make serve`'s service once (`bentoml serve <package>.serving.entry:Servi
   1 MB) and the statuses (target: no 5xx);
 - overload: `--overload-requests` valid requests at concurrency 256 (`serve.max_concurrency`
   refuses beyond it with 503): latency of the refusals (target within 50 ms) and p99 of the
-  accepted (target under 1 s). Baseline: the same load at concurrency 32.
+  accepted (target under 1 s), twice: clients that ask again at once (a closed loop that
+  ignores `Retry-After`, so the refusals' wait follows Little's law: 256 clients / refusals
+  per second), then clients that wait as `Retry-After` says before their next request.
+  Baseline: the same load at concurrency 32.
 """
 
 from __future__ import annotations
@@ -32,17 +35,29 @@ HERE = Path(__file__).resolve().parent
 ROUND = 10_000
 
 
-def load(python: Path, url: str, body: Path, concurrency: int, n: int, bad: Path | None) -> dict:
+def load(
+    python: Path,
+    url: str,
+    body: Path,
+    concurrency: int,
+    n: int,
+    bad: Path | None,
+    polite: bool = False,
+) -> dict:
     command = [str(python), str(HERE / "loadgen.py"), url, str(body)]
     command += ["--concurrency", str(concurrency), "--requests", str(n)]
     if bad is not None:
         command += ["--bad-body", str(bad), "--bad-every", "10"]
+    if polite:
+        command += ["--honour-retry-after"]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
 
-def worker_rss_mib(root: int) -> float:
-    """Resident memory (MiB) of the service's worker processes among `root`'s descendants."""
+def worker_memory_mib(root: int) -> dict[str, float]:
+    """VmRSS and its parts (RssAnon: heap; RssFile: mapped files such as the Prometheus
+    multiprocess files and libraries; RssShmem), in MiB, of the service's worker processes
+    among `root`'s descendants."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -56,7 +71,8 @@ def worker_rss_mib(root: int) -> float:
         children = {pid for pid, parent in parents.items() if parent in family} - family
         family |= children
         grew = bool(children)
-    total = 0
+    keys = ("VmRSS", "RssAnon", "RssFile", "RssShmem")
+    total = dict.fromkeys(keys, 0.0)
     for pid in family:
         try:
             if b"_bentoml_impl.worker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
@@ -64,8 +80,11 @@ def worker_rss_mib(root: int) -> float:
             status = Path(f"/proc/{pid}/status").read_text().splitlines()
         except OSError:
             continue
-        total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
-    return total / 1024
+        for line in status:
+            name = line.split(":")[0]
+            if name in total:
+                total[name] += int(line.split()[1]) / 1024
+    return total
 
 
 def main() -> None:
@@ -95,16 +114,19 @@ def main() -> None:
         process = start(command, project, env, port, log)
         try:
             warm = load(python, url, valid, 32, ROUND, bad)
-            rss = [worker_rss_mib(process.pid)]
+            memory = [worker_memory_mib(process.pid)]
+            rss = [memory[0]["VmRSS"]]
             logged = log.stat().st_size
             rounds = []
             for _ in range(max(1, (args.requests - ROUND) // ROUND)):
                 rounds.append(load(python, url, valid, 32, ROUND, bad))
-                rss.append(worker_rss_mib(process.pid))
-                print(json.dumps({"round": rounds[-1], "rss_mib": rss[-1]}), file=sys.stderr)
+                memory.append(worker_memory_mib(process.pid))
+                rss.append(memory[-1]["VmRSS"])
+                print(json.dumps({"round": rounds[-1], "memory_mib": memory[-1]}), file=sys.stderr)
             log_bytes = log.stat().st_size - logged
             calm = load(python, url, valid, 32, args.overload_requests, None)
             overload = load(python, url, valid, 256, args.overload_requests, None)
+            polite = load(python, url, valid, 256, args.overload_requests, None, polite=True)
         finally:
             stop(process)
     statuses: dict[str, int] = {}
@@ -118,10 +140,12 @@ def main() -> None:
         "rss_mib_after_warmup": rss[0],
         "rss_mib_rounds": rss[1:],
         "rss_growth_pct": round(100 * (max(rss) - rss[0]) / rss[0], 2),
+        "memory_mib_by_round": [{k: round(v, 1) for k, v in m.items()} for m in memory],
         "log_bytes_after_warmup": log_bytes,
         "requests_per_s": [r["requests_per_s"] for r in rounds],
         "c32": calm,
         "c256": overload,
+        "c256_honouring_retry_after": polite,
     }
     print(json.dumps(summary))
 
