@@ -28,10 +28,12 @@ __all__ = [
     "bake",
     "baked_project",
     "data_config",
+    "descendants",
     "ensure_git_repository",
     "free_port",
     "median",
     "package_of",
+    "proc_stats",
     "start",
     "stop",
     "timed",
@@ -130,6 +132,28 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=20)
     except (ProcessLookupError, subprocess.TimeoutExpired):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def proc_stats() -> dict[int, list[str]]:
+    """Each process's /proc/<pid>/stat fields after the command name (state, ppid, ...)."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    return stats
+
+
+def descendants(root: int, stats: dict[int, list[str]]) -> set[int]:
+    """`root` and every process below it, by the parent ids in `stats` (`proc_stats()`)."""
+    family, grew = {root}, True
+    while grew:
+        children = {pid for pid, fields in stats.items() if int(fields[1]) in family} - family
+        family |= children
+        grew = bool(children)
+    return family
 
 
 def package_of(project: Path) -> str:

@@ -25,7 +25,6 @@ sides of one round ran within a minute of each other).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -34,8 +33,8 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from common import free_port, package_of, start, stop, write_bodies
-from serving import BASELINE_APP
+from common import descendants, free_port, package_of, proc_stats, start, stop, write_bodies
+from serving import BASELINE_APP, load
 
 HERE = Path(__file__).resolve().parent
 WARMUP_REQUESTS = 1000
@@ -50,27 +49,9 @@ def service_module(project: Path, package: str) -> str:
 
 def tree_cpu_seconds(root: int) -> float:
     """User + system CPU seconds of process `root` and its descendants, from /proc."""
-    stats: dict[int, list[str]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                text = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            stats[int(entry)] = text.rsplit(")", 1)[1].split()
-    tree, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        tree.add(pid)
-        todo += [p for p, fields in stats.items() if int(fields[1]) == pid and p not in tree]
-    ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in tree if p in stats)
+    stats = proc_stats()
+    ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in descendants(root, stats))
     return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def load(python: Path, url: str, body: Path, concurrency: int, requests: int) -> dict:
-    args = [str(python), str(HERE / "loadgen.py"), url, str(body)]
-    args += ["--concurrency", str(concurrency), "--requests", str(requests), "--warmup", "0"]
-    return json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
 
 
 def measure(side: dict, concurrency: int, requests: int) -> tuple[float, float, int]:
@@ -89,9 +70,11 @@ def measure(side: dict, concurrency: int, requests: int) -> tuple[float, float, 
     url = f"http://127.0.0.1:{port}/predict"
     process = start(command, project, side["env"], port)
     try:
-        load(python, url, side["body"], concurrency, WARMUP_REQUESTS)
+        load(python, url, side["body"], concurrency, WARMUP_REQUESTS, 0)
         before = tree_cpu_seconds(process.pid)
-        runs = [load(python, url, side["body"], concurrency, requests) for _ in range(2)]
+        runs = [
+            load(python, url, side["body"], concurrency, requests, 0) for _ in range(RUNS_PER_ROUND)
+        ]
         cpu = tree_cpu_seconds(process.pid) - before
     finally:
         stop(process)

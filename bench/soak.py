@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import free_port, package_of, start, stop, write_bodies
+from common import descendants, free_port, package_of, proc_stats, start, stop, write_bodies
 
 HERE = Path(__file__).resolve().parent
 ROUND = 10_000
@@ -58,19 +58,7 @@ def worker_memory_mib(root: int) -> dict[str, float]:
     """VmRSS and its parts (RssAnon: heap; RssFile: mapped files such as the Prometheus
     multiprocess files and libraries; RssShmem), in MiB, of the service's worker processes
     among `root`'s descendants."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(fields[1])
-    family, grew = {root}, True
-    while grew:
-        children = {pid for pid, parent in parents.items() if parent in family} - family
-        family |= children
-        grew = bool(children)
+    family = descendants(root, proc_stats())
     keys = ("VmRSS", "RssAnon", "RssFile", "RssShmem")
     total = dict.fromkeys(keys, 0.0)
     for pid in family:
@@ -115,13 +103,11 @@ def main() -> None:
         try:
             warm = load(python, url, valid, 32, ROUND, bad)
             memory = [worker_memory_mib(process.pid)]
-            rss = [memory[0]["VmRSS"]]
             logged = log.stat().st_size
             rounds = []
             for _ in range(max(1, (args.requests - ROUND) // ROUND)):
                 rounds.append(load(python, url, valid, 32, ROUND, bad))
                 memory.append(worker_memory_mib(process.pid))
-                rss.append(memory[-1]["VmRSS"])
                 print(json.dumps({"round": rounds[-1], "memory_mib": memory[-1]}), file=sys.stderr)
             log_bytes = log.stat().st_size - logged
             calm = load(python, url, valid, 32, args.overload_requests, None)
@@ -129,6 +115,7 @@ def main() -> None:
             polite = load(python, url, valid, 256, args.overload_requests, None, polite=True)
         finally:
             stop(process)
+    rss = [m["VmRSS"] for m in memory]
     statuses: dict[str, int] = {}
     for result in [warm, *rounds]:
         for status, count in result["statuses"].items():
