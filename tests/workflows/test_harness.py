@@ -292,3 +292,27 @@ def test_the_generated_report_cap_leaves_room_for_cmls_watermark() -> None:
     else:
         raise AssertionError(f"no MAX_CHARS in {sections}")
     assert 60_000 < max_chars <= 65_536 - 106
+
+
+LATE_OUTPUT = """\
+name: late
+on: push
+permissions: {}
+jobs:
+  fail:
+    runs-on: ubuntu-latest
+    steps:
+      - id: refuse
+        run: |
+          (sleep 0.1; echo "::error::the last word of a failing step") &
+          exit 1
+"""
+
+
+def test_a_failing_steps_last_output_is_not_lost(tmp_path: Path) -> None:
+    """Output still on its way when a step fails reaches the log (act drops it by itself: it
+    closes the step's terminal as soon as the shell exits non-zero)."""
+    repo = make_repository(tmp_path, {"late.yml": LATE_OUTPUT})
+    run = run_workflow(repo, "late.yml", "push", {}, work_dir=tmp_path / "act")
+    assert run.step("fail", "refuse").result == "failure", run.summary()
+    assert "the last word of a failing step" in run.log("fail")
