@@ -101,3 +101,40 @@ def test_learning_curves_need_no_commit(prepared) -> None:
     subprocess.run(["git", "init", "-q"], cwd=prepared, check=True)
     train.train(config.load_params())
     assert (paths.DVCLIVE_DIR / "metrics.json").is_file()
+
+
+def test_cross_validation_evaluates_only_the_held_out_folds(prepared, monkeypatch) -> None:
+    """Each fold's training rows are never scored (CV reports the held-out history only)."""
+    evaluated: list[list[str]] = []
+    real_train = xgb.train
+
+    def recording(*args, evals=(), **kwargs):
+        evaluated.append([name for _, name in evals])
+        return real_train(*args, evals=evals, **kwargs)
+
+    monkeypatch.setattr(train.xgb, "train", recording)
+    params = config.load_params()
+    features, labels, spec = train.load_training_matrix(params)
+    cv = train.cross_validate(features, labels, spec, params)
+    assert cv is not None
+    assert evaluated == [["validation"]] * params.train.cv_folds
+
+
+def test_a_large_tables_training_curve_comes_from_a_sample(workspace) -> None:
+    """Above `train.curve_rows` training rows, the `train` learning curve is evaluated on a
+    seeded sample of that many; the model is the same byte for byte."""
+    workspace()
+    prepare.prepare(config.load_params())
+    rows = len(pd.read_parquet(paths.TRAIN_DATA))
+    trained = []
+    for curve_rows in (rows, max(1, rows // 2)):
+        workspace(edit=lambda params, n=curve_rows: params["train"].update(curve_rows=n))
+        params = config.load_params()
+        prepare.prepare(params)
+        train.train(params)
+        (curve,) = (paths.DVCLIVE_DIR / "plots" / "metrics" / "train").glob("*.tsv")
+        trained.append((paths.MODEL_FILE.read_bytes(), curve.read_text().splitlines()))
+    (whole_model, whole_curve), (sampled_model, sampled_curve) = trained
+    assert sampled_model == whole_model
+    assert len(sampled_curve) == len(whole_curve) > 2
+    assert sampled_curve != whole_curve  # the sample's figures, not every row's

@@ -292,6 +292,10 @@ class TrainConfig(_Strict):
     ]
     threshold: ThresholdConfig = Field(default_factory=ThresholdConfig)
     n_jobs: int = Field(ge=1)
+    # Training rows evaluated each round for the final fit's learning curves (DVCLive's
+    # `train`): above this many, a seeded sample of this many (evaluating every row of a large
+    # table each round cost more than the training; the validation curve is always whole).
+    curve_rows: int = Field(default=100_000, ge=1)
     # local: this process, k-fold CV; dask: a Dask cluster, holdout (validation_size);
     # external_memory: XGBoost's external-memory matrix from Parquet batches, holdout.
     engine: Literal["local", "dask", "external_memory"] = "local"

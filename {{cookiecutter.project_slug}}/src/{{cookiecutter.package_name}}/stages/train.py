@@ -3,6 +3,10 @@
 Cross-validation finds the number of rounds (each fold early-stopped on a proper scoring rule
 by default) and gives out-of-fold predictions, on which the decision threshold is chosen; the
 final model is fit on every training row for that many rounds.
+
+Only what is used is evaluated each round: a fold's held-out part (its history is what CV
+reports), and for the final fit's learning curves (DVCLive) the training rows, at most
+`train.curve_rows` of them (a seeded sample above that). Evaluation never changes the model.
 """
 
 from __future__ import annotations
@@ -155,6 +159,19 @@ def _watched_metrics(params: Params) -> list[str]:
     return [m for m in CV_ORDER[params.data.task] if m != chosen] + [chosen]
 
 
+def _curve_evals(
+    matrix: xgb.DMatrix, x: np.ndarray, y: np.ndarray, spec: FeatureSpec, params: Params
+) -> list[tuple[xgb.DMatrix, str]]:
+    """The training-set entry of the learning curves: `matrix` itself when it has at most
+    `train.curve_rows` rows, else a seeded sample of that many of its rows."""
+    limit = params.train.curve_rows
+    if len(y) <= limit:
+        return [(matrix, "train")]
+    rows = np.sort(np.random.default_rng(params.seed).choice(len(y), limit, replace=False))
+    sample = model_dmatrix(x[rows], spec, y[rows], nthread=params.train.n_jobs)
+    return [(sample, "train")]
+
+
 def _early_stopped(
     params: Params,
     spec: FeatureSpec,
@@ -164,16 +181,21 @@ def _early_stopped(
     val_y: np.ndarray,
     callbacks: list[Any] | None = None,
 ) -> tuple[xgb.Booster, dict[str, list[float]]]:
-    """A booster early-stopped on (val_x, val_y), and the validation history per metric."""
+    """A booster early-stopped on (val_x, val_y), and the validation history per metric.
+
+    With `callbacks` (the learning curves) the training rows are evaluated too (`_curve_evals`);
+    without, only the validation part, whose history is the same either way.
+    """
     n_jobs = params.train.n_jobs
     train_matrix = model_dmatrix(fit_x, spec, fit_y, nthread=n_jobs)
     valid_matrix = model_dmatrix(val_x, spec, val_y, nthread=n_jobs)
+    curves = _curve_evals(train_matrix, fit_x, fit_y, spec, params) if callbacks else []
     history: dict[str, dict[str, list[float]]] = {}
     booster = xgb.train(
         {**booster_params(params), "eval_metric": _watched_metrics(params)},
         train_matrix,
         num_boost_round=params.model.n_estimators,
-        evals=[(train_matrix, "train"), (valid_matrix, "validation")],
+        evals=[*curves, (valid_matrix, "validation")],
         early_stopping_rounds=params.train.early_stopping_rounds,
         evals_result=history,
         callbacks=callbacks,
@@ -204,7 +226,7 @@ def fit(
             booster_params(params),
             matrix,
             num_boost_round=rounds,
-            evals=[(matrix, "train")],
+            evals=_curve_evals(matrix, features, labels, spec, params) if callbacks else (),
             callbacks=callbacks,
             verbose_eval=False,
         )
