@@ -72,13 +72,37 @@ def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit() -> None:
     assert len(given) == 3  # 1,200 bytes: refused at the chunk that passed 1,000
 
 
-def test_a_stalled_body_gets_408_within_the_body_timeout() -> None:
+@pytest.fixture(params=["asyncio.timeout", "wait_for"])
+def deadline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each way the body deadline is kept: one timer (Python 3.11+), one task (3.10)."""
+    if request.param == "wait_for":
+        monkeypatch.delattr(asyncio, "timeout", raising=False)
+    elif not hasattr(asyncio, "timeout"):
+        pytest.skip("asyncio.timeout needs Python 3.11 or later")
+    return request.param
+
+
+def test_a_stalled_body_gets_408_within_the_body_timeout(deadline: str) -> None:
     started = time.monotonic()
     with pytest.raises(RejectionError) as caught:
         asyncio.run(request_body.read_body(receiver([b"{", b"}"], stall_after=1), {}, LIMIT, 0.3))
     assert (caught.value.status, caught.value.reason) == (408, "body_timeout")
     assert "serve.body_timeout_s" in caught.value.message
     assert time.monotonic() - started < 2
+
+
+def test_the_deadline_is_for_the_whole_body_not_each_chunk(deadline: str) -> None:
+    async def slow() -> dict[str, Any]:
+        await asyncio.sleep(0.1)  # each chunk in time, the body as a whole not
+        return {"type": "http.request", "body": b" ", "more_body": True}
+
+    with pytest.raises(RejectionError) as caught:
+        asyncio.run(request_body.read_body(slow, {}, LIMIT, 0.35))
+    assert caught.value.status == 408
+
+
+def test_a_body_in_chunks_is_read_whole_within_the_deadline(deadline: str) -> None:
+    assert read([b'{"rec', b'ords"', b": []}"], timeout_s=1.0) == b'{"records": []}'
 
 
 def test_a_malformed_content_length_is_refused() -> None:

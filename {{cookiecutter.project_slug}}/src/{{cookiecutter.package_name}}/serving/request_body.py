@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -86,21 +85,36 @@ async def read_body(
             close=True,
             unread_body=True,
         )
-    deadline = time.monotonic() + timeout_s
+    # One deadline for the whole body: a timer per body (Python 3.11+), one task per body on
+    # 3.10; not a task and a timer per message (`wait_for` on each receive cost 24 us of the
+    # worker's CPU per request, 3% of it).
+    timeout = getattr(asyncio, "timeout", None)
+    try:
+        if timeout is not None:
+            async with timeout(timeout_s):
+                chunks = await _whole_body(receive, limit)
+        else:
+            chunks = await asyncio.wait_for(_whole_body(receive, limit), timeout_s)
+    except asyncio.TimeoutError:
+        raise RejectionError(
+            408,
+            "body_timeout",
+            f"the request body did not arrive within {timeout_s:g} s (serve.body_timeout_s)",
+            close=True,
+        ) from None
+    body = b"".join(chunks)
+    if encoding == b"gzip":
+        body = gunzip(body, limit)
+    return plain_utf8(body)
+
+
+async def _whole_body(receive: Receive, limit: int) -> list[bytes]:
+    """The body's chunks as they arrive, refused as soon as they pass `limit` bytes."""
     chunks: list[bytes] = []
     received = 0
     more = True
     while more:
-        remaining = deadline - time.monotonic()
-        try:
-            message = await asyncio.wait_for(receive(), timeout=max(remaining, 0.0))
-        except asyncio.TimeoutError:
-            raise RejectionError(
-                408,
-                "body_timeout",
-                f"the request body did not arrive within {timeout_s:g} s (serve.body_timeout_s)",
-                close=True,
-            ) from None
+        message = await receive()
         if message["type"] != "http.request":  # the client went away
             raise RejectionError(400, "disconnected", "the client disconnected", close=True)
         chunk = message.get("body", b"")
@@ -109,10 +123,7 @@ async def read_body(
             raise too_large(received, limit)
         chunks.append(chunk)
         more = bool(message.get("more_body", False))
-    body = b"".join(chunks)
-    if encoding == b"gzip":
-        body = gunzip(body, limit)
-    return plain_utf8(body)
+    return chunks
 
 
 def gunzip(body: bytes, limit: int) -> bytes:
