@@ -107,3 +107,63 @@ def test_a_refused_body_still_arriving_is_drained_briefly_before_the_413() -> No
     status, _, seconds = asyncio.run(call(chunks=1, stall=True))
     assert status == 413
     assert seconds < request_guard.DRAIN_S + 0.5  # a stalled sender does not hold the answer
+
+
+def test_an_overloaded_request_whose_body_keeps_coming_gets_503_and_a_close(
+    monkeypatch,
+) -> None:
+    """The refused body is drained for at most DRAIN_S; unread, the connection must close."""
+    monkeypatch.setattr(request_guard, "DRAIN_S", 0.2)
+    release = asyncio.Event()
+
+    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"[]"})
+
+    guard = request_guard.RequestGuard(
+        slow_app, max_body_bytes=1000, checked_paths=["/predict"], max_concurrency=1
+    )
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/predict",
+        "headers": [(b"content-type", b"application/json")],
+    }
+
+    async def whole(sent: list[dict[str, Any]]) -> Any:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        return await guard(dict(scope), receive, send)
+
+    async def trickle() -> dict[str, Any]:
+        await asyncio.sleep(0.05)
+        return {"type": "http.request", "body": b" ", "more_body": True}  # never ends
+
+    async def scenario() -> tuple[list[dict[str, Any]], float]:
+        served: list[dict[str, Any]] = []
+        first = asyncio.create_task(whole(served))
+        await asyncio.sleep(0.05)
+        refused: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            refused.append(message)
+
+        started = time.monotonic()
+        await guard(dict(scope), trickle, send)
+        seconds = time.monotonic() - started
+        release.set()
+        await first
+        assert served[0]["status"] == 200
+        return refused, seconds
+
+    refused, seconds = asyncio.run(scenario())
+    assert refused[0]["status"] == 503
+    headers = dict(refused[0]["headers"])
+    assert headers[b"connection"] == b"close"
+    assert headers[b"retry-after"] == b"1"
+    assert 0.2 <= seconds < 1.0
