@@ -25,7 +25,13 @@ packaged_module = module("serving.packaged")
 service_module = module("serving.service")
 performance = module("serving.performance")
 
-SPEED_SWITCHES = ("gc_tuning", "thread_tuning", "fast_decoding", "direct_encoding")
+SPEED_SWITCHES = (
+    "gc_tuning",
+    "thread_tuning",
+    "fast_decoding",
+    "direct_encoding",
+    "direct_predict",
+)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +139,22 @@ def bad_value(case: str) -> tuple[str, Any, str]:
         name = records.category_feature()
         return name, records.unseen_level(name), "unseen_category"
     return records.numeric_feature(), "not a number", "wrong_type"
+
+
+def test_concurrent_requests_each_get_the_answer_to_their_own_records(
+    test_records: list[dict[str, Any]], http: TestClient
+) -> None:
+    """Requests that arrive together are scored together (direct_predict): no answer goes to
+    the wrong request, whatever the sizes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [{"records": test_records[i : i + 1 + i % 3]} for i in range(24)]
+    alone = [http.post("/predict", json=body).json() for body in bodies]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        together = list(pool.map(lambda body: http.post("/predict", json=body), bodies))
+    assert [answer.status_code for answer in together] == [200] * len(bodies)
+    assert [answer.json() for answer in together] == alone
+    assert [len(answer) for answer in alone] == [1 + i % 3 for i in range(24)]
 
 
 @pytest.mark.parametrize("case", ["unseen level", "text for a number"])

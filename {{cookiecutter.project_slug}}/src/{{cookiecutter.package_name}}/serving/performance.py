@@ -14,6 +14,11 @@ with all of them on and all off). Measured on 2 cores with BentoML 1.4:
   by msgspec (`fast_decoding.RowDecoder`): 0.5 ms instead of 4.6 ms for 1,000 records.
 - `direct_encoding`: answers are encoded by msgspec in one call; BentoML would build the
   output's JSON schema for every response, validate the answer again and dump it twice.
+- `direct_predict`: `/predict` is answered by the request guard, which has already checked
+  the body, scoring the requests of one event-loop turn together (`direct_predict.py`),
+  instead of handing each request to BentoML's API and batching dispatcher. Single-record
+  requests at concurrency 32: 285 us of the worker's CPU each instead of 673, 2.3x the
+  requests/s (1.4x the bare baseline's). `/explain` keeps BentoML's path.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from starlette.responses import Response
 from ..compat import replace_http_codecs
 from ..model.files import LoadedModel
 from ..settings.params import ServeConfig
+from .direct_predict import MicroBatcher, Score
 from .fast_decoding import RowDecoder
-from .request_guard import CHECKED_ROWS
+from .request_guard import CHECKED_ROWS, Answer
+from .request_schema import Row
 
 LARGE_BATCH_ROWS = 1000
 GC_YOUNG_THRESHOLD = 100_000
@@ -94,3 +101,17 @@ def install_codecs(service: Any, decoder: RowDecoder, settings: ServeConfig) -> 
         decode=parse_records if settings.fast_decoding else None,
         encode=json_answer if settings.direct_encoding else None,
     )
+
+
+def direct_answers(settings: ServeConfig, route: str, score: Score) -> dict[str, Answer]:
+    """With `direct_predict`, {route: the JSON answer to checked rows} for the request guard;
+    `score(rows)` is the API's own scoring. Else nothing: BentoML answers every request."""
+    if not settings.direct_predict:
+        return {}
+    batcher = MicroBatcher(score, settings.max_batch_size)
+    encode = msgspec.json.encode
+
+    async def answer(rows: list[Row]) -> bytes:
+        return encode(await batcher.submit(rows))
+
+    return {route: answer}

@@ -1,8 +1,8 @@
 """Prometheus metrics of our own (the request guard, `request_guard.py`, counts rejections).
 
 BentoML exports its request metrics at `/metrics`; these add predictions by class, the score
-distribution and rejected requests by reason (names in `METRIC_NAMES`; the Grafana dashboard
-in `monitoring/` uses them).
+distribution, records per model call of /predict and rejected requests by reason (names in
+`METRIC_NAMES`; the Grafana dashboard in `monitoring/` uses them).
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ class ModelMetrics(NamedTuple):
 
     predictions: Counter
     rejected: Counter
+    batch_records: Histogram
 
 
 PROBABILITY_BUCKETS = tuple(i / 20 for i in range(1, 20))
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384)
 
 
 @functools.cache
@@ -49,6 +51,11 @@ def model_metrics() -> ModelMetrics:
             documentation="Requests refused (4xx, and 503 when overloaded), by reason",
             labelnames=["reason"],
         ),
+        batch_records=Histogram(
+            name="model_batch_records",
+            documentation="Records per model call of /predict (requests scored together)",
+            buckets=BATCH_BUCKETS,
+        ),
     )
 
 
@@ -57,7 +64,17 @@ def count_rejection(reason: str) -> None:
     model_metrics().rejected.labels(reason=reason).inc()
 
 
-METRIC_NAMES = ("model_predictions_total", "model_score_bucket", "model_rejected_requests_total")
+METRIC_NAMES = (
+    "model_predictions_total",
+    "model_score_bucket",
+    "model_rejected_requests_total",
+    "model_batch_records_bucket",
+)
+
+
+def observe_batch(records: int) -> None:
+    """One model call of /predict scored `records` records."""
+    model_metrics().batch_records.observe(records)
 
 
 def observe_predictions(scores: np.ndarray, labels: np.ndarray) -> None:

@@ -7,7 +7,9 @@ log it at ERROR with a traceback and answer with every problem and the whole inp
 refusal is counted in `model_rejected_requests_total{reason}` and logged by `RejectionLog`.
 An accepted body is handed on as it was read (decompressed, without a byte-order mark), with
 its rows in the ASGI scope under `CHECKED_ROWS` so that the API need not decode it again.
-Other 4xx that BentoML answers (404, 405) are counted too.
+Other 4xx that BentoML answers (404, 405) are counted too. A route in `direct` (`/predict` with
+`serve.direct_predict`) is answered here from the checked rows, without BentoML's API path
+(`direct_predict.py`); an error there is a 500 logged with its traceback, as BentoML would.
 
 Overload is refused fast: at most `max_concurrency` API requests are in progress in a worker
 (reading, waiting for their batch, scoring); one more is answered 503 with `Retry-After` at
@@ -19,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Awaitable, Callable, Collection, MutableMapping
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from typing import Any
 
 from .prometheus import count_rejection, rejection_reason
@@ -32,6 +35,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Check = Callable[[bytes], list[Row]]
+Answer = Callable[[list[Row]], Awaitable[bytes]]  # checked rows -> the JSON answer
+
+log = logging.getLogger(__name__)
 
 CHECKED_ROWS = "model.checked_rows"  # ASGI scope key: (body, rows) of a checked request
 # A refused body still being sent is read and dropped for at most this long before the answer:
@@ -52,6 +58,7 @@ class RequestGuard:
         checked_paths: Collection[str] = (),
         rejection_log: RejectionLog | None = None,
         max_concurrency: int | None = None,
+        direct: Mapping[str, Answer] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -60,6 +67,7 @@ class RequestGuard:
         self.checked_paths = frozenset(checked_paths)
         self.rejection_log = rejection_log or RejectionLog()
         self.max_concurrency = max_concurrency
+        self.direct = dict(direct or {})
         self._ids = itertools.count(1)
         self._in_progress = 0
 
@@ -90,6 +98,11 @@ class RequestGuard:
                 if rejection.unread_body:
                     await _drain(receive, min(DRAIN_S, self.body_timeout_s))
                 await self.refuse(send, rejection, self._request_id(headers))
+                return
+            answer = self.direct.get(scope["path"])
+            checked = scope.get(CHECKED_ROWS)
+            if answer is not None and checked is not None:
+                await _answer_directly(send, answer, checked[1])
                 return
             receive = _replay(body, receive)
         await self.app(scope, receive, _counting(send))
@@ -153,6 +166,21 @@ class RequestGuard:
             headers.append((b"retry-after", str(rejection.retry_after_s).encode()))
         await send({"type": "http.response.start", "status": rejection.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+INTERNAL_ERROR = json.dumps({"error": "internal error: see the service log"}).encode()
+
+
+async def _answer_directly(send: Send, answer: Answer, rows: list[Row]) -> None:
+    """200 with `answer(rows)`; a 500 logged with its traceback when that fails (a bug)."""
+    try:
+        status, body = 200, await answer(rows)
+    except Exception:
+        log.exception("scoring a request failed")
+        status, body = 500, INTERNAL_ERROR
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _drain(receive: Receive, seconds: float) -> bool:

@@ -165,6 +165,7 @@ def build_service(packaged: PackagedModel) -> Any:
     )
 
     def classified(self: Any, records: list[Any]) -> list[Prediction]:
+        prometheus.observe_batch(len(records))
         columns = records_columns(records, spec)
         outputs = predictions(models.for_rows(len(records)), columns)
         labels = decide(spec, outputs, threshold).tolist()
@@ -189,6 +190,7 @@ def build_service(packaged: PackagedModel) -> Any:
         return answers
 
     def regressed(self: Any, records: list[Any]) -> list[Regression]:
+        prometheus.observe_batch(len(records))
         columns = records_columns(records, spec)
         values = predictions(models.for_rows(len(records)), columns)
         prometheus.observe_values(values, value_buckets)
@@ -216,6 +218,8 @@ def build_service(packaged: PackagedModel) -> Any:
             for row, b, o in zip(values, base, outputs, strict=True)
         ]
 
+    instances: list[Any] = []  # the Service that BentoML made in this process (direct_predict)
+
     class Service:
         """Scores raw records with the packaged model."""
 
@@ -226,6 +230,7 @@ def build_service(packaged: PackagedModel) -> Any:
             config = settings.inference_log
             self.inference_log = InferenceLog(config) if config.enabled else None
             performance.tune_garbage_collector(settings)
+            instances[:] = [self]
 
         # A coroutine runs on the event loop: scoring a batch takes well under a millisecond
         # per hundred records, less than BentoML's hand-off to a thread. Records arrive as rows
@@ -272,6 +277,7 @@ def build_service(packaged: PackagedModel) -> Any:
     )
     service.add_asgi_middleware(Drain, drain_s=settings.drain_s)
     check = RequestCheck(packaged.data, spec, settings, packaged.decoder)
+    scored = regressed if spec.task == "regression" else classified
     service.add_asgi_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
@@ -279,6 +285,9 @@ def build_service(packaged: PackagedModel) -> Any:
         check=check.rows,
         checked_paths=[api.route for api in service.apis.values()],
         max_concurrency=settings.max_concurrency,
+        direct=performance.direct_answers(
+            settings, service.apis["predict"].route, lambda rows: scored(instances[0], rows)
+        ),
     )
     performance.install_codecs(service, packaged.decoder, settings)
     return service

@@ -484,6 +484,7 @@ class ServeConfig(_Strict):
     thread_tuning: bool = True
     fast_decoding: bool = True
     direct_encoding: bool = True
+    direct_predict: bool = True
     inference_log: InferenceLogConfig = Field(default_factory=InferenceLogConfig)
 
     @model_validator(mode="after")
