@@ -141,6 +141,7 @@ src/term_deposit_model/scaling/external_memory.py
 src/term_deposit_model/serving/__init__.py
 src/term_deposit_model/serving/batch.py
 src/term_deposit_model/serving/bento.py
+src/term_deposit_model/serving/direct_predict.py
 src/term_deposit_model/serving/drain.py
 src/term_deposit_model/serving/entry.py
 src/term_deposit_model/serving/fast_decoding.py
@@ -200,6 +201,7 @@ tests/scaling/test_dask.py
 tests/served.py
 tests/serving/service_answers.py
 tests/serving/test_batch.py
+tests/serving/test_direct_predict.py
 tests/serving/test_bento.py
 tests/serving/test_drain.py
 tests/serving/test_entry.py

@@ -17,7 +17,7 @@ with all of them on and all off). Measured on 2 cores with BentoML 1.4:
 - `direct_predict`: `/predict` is answered by the request guard, which has already checked
   the body, scoring the requests of one event-loop turn together (`direct_predict.py`),
   instead of handing each request to BentoML's API and batching dispatcher. Single-record
-  requests at concurrency 32: 285 us of the worker's CPU each instead of 673, 2.3x the
+  requests at concurrency 32: 322 us of the worker's CPU each instead of 643, 1.9x the
   requests/s (1.4x the bare baseline's). `/explain` keeps BentoML's path.
 """
 
