@@ -201,8 +201,8 @@ tests/scaling/test_dask.py
 tests/served.py
 tests/serving/service_answers.py
 tests/serving/test_batch.py
-tests/serving/test_direct_predict.py
 tests/serving/test_bento.py
+tests/serving/test_direct_predict.py
 tests/serving/test_drain.py
 tests/serving/test_entry.py
 tests/serving/test_raw_requests.py
