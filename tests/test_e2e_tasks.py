@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_PACKAGE, clone_project, run, uv_run
+from conftest import DEFAULT_PACKAGE, SKIP_TEARDOWN, clone_project, run, uv_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "serving"))
 from serving_support import free_port, running, service_env
@@ -59,7 +59,7 @@ print(test[names].head(2).to_json(orient="records"))
 
 def ask_service(project: Path, log: Path) -> dict:
     """`make serve` (as a user starts it), one request, /metadata and the OpenAPI schema."""
-    records = json.loads(uv_run(project, "python", "-c", TEST_RECORDS).stdout)
+    records = json.loads(uv_run(project, "python", "-c", TEST_RECORDS + SKIP_TEARDOWN).stdout)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = ["make", "serve", f"PORT={port}"]
@@ -182,7 +182,7 @@ def test_batch_scoring_and_the_service_answer_in_the_task_shape(
     uv_run(project, "python", "-m", DEFAULT_PACKAGE, "predict", "--input", str(source),
            "--output", str(output))  # fmt: skip
     show = f"import json, pandas; print(json.dumps(list(pandas.read_parquet('{output}'))))"
-    columns = json.loads(uv_run(project, "python", "-c", show).stdout)
+    columns = json.loads(uv_run(project, "python", "-c", show + SKIP_TEARDOWN).stdout)
     asked = ask_service(project, tmp_path / "service.log")
     assert asked["status"] == 200
     assert asked["metadata"]["task"] == task

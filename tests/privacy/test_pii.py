@@ -27,6 +27,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
 from serving_support import (
     DEFAULT_PACKAGE,
+    SKIP_TEARDOWN,
     free_port,
     run,
     running,
@@ -221,7 +222,7 @@ def read_parquet_column(pii_run: dict, path: str, column: str) -> list | None:
     code = (
         "import json, sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); "
         "print(json.dumps(t.column(sys.argv[2]).to_pylist() if sys.argv[2] in t.column_names "
-        "else None))"
+        "else None))" + SKIP_TEARDOWN
     )
     out = uv_run(pii_run["project"], "python", "-c", code, path, column).stdout
     return json.loads(out)

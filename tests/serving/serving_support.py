@@ -32,6 +32,7 @@ def _root_conftest():
 
 _root = _root_conftest()
 DEFAULT_PACKAGE: str = _root.DEFAULT_PACKAGE
+SKIP_TEARDOWN: str = _root.SKIP_TEARDOWN
 clean_env = _root.clean_env
 clone_project = _root.clone_project
 run = _root.run

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from serving_support import (
     DEFAULT_PACKAGE,
+    SKIP_TEARDOWN,
     clone_project,
     free_port,
     read_json,
@@ -400,7 +401,7 @@ def test_batch_scoring_bad_value_names_column_and_rows(
         "import pandas as pd, sys; "
         "t = pd.read_parquet('data/prepared/test.parquet').drop(columns=['y']).iloc[:300]; "
         "t['age'] = t['age'].astype('object'); t.loc[250, 'age'] = 'old'; "
-        f"t.to_csv(r'{tmp_path / 'bad.csv'}', sep=';', index=False)",
+        f"t.to_csv(r'{tmp_path / 'bad.csv'}', sep=';', index=False)" + SKIP_TEARDOWN,
     )
     assert rows.returncode == 0
     output = tmp_path / "out.parquet"
