@@ -12,16 +12,22 @@ from helpers import module
 request_guard = module("serving.request_guard")
 
 
-def test_requests_past_max_concurrency_get_503_with_retry_after_at_once() -> None:
-    release = asyncio.Event()
+def answering_when(release: asyncio.Event) -> Any:
+    """An ASGI app that answers 200 once `release` is set (a request in progress until then)."""
 
     async def slow_app(scope: Any, receive: Any, send: Any) -> None:
         await release.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"[]"})
 
+    return slow_app
+
+
+def test_requests_past_max_concurrency_get_503_with_retry_after_at_once() -> None:
+    release = asyncio.Event()
+
     guard = request_guard.RequestGuard(
-        slow_app, max_body_bytes=1000, checked_paths=["/predict"], max_concurrency=2
+        answering_when(release), max_body_bytes=1000, checked_paths=["/predict"], max_concurrency=2
     )
 
     async def call(path: str) -> tuple[int, dict[bytes, bytes], bytes, float]:
@@ -116,13 +122,8 @@ def test_an_overloaded_request_whose_body_keeps_coming_gets_503_and_a_close(
     monkeypatch.setattr(request_guard, "DRAIN_S", 0.2)
     release = asyncio.Event()
 
-    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
-        await release.wait()
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"[]"})
-
     guard = request_guard.RequestGuard(
-        slow_app, max_body_bytes=1000, checked_paths=["/predict"], max_concurrency=1
+        answering_when(release), max_body_bytes=1000, checked_paths=["/predict"], max_concurrency=1
     )
     scope = {
         "type": "http",
