@@ -5,6 +5,7 @@ commit of the template: the service module is found in either package layout):
 
     uv run python bench/serving_ab.py NAME=PROJECT [NAME=PROJECT ...] [--baseline NAME]
         [--concurrency 32] [--rounds 5] [--requests 5000] [--body FILE]
+        [--side-env NAME=KEY=VALUE ...]
 
 With one worker a server is bound by one core, so its throughput is about the inverse of its
 CPU time per request; that time (user + system of the server's whole process tree, read from
@@ -15,7 +16,8 @@ bare ASGI baseline of bench/serving.py on that project's model. Each round start
 afresh, sends 1,000 requests of warm-up, then two runs of `--requests` single-record requests
 (bench/loadgen.py, closed loop) at `--concurrency`. The body is `--body`, else each project's
 own (its `example` command); a project that predates that command sends another side's (the
-sides serve the same data). Every project gets a BentoML store of its own (its model imported
+sides serve the same data). `--side-env` adds an environment variable to one side's server
+(the same project under two names, two settings). Every project gets a BentoML store of its own (its model imported
 there), so no side serves another's model. Prints per side: median requests/s, median CPU
 microseconds per request (both over the rounds, with every round's value) and their ratios to
 the first side's: the ratio of the medians and the median of the per-round ratios (paired: the
@@ -126,6 +128,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--body", type=Path, help="one record's request body for every side")
+    parser.add_argument(
+        "--side-env", action="append", default=[], help="NAME=KEY=VALUE: for that side's server"
+    )
     args = parser.parse_args()
     named = dict(s.split("=", 1) for s in args.sides)
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,6 +143,9 @@ def main() -> None:
             raise SystemExit("no side has the `example` command to write a body: give --body")
         for side in sides:  # of the same data: a project without `example` takes another's
             side["body"] = args.body or side["body"] or written[0]
+        for extra in args.side_env:
+            name, key, value = extra.split("=", 2)
+            next(s for s in sides if s["name"] == name)["env"][key] = value
         results: dict[str, list[tuple[float, float, int]]] = {s["name"]: [] for s in sides}
         for round_ in range(args.rounds):
             for side in sides:

@@ -152,6 +152,7 @@ src/term_deposit_model/serving/prometheus.py
 src/term_deposit_model/serving/rejection_log.py
 src/term_deposit_model/serving/request_body.py
 src/term_deposit_model/serving/request_check.py
+src/term_deposit_model/serving/request_deadline.py
 src/term_deposit_model/serving/request_guard.py
 src/term_deposit_model/serving/request_schema.py
 src/term_deposit_model/serving/service.py
@@ -209,6 +210,7 @@ tests/serving/test_raw_requests.py
 tests/serving/test_rejection_log.py
 tests/serving/test_request_body.py
 tests/serving/test_request_check.py
+tests/serving/test_request_deadline.py
 tests/serving/test_request_decoding.py
 tests/serving/test_request_guard.py
 tests/serving/test_service.py

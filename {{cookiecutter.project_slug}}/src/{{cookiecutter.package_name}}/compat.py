@@ -68,6 +68,21 @@ def set_prometheus_folder(folder: str) -> None:
     BentoMLContainer.prometheus_multiproc_dir.set(folder)
 
 
+def use_request_deadline() -> None:
+    """Make BentoML's servers time requests out with `serving.request_deadline.RequestDeadline`.
+
+    Private: `bentoml._internal.server.http.traffic.TimeoutMiddleware`, which BentoML 1.4's
+    app factory (`BaseAppFactory.middlewares`) imports by name from that module each time it
+    builds an app: the replacement takes its place for every app built afterwards. BentoML's
+    own keeps a timer alive for `timeout` after every request (see `request_deadline`).
+    """
+    from bentoml._internal.server.http import traffic
+
+    from .serving.request_deadline import RequestDeadline
+
+    traffic.TimeoutMiddleware = RequestDeadline
+
+
 def bentoml_worker_index() -> int | None:
     """The index of the BentoML server worker this process is (from 1); `None` elsewhere.
 

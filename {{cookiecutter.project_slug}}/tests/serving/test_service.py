@@ -169,6 +169,15 @@ def test_bad_input_gets_a_400_naming_the_field(
     assert empty.status_code == 400
 
 
+def test_requests_time_out_without_a_timer_left_behind_per_request(http: TestClient) -> None:
+    """The app times requests out with `RequestDeadline` (tested in test_request_deadline.py),
+    in the place of BentoML's TimeoutMiddleware, which keeps a timer per request alive."""
+    layers = [layer.cls for layer in http.app.user_middleware]
+    names = [getattr(layer, "__name__", str(layer)) for layer in layers]
+    assert module("serving.request_deadline").RequestDeadline in layers, names
+    assert "TimeoutMiddleware" not in names
+
+
 def test_importing_the_service_does_no_work(tmp_path: Path) -> None:
     """No model store, GC or BentoML class is touched until `Service` is asked for."""
     code = (

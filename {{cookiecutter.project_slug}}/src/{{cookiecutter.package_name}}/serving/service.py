@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from ..compat import use_request_deadline
 from ..stages.package import MODEL_NAME
 from . import performance, prometheus
 from .drain import Drain
@@ -275,6 +276,8 @@ def build_service(packaged: PackagedModel) -> Any:
     service = bentoml.asgi_app(metadata_app, path="/")(
         bentoml.service(**service_options(settings))(Service)
     )
+    # BentoML's request timeout (`serve.timeout_s`), without a timer left behind per request.
+    use_request_deadline()
     service.add_asgi_middleware(Drain, drain_s=settings.drain_s)
     check = RequestCheck(packaged.data, spec, settings, packaged.decoder)
     scored = regressed if spec.task == "regression" else classified
