@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,12 @@ from serving_support import (
     running,
     service_env,
     uv_run,
+    worker_rss_kib,
 )
 
 CHECKS = Path(__file__).with_name("project_checks.py")
+LOADGEN = Path(__file__).resolve().parents[2] / "bench" / "loadgen.py"
+SERVICE_LOG = "service.log"
 
 
 @pytest.fixture(scope="session")
@@ -56,14 +60,22 @@ def service_project(pipeline_project: Path, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(scope="session")
-def service_url(service_project: Path) -> Iterator[str]:
-    """Base URL of `make serve` (package stage up to date, model imported, bentoml serve)."""
+def service(service_project: Path) -> Iterator[tuple[str, int]]:
+    """`make serve` (package stage up to date, model imported, bentoml serve): its base URL and
+    the process id of `make`, the root of the server's process tree; its log is `SERVICE_LOG`."""
     port = free_port()
     command = ["make", "serve", f"PORT={port}"]
     base = f"http://127.0.0.1:{port}"
-    log = service_project.parent / "service.log"
-    with running(command, service_project, service_env(service_project), f"{base}/readyz", log):
-        yield base
+    log = service_project.parent / SERVICE_LOG
+    env = service_env(service_project)
+    with running(command, service_project, env, f"{base}/readyz", log) as process:
+        yield base, process.pid
+
+
+@pytest.fixture(scope="session")
+def service_url(service: tuple[str, int]) -> str:
+    """Base URL of the running service."""
+    return service[0]
 
 
 def http(
@@ -520,3 +532,38 @@ def test_prometheus_scrapes_our_metrics(
         assert all(v is not None for v in wanted.values()), wanted
         assert wanted["model_predictions_total"] >= 20
         assert wanted['model_rejected_requests_total{reason="unseen_category"}'] >= 5
+
+
+def test_a_soak_with_bad_requests_gets_no_5xx_and_memory_and_log_stay_bounded(
+    service: tuple[str, int], service_project: Path, record: dict[str, Any], tmp_path: Path
+) -> None:
+    """100,000 single-record requests at concurrency 32, every 10th one bad (text in a numeric
+    feature): no 5xx, the worker's memory grows under 5% after a 10,000-request warm-up, the
+    server log under 1 MB (issue 13). Last in this module: it changes no counter another reads.
+    """
+    base, root = service
+    numeric = next(
+        name for name, value in record.items() if type(value) in (int, float)
+    )  # the first numeric feature of this project's data
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps({"records": [record]}))
+    bad.write_text(json.dumps({"records": [{**record, numeric: "not-a-number"}]}))
+    python = service_project / ".venv" / "bin" / "python"
+    command = [python, LOADGEN, f"{base}/predict", good, "--concurrency", "32"]
+    command += ["--requests", "10000", "--bad-body", bad, "--bad-every", "10"]
+
+    def soak_round() -> Counter[str]:
+        return Counter(json.loads(run(command, service_project).stdout)["statuses"])
+
+    statuses = soak_round()  # the warm-up
+    rss_kib = [worker_rss_kib(root)]
+    log = service_project.parent / SERVICE_LOG
+    logged = log.stat().st_size
+    for _ in range(9):
+        statuses += soak_round()
+        rss_kib.append(worker_rss_kib(root))
+    assert dict(statuses) == {"200": 90_000, "400": 10_000}
+    assert rss_kib[0] > 0
+    growth = (max(rss_kib) - rss_kib[0]) / rss_kib[0]
+    assert growth < 0.05, f"worker RSS after the warm-up, then per 10,000 requests: {rss_kib} KiB"
+    assert log.stat().st_size - logged < 1_000_000
