@@ -16,12 +16,12 @@ bare ASGI baseline of bench/serving.py on that project's model. Each round start
 afresh, sends 1,000 requests of warm-up, then two runs of `--requests` single-record requests
 (bench/loadgen.py, closed loop) at `--concurrency`. The body is `--body`, else each project's
 own (its `example` command); a project that predates that command sends another side's (the
-sides serve the same data). `--side-env` adds an environment variable to one side's server
-(the same project under two names, two settings). Every project gets a BentoML store of its
-own (its model imported there), so no side serves another's model. Prints per side: median
-requests/s, median CPU microseconds per request (both over the rounds, with every round's
-value) and their ratios to the first side's: the ratio of the medians and the median of the per-round ratios (paired: the
-sides of one round ran within a minute of each other).
+sides serve the same data). `--side-env` adds an environment variable to one side's server (the
+same project under two names, two settings). Every project gets a BentoML store of its own (its
+model imported there), so no side serves another's model. Prints per side: median requests/s,
+median CPU microseconds per request (both over the rounds, with every round's value) and their
+ratios to the first side's: the ratio of the medians and the median of the per-round ratios
+(paired: the sides of one round ran within a minute of each other).
 """
 
 from __future__ import annotations
