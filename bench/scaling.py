@@ -4,7 +4,9 @@ Bakes the default project, enlarges the sample to `rows` rows (as memory_1m.py),
 `prepare`, then measures wall time and peak resident memory of the largest single process
 (the stage, or one Dask worker) for: training with the local engine in holdout mode
 (cv_folds 0, the same procedure the Dask engine runs), training on a 2-worker local Dask
-cluster (processes), and batch scoring of the test split locally and on Dask.
+cluster (processes), training with the external-memory engine (XGBoost's external-memory
+matrix over batches of `partition_rows` rows of the prepared Parquet), and batch scoring of
+the test split locally and on Dask.
 
 Usage: uv run python bench/scaling.py [rows] [partition_rows]
 """
@@ -35,7 +37,7 @@ def main(rows: int = 10_000_000, partition_rows: int = 500_000) -> None:
     timed([*run, "-m", "term_deposit_model.stages.prepare"], project)
     print(f"# scaling on {rows:,} rows, partitions of {partition_rows:,} ({machine()})")
     figures = {}
-    for engine in ("local", "dask"):
+    for engine in ("local", "dask", "external_memory"):
         params["train"]["engine"] = engine
         (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         figures[f"train, {engine}"] = measure(
@@ -61,7 +63,7 @@ def main(rows: int = 10_000_000, partition_rows: int = 500_000) -> None:
             project,
         )
     for name, (seconds, peak) in figures.items():
-        print(f"{name:<16} {seconds:8.1f} s   peak of one process {peak:8.0f} MB")
+        print(f"{name:<24} {seconds:8.1f} s   peak of one process {peak:8.0f} MB")
     shutil.rmtree(project.parent)
 
 
