@@ -8,7 +8,12 @@ cluster (processes), training with the external-memory engine (XGBoost's externa
 matrix over batches of `partition_rows` rows of the prepared Parquet), and batch scoring of
 the test split locally and on Dask.
 
-Usage: uv run python bench/scaling.py [rows] [partition_rows]
+With `train.dask.external_memory: true`, the Dask engine's workers each stream their own
+batches through XGBoost's external memory ("train, dask + external memory").
+
+Usage: uv run python bench/scaling.py [rows] [partition_rows] [step ...]
+(steps: train-local, train-dask, train-dask-external-memory, train-external-memory,
+predict-local, predict-dask; default: all)
 """
 
 from __future__ import annotations
@@ -21,8 +26,16 @@ from common import baked_project, machine, timed
 from common import peak_rss_mb as measure
 from memory_1m import ENLARGE
 
+TRAINING = {
+    "train-local": ("local", False),
+    "train-dask": ("dask", False),
+    "train-dask-external-memory": ("dask", True),
+    "train-external-memory": ("external_memory", False),
+}
+PREDICTION = {"predict-local": "local", "predict-dask": "dask"}
 
-def main(rows: int = 10_000_000, partition_rows: int = 500_000) -> None:
+
+def main(rows: int, partition_rows: int, steps: list[str]) -> None:
     project = baked_project()
     run = ["uv", "run", "--frozen", "python"]
     (project / "enlarge.py").write_text(ENLARGE)
@@ -37,15 +50,16 @@ def main(rows: int = 10_000_000, partition_rows: int = 500_000) -> None:
     timed([*run, "-m", "term_deposit_model.stages.prepare"], project)
     print(f"# scaling on {rows:,} rows, partitions of {partition_rows:,} ({machine()})")
     figures = {}
-    for engine in ("local", "dask", "external_memory"):
+    for step in [s for s in steps if s in TRAINING]:
+        engine, external_memory = TRAINING[step]
         params["train"]["engine"] = engine
+        params["train"]["dask"]["external_memory"] = external_memory
         (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-        figures[f"train, {engine}"] = measure(
-            [*run, "-m", "term_deposit_model.stages.train"], project
-        )
-    for engine in ("local", "dask"):
+        figures[step] = measure([*run, "-m", "term_deposit_model.stages.train"], project)
+    for step in [s for s in steps if s in PREDICTION]:
+        engine = PREDICTION[step]
         out = f"scores-{engine}.parquet"
-        figures[f"predict, {engine}"] = measure(
+        figures[step] = measure(
             [
                 *run,
                 "-m",
@@ -63,10 +77,15 @@ def main(rows: int = 10_000_000, partition_rows: int = 500_000) -> None:
             project,
         )
     for name, (seconds, peak) in figures.items():
-        print(f"{name:<24} {seconds:8.1f} s   peak of one process {peak:8.0f} MB")
+        print(f"{name:<28} {seconds:8.1f} s   peak of one process {peak:8.0f} MB")
     shutil.rmtree(project.parent)
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]]
-    main(*args)
+    numbers = [int(a) for a in sys.argv[1:3]]
+    chosen = sys.argv[3:] or [*TRAINING, *PREDICTION]
+    unknown = set(chosen) - {*TRAINING, *PREDICTION}
+    if unknown:
+        known = [*TRAINING, *PREDICTION]
+        raise SystemExit(f"unknown step(s) {sorted(unknown)}: choose from {known}")
+    main(*(numbers + [10_000_000, 500_000][len(numbers) :]), chosen)

@@ -135,6 +135,7 @@ src/term_deposit_model/review/sections.py
 src/term_deposit_model/scaling/__init__.py
 src/term_deposit_model/scaling/cluster.py
 src/term_deposit_model/scaling/dask_batch.py
+src/term_deposit_model/scaling/dask_external_memory.py
 src/term_deposit_model/scaling/dask_train.py
 src/term_deposit_model/scaling/engines.py
 src/term_deposit_model/scaling/external_memory.py

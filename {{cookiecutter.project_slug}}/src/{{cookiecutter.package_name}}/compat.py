@@ -22,6 +22,7 @@ CHECKED: dict[str, tuple[str, str]] = {
     "prometheus-client": ("0.21", "0.27"),
     "dvclive": ("3.48", "3.50"),
     "evidently": ("0.7.10", "0.8"),
+    "xgboost": ("3.0", "3.3"),
 }
 
 
@@ -81,6 +82,20 @@ def use_request_deadline() -> None:
     from .serving.request_deadline import RequestDeadline
 
     traffic.TimeoutMiddleware = RequestDeadline
+
+
+def xgboost_collective_args(client: Any, workers: int) -> dict[str, Any]:
+    """Start XGBoost's collective tracker for `workers` Dask workers of `client`'s cluster (on
+    its scheduler, as `xgboost.dask` does); the arguments each worker's communicator joins with.
+
+    Private: `xgboost.dask._get_rabit_args` and `_get_dask_config` (XGBoost 3.x), which
+    `xgboost.dask.train` runs before it trains; they pick the tracker's address (the
+    scheduler's host, or `dask.config`'s `xgboost.scheduler_address`).
+    """
+    from xgboost import dask as xgboost_dask
+
+    args = xgboost_dask._get_rabit_args
+    return dict(client.sync(args, client, workers, xgboost_dask._get_dask_config()))
 
 
 def bentoml_worker_index() -> int | None:

@@ -3,6 +3,7 @@ batch scoring on Dask gives the local scores in the same order, a bad scheduler 
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -47,22 +48,37 @@ def labelled_scores(model: Any, test: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     return labels, scoring.positive_scores(model, test)
 
 
-@pytest.mark.parametrize(("engine", "partition_rows"), [("dask", 700), ("external_memory", 900)])
+@pytest.mark.parametrize(
+    ("engine", "dask"),
+    [
+        ("dask", {"partition_rows": 700}),
+        ("dask", {"partition_rows": 900, "external_memory": True}),
+        ("external_memory", {"partition_rows": 900}),
+    ],
+    ids=["dask", "dask-external-memory", "external-memory"],
+)
 def test_another_engine_scores_within_the_local_models_interval(
     pipeline_repo: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     engine: str,
-    partition_rows: int,
+    dask: dict[str, Any],
 ) -> None:
     copy_split(pipeline_repo, tmp_path)
     monkeypatch.chdir(tmp_path)
-    params = engine_params(pipeline_repo, engine, partition_rows=partition_rows)
-    metrics_out = module("stages.train").train(params, log_with_dvclive=False)
+    params = engine_params(pipeline_repo, engine, **dask)
+    train_stage = module("stages.train")
+    metrics_out = train_stage.train(params, log_with_dvclive=False)
     assert metrics_out["engine"] == engine
-    assert metrics_out["fit_rows"] + metrics_out["validation_rows"] == len(
-        pd.read_parquet(paths.TRAIN_DATA)
-    )
+    assert metrics_out.get("external_memory", False) == dask.get("external_memory", False)
+    if engine == "dask":
+        assert metrics_out["dask_workers"] == LOCAL_CLUSTER["workers"]
+    train_split = pd.read_parquet(paths.TRAIN_DATA)
+    assert metrics_out["fit_rows"] + metrics_out["validation_rows"] == len(train_split)
+    spec = features.FeatureSpec.from_data_config(params.data)
+    metadata = json.loads(Path(paths.METADATA_FILE).read_text(encoding="utf-8"))
+    trained_on = features.encode_target(train_split[spec.target], spec)
+    assert metadata["trivial_model"] == train_stage.trivial_model(trained_on, spec)
 
     test = pd.read_parquet(paths.TEST_DATA)
     local = files.load_model(pipeline_repo / paths.MODEL_FILE, pipeline_repo / paths.METADATA_FILE)
@@ -144,3 +160,16 @@ def test_a_bad_scheduler_address_fails_fast_and_says_so() -> None:
     ):
         pass
     assert time.monotonic() - started < 30  # the timeout, not a hang
+
+
+def test_external_memory_labels_keep_the_tasks_type() -> None:
+    """XGBoost keeps labels as float32: regression targets stay numbers (not truncated to
+    integers, which made the trivial model's mean wrong), class indices become integers."""
+    external_memory = module("scaling.external_memory")
+    stored = np.array([0.5, 2.25, 1.0], dtype=np.float32)
+    regression = external_memory.labels_as_trained(stored, "regression")
+    assert regression.dtype == np.float64
+    assert regression.tolist() == [0.5, 2.25, 1.0]
+    classes = external_memory.labels_as_trained(np.array([0, 2, 1], dtype=np.float32), "multiclass")
+    assert classes.dtype == np.int32
+    assert classes.tolist() == [0, 2, 1]

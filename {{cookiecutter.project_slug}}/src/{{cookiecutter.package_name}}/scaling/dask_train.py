@@ -67,7 +67,8 @@ def fit_on_dask(
     with dask_client(config.dask) as client:
         frame = read_partitions(params, spec)
         meta_x = pd.DataFrame({name: pd.Series(dtype="float32") for name in spec.names})
-        meta_y = pd.Series(dtype="int32", name="label")
+        label_type = "float64" if spec.task == "regression" else "int32"
+        meta_y = pd.Series(dtype=label_type, name="label")
         features = frame.map_partitions(model_input, spec, meta=meta_x)
         labels = frame.map_partitions(labels_of, spec, meta=meta_y)
         both = features.assign(label=labels)

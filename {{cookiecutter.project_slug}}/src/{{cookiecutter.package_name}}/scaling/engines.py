@@ -21,7 +21,12 @@ def fit_with_engine(
     live: Callable[[], Any] | None,
 ) -> tuple[xgb.Booster, dict[str, Any], np.ndarray, np.ndarray, FeatureSpec]:
     """Fit with `train.engine` (holdout mode); log the validation history with DVCLive."""
-    if params.train.engine == "dask":
+    if params.train.engine == "dask" and params.train.dask.external_memory:
+        from .dask_external_memory import fit_on_dask_external_memory
+
+        fitted = fit_on_dask_external_memory(params, booster_params)
+        booster, summary, held, labels, spec, history = fitted
+    elif params.train.engine == "dask":
         from .dask_train import fit_on_dask
 
         booster, summary, held, labels, spec, history = fit_on_dask(params, booster_params)

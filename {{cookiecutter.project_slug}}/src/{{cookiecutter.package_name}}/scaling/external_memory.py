@@ -32,9 +32,20 @@ def held_out(batch: int, rows: int, share: float, seed: int) -> np.ndarray:
     return np.random.default_rng([seed, batch]).random(rows) < share
 
 
-def _parquet_iterator(
-    path: Path, spec: FeatureSpec, batch_rows: int, keep: Callable[[int, int], np.ndarray]
+def labels_as_trained(labels: np.ndarray, task: str) -> np.ndarray:
+    """A matrix's labels (XGBoost keeps float32) as the local engine has them: class indices
+    as int32 for classifiers, the numbers as float64 for regression."""
+    return labels.astype(np.float64 if task == "regression" else np.int32)
+
+
+def parquet_batches(
+    path: Path,
+    spec: FeatureSpec,
+    batch_rows: int,
+    keep: Callable[[int, int], np.ndarray | None],
 ) -> Any:
+    """An `xgb.DataIter` class over the model input of a Parquet file, `batch_rows` at a time:
+    `keep(batch number, rows)` picks the rows of each batch, or None to skip the batch."""
     import pyarrow.parquet as pq
     import xgboost as xgb
 
@@ -53,20 +64,20 @@ def _parquet_iterator(
         def next(self, input_data: Callable[..., None]) -> bool:
             if self._reader is None:
                 self._reader = pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
-            table = next(self._reader, None)
-            if table is None:
-                return False
-            frame = table.to_pandas()
-            rows = keep(self._batch, len(frame))
-            self._batch += 1
-            part = frame.loc[rows]
-            input_data(
-                data=preprocess(part, spec),
-                label=encode_target(part[spec.target], spec),
-                feature_names=spec.names,
-                feature_types=spec.feature_types,
-            )
-            return True
+            for table in self._reader:
+                rows = keep(self._batch, table.num_rows)
+                self._batch += 1
+                if rows is None:
+                    continue
+                part = table.to_pandas().loc[rows]
+                input_data(
+                    data=preprocess(part, spec),
+                    label=encode_target(part[spec.target], spec),
+                    feature_names=spec.names,
+                    feature_types=spec.feature_types,
+                )
+                return True
+            return False
 
     return ParquetBatches
 
@@ -91,8 +102,8 @@ def fit_external_memory(
         return held_out(batch, n, share, seed)
 
     with tempfile.TemporaryDirectory(prefix="xgb-extmem-") as cache:
-        batches = _parquet_iterator(path, spec, rows, fit_rows)
-        held_batches = _parquet_iterator(path, spec, rows, held_rows)
+        batches = parquet_batches(path, spec, rows, fit_rows)
+        held_batches = parquet_batches(path, spec, rows, held_rows)
         fit_matrix = xgb.ExtMemQuantileDMatrix(
             batches(str(Path(cache) / "fit")), enable_categorical=True, nthread=config.n_jobs
         )
@@ -115,8 +126,8 @@ def fit_external_memory(
         best = int(booster.best_iteration)
         kept = booster[: best + 1]
         held_scores = kept.predict(held_matrix)
-        held_labels = held_matrix.get_label().astype(np.int32)
-        fit_labels = fit_matrix.get_label().astype(np.int32)
+        held_labels = labels_as_trained(held_matrix.get_label(), spec.task)
+        fit_labels = labels_as_trained(fit_matrix.get_label(), spec.task)
         del fit_matrix, held_matrix  # release the cache files before the folder goes
     metric = params.eval_metric
     summary = {

@@ -278,6 +278,9 @@ class DaskConfig(_Strict):
     processes: bool = True  # local cluster: workers as processes (False: threads of this one)
     connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
     partition_rows: int = Field(default=1_000_000, ge=1)
+    # dask engine: each worker streams its own batches through XGBoost's external memory
+    # (memory per worker bounded by partition_rows, not by its share of the table).
+    external_memory: bool = False
 
 
 class TrainConfig(_Strict):
