@@ -24,7 +24,7 @@ def test_installed_versions_are_the_checked_ones() -> None:
 
 def test_every_checked_library_is_installed() -> None:
     for name in compat.CHECKED:
-        assert metadata.version(name)
+        assert compat.installed_version(name), name
 
 
 @pytest.mark.parametrize(
@@ -35,6 +35,23 @@ def test_range_check_compares_release_numbers(monkeypatch, installed: str, insid
     monkeypatch.setattr(compat, "CHECKED", {"bentoml": ("1.4.40", "1.5")})
     monkeypatch.setattr(compat.metadata, "version", lambda name: installed)
     assert (compat.outside_checked_versions() == []) is inside
+
+
+def test_a_library_with_two_distributions_is_found_under_either(monkeypatch) -> None:
+    installed = {"xgboost": "3.2.0"}
+
+    def version(name: str) -> str:
+        if name not in installed:
+            raise metadata.PackageNotFoundError(name)
+        return installed[name]
+
+    monkeypatch.setattr(compat.metadata, "version", version)
+    assert compat.installed_version("xgboost-cpu|xgboost") == "3.2.0"
+    assert compat.installed_version("xgboost-cpu") is None
+    monkeypatch.setattr(compat, "CHECKED", {"xgboost-cpu|xgboost": ("3.0", "3.2")})
+    assert compat.outside_checked_versions() == [
+        "xgboost-cpu|xgboost 3.2.0 (checked: 3.0 to below 3.2)"
+    ]
 
 
 def test_temporary_model_store_is_not_the_users(tmp_path, monkeypatch) -> None:

@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-# distribution -> (lowest version checked, first version not checked)
+# distribution -> (lowest version checked, first version not checked); "a|b": whichever of
+# the distributions is installed (XGBoost comes as xgboost-cpu or, with CUDA, xgboost)
 CHECKED: dict[str, tuple[str, str]] = {
     "bentoml": ("1.4.40", "1.5"),
     "prometheus-client": ("0.21", "0.27"),
     "dvclive": ("3.48", "3.50"),
     "evidently": ("0.7.10", "0.8"),
-    "xgboost": ("3.0", "3.3"),
+    "xgboost-cpu|xgboost": ("3.0", "3.3"),
 }
 
 
@@ -32,13 +33,22 @@ def _release(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.group(0).split(".")) if match else ()
 
 
+def installed_version(name: str) -> str | None:
+    """The installed version of distribution `name` (of the first installed in `a|b`), or None."""
+    for distribution in name.split("|"):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
 def outside_checked_versions() -> list[str]:
     """`name version (checked: low to below high)` for each installed library out of range."""
     found = []
     for name, (low, high) in CHECKED.items():
-        try:
-            installed = metadata.version(name)
-        except metadata.PackageNotFoundError:
+        installed = installed_version(name)
+        if installed is None:
             continue
         if not _release(low) <= _release(installed) < _release(high):
             found.append(f"{name} {installed} (checked: {low} to below {high})")
@@ -69,8 +79,9 @@ def set_prometheus_folder(folder: str) -> None:
     BentoMLContainer.prometheus_multiproc_dir.set(folder)
 
 
-def use_request_deadline() -> None:
-    """Make BentoML's servers time requests out with `serving.request_deadline.RequestDeadline`.
+def replace_request_timeout(replacement: type) -> None:
+    """Make BentoML's servers time requests out with `replacement` (a middleware class taking
+    `(app, timeout)`, as BentoML's own: `serving.request_deadline.RequestDeadline`).
 
     Private: `bentoml._internal.server.http.traffic.TimeoutMiddleware`, which BentoML 1.4's
     app factory (`BaseAppFactory.middlewares`) imports by name from that module each time it
@@ -79,9 +90,7 @@ def use_request_deadline() -> None:
     """
     from bentoml._internal.server.http import traffic
 
-    from .serving.request_deadline import RequestDeadline
-
-    traffic.TimeoutMiddleware = RequestDeadline
+    traffic.TimeoutMiddleware = replacement
 
 
 def xgboost_collective_args(client: Any, workers: int) -> dict[str, Any]:

@@ -49,11 +49,11 @@ def labelled_scores(model: Any, test: pd.DataFrame) -> tuple[np.ndarray, np.ndar
 
 
 @pytest.mark.parametrize(
-    ("engine", "dask"),
+    ("engine", "batches", "dask"),
     [
-        ("dask", {"partition_rows": 700}),
-        ("dask", {"partition_rows": 900, "external_memory": True}),
-        ("external_memory", {"partition_rows": 900}),
+        ("dask", 12, {}),
+        ("dask", 9, {"external_memory": True}),
+        ("external_memory", 9, {}),
     ],
     ids=["dask", "dask-external-memory", "external-memory"],
 )
@@ -62,11 +62,14 @@ def test_another_engine_scores_within_the_local_models_interval(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     engine: str,
+    batches: int,
     dask: dict[str, Any],
 ) -> None:
+    """On any data: `batches` partitions or batches of the training split, whatever its size."""
     copy_split(pipeline_repo, tmp_path)
     monkeypatch.chdir(tmp_path)
-    params = engine_params(pipeline_repo, engine, **dask)
+    rows = len(pd.read_parquet(paths.TRAIN_DATA))
+    params = engine_params(pipeline_repo, engine, partition_rows=-(-rows // batches), **dask)
     train_stage = module("stages.train")
     metrics_out = train_stage.train(params, log_with_dvclive=False)
     assert metrics_out["engine"] == engine

@@ -45,7 +45,8 @@ def parquet_batches(
     keep: Callable[[int, int], np.ndarray | None],
 ) -> Any:
     """An `xgb.DataIter` class over the model input of a Parquet file, `batch_rows` at a time:
-    `keep(batch number, rows)` picks the rows of each batch, or None to skip the batch."""
+    `keep(batch number, rows)` picks the rows of each batch, or None to skip the batch (a batch
+    with no row picked is skipped too, rather than handing XGBoost an empty one)."""
     import pyarrow.parquet as pq
     import xgboost as xgb
 
@@ -67,7 +68,7 @@ def parquet_batches(
             for table in self._reader:
                 rows = keep(self._batch, table.num_rows)
                 self._batch += 1
-                if rows is None:
+                if rows is None or not rows.any():  # not this reader's, or no row chosen
                     continue
                 part = table.to_pandas().loc[rows]
                 input_data(

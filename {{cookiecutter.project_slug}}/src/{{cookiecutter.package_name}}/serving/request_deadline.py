@@ -9,7 +9,7 @@ request whose answer has not started within `timeout` gets 504 and its handler i
 once the answer starts it runs to its end) and cancels the timer as soon as the answer starts
 or the handler ends. A handler that fails before answering is reported at once (Starlette's
 500), not after `timeout`.
-`compat.use_request_deadline` puts it in the place of BentoML's middleware.
+`compat.replace_request_timeout` puts it in the place of BentoML's middleware.
 """
 
 from __future__ import annotations

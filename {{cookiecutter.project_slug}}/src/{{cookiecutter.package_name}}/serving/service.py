@@ -23,7 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from ..compat import use_request_deadline
+from ..compat import replace_request_timeout
 from ..stages.package import MODEL_NAME
 from . import performance, prometheus
 from .drain import Drain
@@ -31,6 +31,7 @@ from .entry import build_info, model_tag, service_options
 from .inference_log import InferenceLog
 from .packaged import PackagedModel, read_from_store
 from .request_check import RequestCheck
+from .request_deadline import RequestDeadline
 from .request_guard import RequestGuard
 
 log = logging.getLogger(__name__)
@@ -277,7 +278,7 @@ def build_service(packaged: PackagedModel) -> Any:
         bentoml.service(**service_options(settings))(Service)
     )
     # BentoML's request timeout (`serve.timeout_s`), without a timer left behind per request.
-    use_request_deadline()
+    replace_request_timeout(RequestDeadline)
     service.add_asgi_middleware(Drain, drain_s=settings.drain_s)
     check = RequestCheck(packaged.data, spec, settings, packaged.decoder)
     scored = regressed if spec.task == "regression" else classified
