@@ -94,22 +94,3 @@ def test_a_handler_that_fails_before_answering_fails_at_once_not_after_the_timeo
 
     with pytest.raises(ValueError, match="broken handler"):
         run(bounded())
-
-
-def test_lifespan_messages_pass_through() -> None:
-    seen: list[str] = []
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        seen.append(scope["type"])
-
-    async def lifespan() -> None:
-        async def nothing() -> dict[str, Any]:
-            return {}
-
-        async def ignore(message: dict[str, Any]) -> None:
-            return None
-
-        await request_deadline.RequestDeadline(app, 1)({"type": "lifespan"}, nothing, ignore)
-
-    run(lifespan())
-    assert seen == ["lifespan"]

@@ -14,7 +14,6 @@ the same preprocessing function. Every worker must read the prepared Parquet at 
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ from ..model.features import FeatureSpec
 from ..settings.params import Params
 from .cluster import dask_client, worker_threads
 from .dask_train import held_outputs
-from .external_memory import held_out, labels_as_trained, parquet_batches
+from .external_memory import fit_from_batches
 
 if TYPE_CHECKING:
     import xgboost as xgb
@@ -48,55 +47,25 @@ def train_share(
     Returns the model (from rank 0 only: every rank holds the same one), the validation
     history, and this worker's held-out labels and scores and fit labels.
     """
-    import xgboost as xgb
     from xgboost.dask import CommunicatorContext
 
-    config = params.train
-    share, seed = config.validation_size, params.seed
-
-    def fit_rows(batch: int, rows: int) -> np.ndarray | None:
-        return None if batch % workers != rank else ~held_out(batch, rows, share, seed)
-
-    def held_rows(batch: int, rows: int) -> np.ndarray | None:
-        return None if batch % workers != rank else held_out(batch, rows, share, seed)
-
-    batch_rows, threads = config.dask.partition_rows, booster_params["nthread"]
-    fit_batches = parquet_batches(Path(path), spec, batch_rows, fit_rows)
-    held_batches = parquet_batches(Path(path), spec, batch_rows, held_rows)
-    with (
-        tempfile.TemporaryDirectory(prefix="xgb-extmem-") as cache,
-        CommunicatorContext(**collective),
-    ):
-        fit_matrix = xgb.ExtMemQuantileDMatrix(
-            fit_batches(str(Path(cache) / "fit")), enable_categorical=True, nthread=threads
-        )
-        held_matrix = xgb.ExtMemQuantileDMatrix(
-            held_batches(str(Path(cache) / "held")),
-            ref=fit_matrix,
-            enable_categorical=True,
-            nthread=threads,
-        )
-        history: dict[str, dict[str, list[float]]] = {}
-        booster = xgb.train(
+    with CommunicatorContext(**collective):
+        fitted = fit_from_batches(
+            Path(path),
+            spec,
+            params,
             booster_params,
-            fit_matrix,
-            num_boost_round=params.model.n_estimators,
-            evals=[(held_matrix, "validation")],
-            early_stopping_rounds=config.early_stopping_rounds,
-            evals_result=history,
-            verbose_eval=False,
+            booster_params["nthread"],
+            lambda batch: batch % workers == rank,
         )
-        kept = booster[: int(booster.best_iteration) + 1]
-        answer = {
-            "model": bytes(kept.save_raw("ubj")) if rank == 0 else None,
-            "best_iteration": int(booster.best_iteration),
-            "history": history["validation"],
-            "held_labels": labels_as_trained(held_matrix.get_label(), spec.task),
-            "held_scores": kept.predict(held_matrix),
-            "fit_labels": labels_as_trained(fit_matrix.get_label(), spec.task),
-        }
-        del fit_matrix, held_matrix  # release the cache files before the folder goes
-    return answer
+    return {
+        "model": bytes(fitted.booster.save_raw("ubj")) if rank == 0 else None,
+        "best_iteration": fitted.best_iteration,
+        "history": fitted.history,
+        "held_labels": fitted.held_labels,
+        "held_scores": fitted.held_scores,
+        "fit_labels": fitted.fit_labels,
+    }
 
 
 def fit_on_dask_external_memory(

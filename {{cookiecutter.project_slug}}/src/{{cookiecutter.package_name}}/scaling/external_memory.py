@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,36 +84,52 @@ def parquet_batches(
     return ParquetBatches
 
 
-def fit_external_memory(
-    params: Params, booster_params: dict[str, Any]
-) -> tuple[xgb.Booster, dict[str, Any], np.ndarray, np.ndarray, FeatureSpec, dict[str, Any]]:
-    """Train from the prepared Parquet through external memory (holdout mode)."""
+@dataclass
+class BatchFit:
+    """A model trained from Parquet batches, its validation history, and the rows it saw."""
+
+    booster: xgb.Booster  # cut to the best round
+    best_iteration: int
+    history: dict[str, list[float]]  # the validation metrics per round
+    held_labels: np.ndarray
+    held_scores: np.ndarray
+    fit_labels: np.ndarray
+
+
+def fit_from_batches(
+    path: Path,
+    spec: FeatureSpec,
+    params: Params,
+    booster_params: dict[str, Any],
+    nthread: int,
+    mine: Callable[[int], bool],
+) -> BatchFit:
+    """Train through `ExtMemQuantileDMatrix` on the batches `mine(batch number)` picks, with
+    each batch's seeded `validation_size` share held out for early stopping (holdout mode).
+
+    Alone, or on each member of an XGBoost collective (each picking its own batches)."""
     import xgboost as xgb
 
-    path = paths.TRAIN_DATA
-    if not path.is_file():
-        raise PipelineError(f"{path} not found: run the prepare stage first")
-    spec = FeatureSpec.from_data_config(params.data)
     config = params.train
     share, seed, rows = config.validation_size, params.seed, config.dask.partition_rows
 
-    def fit_rows(batch: int, n: int) -> np.ndarray:
-        return ~held_out(batch, n, share, seed)
+    def fit_rows(batch: int, n: int) -> np.ndarray | None:
+        return ~held_out(batch, n, share, seed) if mine(batch) else None
 
-    def held_rows(batch: int, n: int) -> np.ndarray:
-        return held_out(batch, n, share, seed)
+    def held_rows(batch: int, n: int) -> np.ndarray | None:
+        return held_out(batch, n, share, seed) if mine(batch) else None
 
     with tempfile.TemporaryDirectory(prefix="xgb-extmem-") as cache:
         batches = parquet_batches(path, spec, rows, fit_rows)
         held_batches = parquet_batches(path, spec, rows, held_rows)
         fit_matrix = xgb.ExtMemQuantileDMatrix(
-            batches(str(Path(cache) / "fit")), enable_categorical=True, nthread=config.n_jobs
+            batches(str(Path(cache) / "fit")), enable_categorical=True, nthread=nthread
         )
         held_matrix = xgb.ExtMemQuantileDMatrix(
             held_batches(str(Path(cache) / "held")),
             ref=fit_matrix,
             enable_categorical=True,
-            nthread=config.n_jobs,
+            nthread=nthread,
         )
         history: dict[str, dict[str, list[float]]] = {}
         booster = xgb.train(
@@ -126,23 +143,42 @@ def fit_external_memory(
         )
         best = int(booster.best_iteration)
         kept = booster[: best + 1]
-        held_scores = kept.predict(held_matrix)
-        held_labels = labels_as_trained(held_matrix.get_label(), spec.task)
-        fit_labels = labels_as_trained(fit_matrix.get_label(), spec.task)
+        fitted = BatchFit(
+            booster=kept,
+            best_iteration=best,
+            history=history["validation"],
+            held_labels=labels_as_trained(held_matrix.get_label(), spec.task),
+            held_scores=kept.predict(held_matrix),
+            fit_labels=labels_as_trained(fit_matrix.get_label(), spec.task),
+        )
         del fit_matrix, held_matrix  # release the cache files before the folder goes
+    return fitted
+
+
+def fit_external_memory(
+    params: Params, booster_params: dict[str, Any]
+) -> tuple[xgb.Booster, dict[str, Any], np.ndarray, np.ndarray, FeatureSpec, dict[str, Any]]:
+    """Train from the prepared Parquet through external memory (holdout mode)."""
+    path = paths.TRAIN_DATA
+    if not path.is_file():
+        raise PipelineError(f"{path} not found: run the prepare stage first")
+    spec = FeatureSpec.from_data_config(params.data)
+    fitted = fit_from_batches(
+        path, spec, params, booster_params, params.train.n_jobs, lambda batch: True
+    )
     metric = params.eval_metric
     summary = {
         "engine": "external_memory",
-        "best_iteration": best,
-        f"validation_{metric}": round(float(history["validation"][metric][best]), 6),
-        "fit_rows": len(fit_labels),
-        "validation_rows": len(held_labels),
+        "best_iteration": fitted.best_iteration,
+        f"validation_{metric}": round(float(fitted.history[metric][fitted.best_iteration]), 6),
+        "fit_rows": len(fitted.fit_labels),
+        "validation_rows": len(fitted.held_labels),
     }
     return (
-        kept,
+        fitted.booster,
         summary,
-        held_outputs(held_labels, held_scores),
-        np.concatenate([fit_labels, held_labels]),
+        held_outputs(fitted.held_labels, fitted.held_scores),
+        np.concatenate([fitted.fit_labels, fitted.held_labels]),
         spec,
-        history["validation"],
+        fitted.history,
     )
