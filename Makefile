@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 export PATH := $(TOOLS)/bin:$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help demo test lint system-tools
+.PHONY: help demo test test-quick lint system-tools
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ system-tools: ## Install the system tools the tests need (apt, as root), or say 
 test: $(UV) system-tools $(ACTIONLINT) ## Run the template's test suite (bakes projects, runs pipelines and workflows)
 	$(UV) sync --frozen --quiet
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-quick: $(UV) system-tools $(ACTIONLINT) ## The template's tests without the e2e ones (no pipeline runs): minutes
+	$(UV) sync --frozen --quiet
+	$(UV) run --frozen pytest -m "not e2e" $(PYTEST_ARGS)
 
 lint: $(UV) ## Ruff on the template's own Python (the generated project lints itself in tests)
 	$(UV) sync --frozen --quiet

@@ -136,6 +136,19 @@ def clone_project(source: Path, destination: Path) -> Path:
     return destination
 
 
+# The shared fixtures that run a baked project's pipeline: a test that uses one (directly or
+# through another fixture) is an `e2e` test, whether or not its module says so.
+PIPELINE_FIXTURES = frozenset({"pipeline_project"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs a baked project's pipeline `e2e` (`make test-quick` skips them)."""
+    for item in items:
+        if PIPELINE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default bake, in a git repository on `main`, with its environment synced."""

@@ -48,12 +48,25 @@ def test_nothing_reruns_when_nothing_changed(pipeline_project: Path) -> None:
 
 
 def test_generated_project_passes_its_own_lint_and_tests(pipeline_project: Path) -> None:
-    uv_run(pipeline_project, "ruff", "check", ".")
-    uv_run(pipeline_project, "ruff", "format", "--check", ".")
-    uv_run(pipeline_project, "python", "-m", "term_deposit_model", "compose", "--check")
-    result = uv_run(pipeline_project, "pytest", "-q", "-p", "no:cacheprovider", timeout=900)
+    """What the generated CI runs: `make lint`, then every test (`make test-all`). The template's
+    only complete run of the generated suite; other bakes run its fast lane (`make test`)."""
+    run(["make", "lint"], pipeline_project)
+    quiet = {"PYTEST_ADDOPTS": "-q -p no:cacheprovider"}
+    result = run(["make", "test-all"], pipeline_project, env=quiet, timeout=1200)
     assert " passed" in result.stdout
     assert "skipped" not in result.stdout
+    assert "deselected" not in result.stdout
+
+
+def test_the_fast_lane_leaves_out_pipeline_runs_dvc_and_servers(pipeline_project: Path) -> None:
+    """`make test` deselects the integration tests: those using the pipeline run, DVC, servers
+    or a fresh interpreter (collection only: the tests themselves ran in `make test-all`)."""
+    listed = run(["make", "test"], pipeline_project, env={"PYTEST_ADDOPTS": "-q --co"}).stdout
+    collected = {line.split("::")[0] for line in listed.splitlines() if "::" in line}
+    assert "deselected" in listed
+    assert "tests/stages/test_train.py" in collected  # in-process unit tests stay
+    for integration in ("tests/test_pipeline.py", "tests/serving/test_drain.py"):
+        assert integration not in collected, integration
     help_text = run(["make", "help"], pipeline_project).stdout
     assert "setup" in help_text
     assert "gate" in help_text

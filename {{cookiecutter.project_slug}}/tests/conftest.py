@@ -35,10 +35,20 @@ def test_pii_key() -> Iterator[str]:
         yield TEST_PII_KEY
 
 
+# Fixtures that run the pipeline or DVC (here and in test modules): a test that uses one belongs
+# to the integration lane.
+INTEGRATION_FIXTURES = frozenset({"pipeline_repo", "dvc_project"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects, so `make test` deselects them
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Skip the bundled sample's own tests, saying why, when the project uses other data."""
+    """Mark the tests that use a pipeline run `integration`; skip the bundled sample's own
+    tests, saying why, when the project uses other data."""
     import records
 
+    for item in items:
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
     if records.is_bundled_sample():
         return
     skip = pytest.mark.skip(

@@ -105,6 +105,7 @@ def test_an_existing_config_is_kept_unless_forced(project) -> None:
     assert config.load_params().data.positive_class == "no"
 
 
+@pytest.mark.integration  # runs `dvc init` and `dvc add`
 def test_a_large_file_is_tracked_with_dvc(project) -> None:
     import subprocess
 

@@ -169,6 +169,7 @@ def test_data_init_suggests_pii_and_prepare_drops_or_hashes(people: Path, monkey
     assert set(test["email"]) <= {expected_hash(e) for e in raw["email"]}
 
 
+@pytest.mark.integration  # starts a fresh interpreter
 def test_the_suite_hashes_with_a_test_key_of_its_own(test_pii_key: str) -> None:
     """A project with `pii: hash` columns runs its tests (and their pipeline) without the CI
     secret: the session's key is the suite's, and a stage subprocess finds it."""

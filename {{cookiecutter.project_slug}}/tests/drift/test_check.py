@@ -223,6 +223,7 @@ def test_invalid_drift_settings_are_named(key: str, value: object, expected: str
         config.parse_params(raw)
 
 
+@pytest.mark.integration  # starts a fresh interpreter
 def test_cli_and_drift_modules_start_without_evidently() -> None:
     code = (
         "import sys\n"

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import PACKAGE, module
 from served import import_model
 
@@ -20,6 +22,7 @@ def test_the_constants_are_the_package_stages() -> None:
     assert entry.SERVICE_INFO == package.SERVICE_INFO
 
 
+@pytest.mark.integration  # starts a fresh interpreter
 def test_the_main_process_gets_a_shell_with_the_options_and_no_model_libraries(
     pipeline_repo: Path, tmp_path: Path
 ) -> None:
@@ -50,6 +53,7 @@ def test_the_main_process_gets_a_shell_with_the_options_and_no_model_libraries(
     assert shell["traffic"]["timeout"] == settings.timeout_s
 
 
+@pytest.mark.integration  # starts a fresh interpreter
 def test_a_model_missing_from_the_store_is_explained(tmp_path: Path) -> None:
     code = f"from {PACKAGE}.serving import entry\nentry.Service\n"
     env = {**os.environ, "BENTOML_HOME": str(tmp_path / "empty")}

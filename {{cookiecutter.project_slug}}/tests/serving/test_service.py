@@ -178,6 +178,7 @@ def test_requests_time_out_without_a_timer_left_behind_per_request(http: TestCli
     assert "TimeoutMiddleware" not in names
 
 
+@pytest.mark.integration  # starts a fresh interpreter
 def test_importing_the_service_does_no_work(tmp_path: Path) -> None:
     """No model store, GC or BentoML class is touched until `Service` is asked for."""
     code = (

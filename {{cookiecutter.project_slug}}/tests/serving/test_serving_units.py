@@ -251,6 +251,7 @@ def test_inference_log_rotates_and_keeps_the_newest(tmp_path) -> None:
     assert pd.read_parquet(files[-1])["age"].tolist() == [33, 43]
 
 
+@pytest.mark.integration  # starts a fresh interpreter
 def test_each_service_instance_gets_its_own_prometheus_folder(tmp_path) -> None:
     """Two services of one BENTOML_HOME never share (or wipe) each other's metric files."""
     import os

@@ -292,6 +292,7 @@ def test_missing_value_policies_drop_and_fill(workspace, sample_slice) -> None:
     assert report["nulls"][filled] == 0
 
 
+@pytest.mark.integration  # starts a fresh interpreter
 def test_prepare_starts_without_xgboost() -> None:
     code = (
         f"import sys\nimport {PACKAGE}.stages.prepare\n"
