@@ -108,6 +108,23 @@ def test_update_at_newest_commit_changes_nothing(project, capsys) -> None:
     assert git(project, "status", "--porcelain") == ""
 
 
+def test_a_file_the_template_deleted_and_the_user_changed_is_kept_and_listed(
+    template, project, capsys
+) -> None:
+    (project / "shared.txt").write_text("first line\nsecond line, from the user\n")
+    commit_all(project, "user changes")
+    files = template / PROJECT_FOLDER
+    git(files, "rm", "--quiet", "shared.txt")
+    (files / "settings.txt").write_text(f"owner = {OWNER}\nlevel = 2\n")
+    commit_all(template, "the template drops shared.txt")
+
+    assert template_updates.main(["update", "--project", str(project)]) == 1
+
+    assert "not applied: shared.txt (the template deleted or moved it" in capsys.readouterr().out
+    assert (project / "shared.txt").read_text() == "first line\nsecond line, from the user\n"
+    assert (project / "settings.txt").read_text() == "owner = ada\nlevel = 2\n"
+
+
 def test_update_refuses_uncommitted_changes(project, capsys) -> None:
     (project / "shared.txt").write_text("edited, not committed\n")
 

@@ -16,6 +16,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -25,9 +26,15 @@ from pathlib import Path
 CRUFT_FILE = ".cruft.json"
 RESOLVE_HELP = (
     "To resolve: edit the conflict markers (<<<<<<< ours / >>>>>>> theirs) out of the files "
-    "listed, apply each .rej file's hunks by hand and delete it, then `git add` the files, "
-    "run `make lint test` and commit (.cruft.json already records the new template commit)."
+    "listed, apply each .rej file's hunks by hand and delete it, then `git add` the files "
+    "(`git status` shows what the update changed), run `make lint test` and commit "
+    "(.cruft.json already records the new template commit). docs/template-updates.md has more."
 )
+
+
+# What git says of a file whose change it could apply neither three-way nor in part (no .rej is
+# written): the template deleted or moved a file that you changed.
+NOT_APPLIED = re.compile(r"^error: (.+): patch does not apply$", re.MULTILINE)
 
 
 class TemplateUpdateError(Exception):
@@ -49,10 +56,11 @@ class UpdateOutcome:
 
     conflicted: list[str]
     rejected: list[str]
+    not_applied: list[str]
 
     @property
     def clean(self) -> bool:
-        return not (self.conflicted or self.rejected)
+        return not (self.conflicted or self.rejected or self.not_applied)
 
 
 def read_record(project: Path) -> TemplateRecord:
@@ -116,6 +124,31 @@ def rejected_hunks(project: Path) -> set[str]:
     return set(listed.splitlines())
 
 
+class _Tee(io.TextIOBase):
+    """A text stream that writes to `stream` and keeps a copy."""
+
+    def __init__(self, stream: io.TextIOBase) -> None:
+        self.stream = stream
+        self.copy = io.StringIO()
+
+    def write(self, text: str) -> int:
+        self.copy.write(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def not_applied_files(git_output: str, project: Path, left: set[str]) -> list[str]:
+    """Files git refused whole (no conflict markers, no .rej): the user's version is kept."""
+    refused = set(NOT_APPLIED.findall(git_output))
+    return sorted(
+        path
+        for path in refused
+        if path not in left and f"{path}.rej" not in left and (project / path).exists()
+    )
+
+
 def apply_update(project: Path, checkout: str | None) -> UpdateOutcome:
     """Run `cruft update` (no questions); return what is left to resolve."""
     import cruft
@@ -123,20 +156,25 @@ def apply_update(project: Path, checkout: str | None) -> UpdateOutcome:
 
     ensure_clean(project)
     rejected_before = rejected_hunks(project)
+    stderr = _Tee(sys.stderr)  # cruft passes git's messages on to stderr
     try:
-        done = cruft.update(
-            project_dir=project,
-            skip_apply_ask=True,
-            allow_untracked_files=True,
-            checkout=checkout,
-        )
+        with contextlib.redirect_stderr(stderr):
+            done = cruft.update(
+                project_dir=project,
+                skip_apply_ask=True,
+                allow_untracked_files=True,
+                checkout=checkout,
+            )
     except CruftError as error:
         raise TemplateUpdateError(f"cruft update failed: {error.format_message()}") from error
     if not done:
         raise TemplateUpdateError("cruft update did not run (see its message above)")
+    conflicted = conflicted_files(project)
+    rejected = sorted(rejected_hunks(project) - rejected_before)
     return UpdateOutcome(
-        conflicted=conflicted_files(project),
-        rejected=sorted(rejected_hunks(project) - rejected_before),
+        conflicted=conflicted,
+        rejected=rejected,
+        not_applied=not_applied_files(stderr.copy.getvalue(), project, {*conflicted, *rejected}),
     )
 
 
@@ -156,6 +194,11 @@ def update(project: Path, checkout: str | None) -> int:
         print(f"conflict: {path}")
     for path in outcome.rejected:
         print(f"rejected: {path}")
+    for path in outcome.not_applied:
+        print(
+            f"not applied: {path} (the template deleted or moved it and you changed it: your "
+            "version is kept; port your changes to the template's new file, then delete it)"
+        )
     print(RESOLVE_HELP)
     return 1
 
