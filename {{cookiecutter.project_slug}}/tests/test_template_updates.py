@@ -104,7 +104,7 @@ def test_update_without_conflicts_exits_zero(template, project, capsys) -> None:
 
 def test_update_at_newest_commit_changes_nothing(project, capsys) -> None:
     assert template_updates.main(["update", "--project", str(project)]) == 0
-    assert "newest commit" in capsys.readouterr().out
+    assert "at the newest template commit" in capsys.readouterr().out
     assert git(project, "status", "--porcelain") == ""
 
 
@@ -142,7 +142,7 @@ def test_rejected_hunks_are_found(project) -> None:
 
 def test_check_says_when_the_template_is_ahead(template, project, capsys) -> None:
     assert template_updates.main(["check", "--project", str(project)]) == 0
-    assert "newest commit" in capsys.readouterr().out
+    assert "at the newest template commit" in capsys.readouterr().out
 
     advance_template(template)
     assert template_updates.main(["check", "--project", str(project)]) == 1

@@ -47,7 +47,7 @@ COMMANDS = {
     "audit": ("registry.record", "write the pipeline run's audit record (reports/audit.json)"),
     "template": (
         "template_updates",
-        "template update|check: take the template's newer commits (three-way merge) or check",
+        "template update|check: take newer template commits (three-way merge) or check",
     ),
     "keep": (
         "artifacts.keep",

@@ -80,7 +80,7 @@ def read_record(project: Path) -> TemplateRecord:
     for key in ("template", "commit"):
         if not isinstance(state.get(key), str) or not state[key]:
             raise TemplateUpdateError(
-                f"{CRUFT_FILE}: '{key}' is {state.get(key)!r}, expected the template's git URL "
+                f"{CRUFT_FILE}: '{key}' is {state.get(key)!r}, expected the template git URL "
                 "and the template commit this project was generated from (a project generated "
                 "from a folder that is not a git checkout records no commit): set both, commit, "
                 "and run the update again"
@@ -179,12 +179,12 @@ def apply_update(project: Path, checkout: str | None) -> UpdateOutcome:
 
 
 def update(project: Path, checkout: str | None) -> int:
-    """Update to the template's newest commit (or `checkout`); exit 1 when files need resolving."""
+    """Update to the newest template commit (or `checkout`); exit 1 when files need resolving."""
     before = read_record(project)
     outcome = apply_update(project, checkout)
     after = read_record(project)
     if after.commit == before.commit:
-        print(f"The project is at the template's newest commit ({before.commit[:12]}).")
+        print(f"The project is at the newest template commit ({before.commit[:12]}).")
         return 0
     print(f"Updated from template commit {before.commit[:12]} to {after.commit[:12]}.")
     if outcome.clean:
@@ -197,7 +197,7 @@ def update(project: Path, checkout: str | None) -> int:
     for path in outcome.not_applied:
         print(
             f"not applied: {path} (the template deleted or moved it and you changed it: your "
-            "version is kept; port your changes to the template's new file, then delete it)"
+            "version is kept; port your changes to the new template file, then delete it)"
         )
     print(RESOLVE_HELP)
     return 1
@@ -226,7 +226,7 @@ def check(project: Path, checkout: str | None, github_warning: bool) -> int:
         print(f"::warning title=Template check::{message}" if github_warning else message)
         return 0 if github_warning else 2
     if not behind:
-        print(f"The project is at its template's newest commit ({record.commit[:12]}).")
+        print(f"The project is at the newest template commit ({record.commit[:12]}).")
         return 0
     message = (
         f"The template ({record.template}) has commits this project has not taken (it is at "
@@ -242,7 +242,7 @@ def check(project: Path, checkout: str | None, github_warning: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="template", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    update_parser = commands.add_parser("update", help="take the template's newest commit")
+    update_parser = commands.add_parser("update", help="take the newest template commit")
     check_parser = commands.add_parser("check", help="is the template ahead of this project?")
     for sub in (update_parser, check_parser):
         sub.add_argument("--checkout", help="template branch, tag or commit (default: its HEAD)")
