@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import DEFAULT_PACKAGE, run, uv_run
 from cookiecutter.main import cookiecutter
-from template_tools import TEMPLATE_DIR, git
+from template_tools import TEMPLATE_DIR, git, load_hook
 
 PROJECT_DIR = "{{cookiecutter.project_slug}}"
 PACKAGE_DIR = f"{PROJECT_DIR}/src/{{{{cookiecutter.package_name}}}}"
@@ -214,3 +215,62 @@ def test_once_resolved_the_project_lints_and_tests(updated: Updated) -> None:
     run(["make", "test"], project, timeout=1800)
     commit_all(project, "Take the newer template")
     assert git(project, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+post_gen = load_hook("post_gen_project")
+
+
+@pytest.mark.parametrize(
+    ("given", "url"),
+    [
+        ("gh:acme/tabular", "https://github.com/acme/tabular.git"),
+        ("gl:acme/tabular", "https://gitlab.com/acme/tabular.git"),
+        ("git+https://example.org/acme/tabular.git", "https://example.org/acme/tabular.git"),
+        ("git@github.com:acme/tabular.git", "git@github.com:acme/tabular.git"),
+    ],
+)
+def test_the_record_names_a_url_git_can_clone(given: str, url: str) -> None:
+    assert post_gen.template_url(given) == url
+
+
+def test_a_relative_template_path_is_found_from_cookiecutters_folder(old_template) -> None:
+    assert post_gen.template_directory(".", parent_cwd=old_template) == old_template
+    assert post_gen.template_directory(".", parent_cwd=None) is None
+    assert post_gen.template_directory(str(old_template), parent_cwd=None) == old_template
+
+
+def test_a_template_in_a_subfolder_records_the_folder(tmp_path: Path) -> None:
+    inner = tmp_path / "templates" / "tabular"
+    inner.mkdir(parents=True)
+    (inner / "cookiecutter.json").write_text("{}")
+    git(tmp_path, "init", "-q")
+    commit = commit_all(tmp_path, "A template in a subfolder")
+    assert post_gen.template_source(str(inner), inner) == (
+        str(tmp_path.resolve()),
+        commit,
+        "templates/tabular",
+    )
+    assert post_gen.template_source("gh:acme/tabular", inner) == (
+        "https://github.com/acme/tabular.git",
+        commit,
+        "templates/tabular",
+    )
+
+
+def test_renders_by_cruft_are_left_alone() -> None:
+    """cruft update diffs two renders: a repository or record in them would be diffed too."""
+    assert post_gen.rendered_by_cruft({"_commit": "abc", "_template": "x"})
+    assert not post_gen.rendered_by_cruft({"_template": "x", "_repo_dir": "x"})
+
+
+def test_pull_requests_warn_when_the_template_is_ahead(old_template, tmp_path) -> None:
+    baked = bake_from(old_template, tmp_path, create_git_repository="no")
+    workflow = yaml.safe_load((baked / ".github/workflows/pr.yml").read_text())
+    steps = [
+        step
+        for step in workflow["jobs"]["experiment"]["steps"]
+        if "make template-check" in step.get("run", "")
+    ]
+    assert len(steps) == 1
+    assert steps[0]["run"] == "make template-check TEMPLATE_FLAGS=--github-warning"
+    assert steps[0]["continue-on-error"] is True  # a timeout or crash still never fails the run
