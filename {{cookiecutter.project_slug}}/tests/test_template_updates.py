@@ -162,6 +162,11 @@ def test_check_warns_when_the_template_is_unreachable(project, tmp_path, capsys)
     assert template_updates.main(["check", "--project", str(project)]) == 2
 
 
+def test_a_warning_is_one_line() -> None:
+    line = template_updates.github_warning_line("T", "fatal: no\nclone at 100%\n")
+    assert line == "::warning title=T::fatal: no%0Aclone at 100%25"
+
+
 def test_missing_record_says_how_to_link(tmp_path) -> None:
     with pytest.raises(template_updates.TemplateUpdateError, match="cruft link"):
         template_updates.read_record(tmp_path)

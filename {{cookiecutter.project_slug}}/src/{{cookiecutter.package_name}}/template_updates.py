@@ -216,6 +216,12 @@ def behind_template(project: Path, checkout: str | None) -> bool:
         raise TemplateUpdateError(f"cannot reach the template: {error.format_message()}") from error
 
 
+def github_warning_line(title: str, message: str) -> str:
+    """A GitHub Actions warning annotation (one line: the message's newlines are escaped)."""
+    escaped = message.strip().replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::warning title={title}::{escaped}"
+
+
 def check(project: Path, checkout: str | None, github_warning: bool) -> int:
     """Say whether the project is behind its template; exit 1 if it is (0 with github_warning)."""
     try:
@@ -223,7 +229,7 @@ def check(project: Path, checkout: str | None, github_warning: bool) -> int:
         behind = behind_template(project, checkout)
     except TemplateUpdateError as error:
         message = f"template check skipped: {error}"
-        print(f"::warning title=Template check::{message}" if github_warning else message)
+        print(github_warning_line("Template check", message) if github_warning else message)
         return 0 if github_warning else 2
     if not behind:
         print(f"The project is at the newest template commit ({record.commit[:12]}).")
@@ -233,7 +239,7 @@ def check(project: Path, checkout: str | None, github_warning: bool) -> int:
         f"{record.commit[:12]}): run `make update-template`"
     )
     if github_warning:
-        print(f"::warning title=Template update available::{message}")
+        print(github_warning_line("Template update available", message))
         return 0
     print(message)
     return 1
