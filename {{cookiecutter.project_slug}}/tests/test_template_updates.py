@@ -108,6 +108,21 @@ def test_update_at_newest_commit_changes_nothing(project, capsys) -> None:
     assert git(project, "status", "--porcelain") == ""
 
 
+def test_a_file_the_template_moved_arrives_with_the_users_change(template, project) -> None:
+    (project / "shared.txt").write_text("first line, from the user\nsecond line\n")
+    commit_all(project, "user changes")
+    files = template / PROJECT_FOLDER
+    (files / "moved").mkdir()
+    git(files, "mv", "shared.txt", "moved/shared.txt")
+    commit_all(template, "the template moves shared.txt")
+
+    assert template_updates.main(["update", "--project", str(project)]) == 0
+
+    assert not (project / "shared.txt").exists()
+    moved = (project / "moved" / "shared.txt").read_text()
+    assert moved == "first line, from the user\nsecond line\n"
+
+
 def test_a_file_the_template_deleted_and_the_user_changed_is_kept_and_listed(
     template, project, capsys
 ) -> None:
