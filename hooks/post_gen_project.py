@@ -105,16 +105,22 @@ def template_url(template: str) -> str:
     return template.removeprefix("git+")
 
 
-def template_directory(repo_dir: str, parent_cwd: Path | None) -> Path | None:
+def template_directory(
+    repo_dir: str, parent_cwd: Path | None, shell_cwd: str | None = None
+) -> Path | None:
     """The template's folder on this machine, or None when it cannot be found.
 
     ``_repo_dir`` is as cookiecutter was given it, relative to cookiecutter's own working
     directory when it is a relative path. cookiecutter runs each hook from inside the template
-    folder, so its process's working directory (``parent_cwd``) is that folder.
+    folder, so its process's working directory (``parent_cwd``, Linux) is that folder; else the
+    shell's ``PWD`` (``shell_cwd``) joined with the relative path is tried.
     """
-    candidates = [Path(repo_dir)] if Path(repo_dir).is_absolute() else []
+    path = Path(repo_dir)
+    candidates = [path] if path.is_absolute() else []
     if parent_cwd is not None:
         candidates.append(parent_cwd)
+    if shell_cwd and not path.is_absolute():
+        candidates.append(Path(shell_cwd) / path)
     return next((c for c in candidates if (c / "cookiecutter.json").is_file()), None)
 
 
@@ -182,18 +188,25 @@ def cruft_state(
 
 def record_template(project_dir: Path, context: dict[str, object]) -> list[str]:
     """Write ``.cruft.json``; return warnings to print (an update needs a git template)."""
-    directory = template_directory(str(context.get("_repo_dir", "")), parent_working_directory())
+    repo_dir = str(context.get("_repo_dir", ""))
+    directory = template_directory(repo_dir, parent_working_directory(), os.environ.get("PWD"))
     url, commit, subdirectory = template_source(str(context.get("_template", "")), directory)
     state = cruft_state(context, url, commit, subdirectory)
     text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
     (project_dir / CRUFT_FILE).write_text(text, encoding="utf-8")
+    if directory is None:
+        return [
+            f"warning: the template folder ({repo_dir}) was not found from this hook, so "
+            f"{CRUFT_FILE} records no commit and `make update-template` cannot run: bake from "
+            "the template's git URL or an absolute path to take its updates later"
+        ]
     if commit is None:
         return [
             f"warning: the template ({url}) is not a git checkout, so {CRUFT_FILE} records no "
             "commit and `make update-template` cannot run: bake from the template's git URL "
             "(or a clone of it) to take its updates later"
         ]
-    if directory is not None and template_is_dirty(directory):
+    if template_is_dirty(directory):
         return [
             f"warning: the template checkout has uncommitted changes; {CRUFT_FILE} records its "
             f"commit {commit[:12]}, which does not hold them"

@@ -237,6 +237,9 @@ def test_a_relative_template_path_is_found_from_cookiecutters_folder(old_templat
     assert post_gen.template_directory(".", parent_cwd=old_template) == old_template
     assert post_gen.template_directory(".", parent_cwd=None) is None
     assert post_gen.template_directory(str(old_template), parent_cwd=None) == old_template
+    shell = str(old_template.parent)
+    assert post_gen.template_directory(old_template.name, None, shell) == old_template
+    assert post_gen.template_directory("elsewhere", None, shell) is None
 
 
 def test_a_template_in_a_subfolder_records_the_folder(tmp_path: Path) -> None:
