@@ -39,6 +39,7 @@ else:  # pragma: no cover - the dev environment runs 3.11
 # The git-tracked files of the default bake. When you add, move or delete a file in the template,
 # update this list (the failure message shows the difference).
 EXPECTED_TREE = """
+.cruft.json
 .dvc/.gitignore
 .dvc/config
 .dvcignore
@@ -79,6 +80,7 @@ data/incoming/README.md
 data/raw/README.md
 data/raw/bank-additional-full.csv.gz
 docs/serving.md
+docs/template-updates.md
 dvc.yaml
 monitoring/grafana-dashboard.json
 monitoring/prometheus.yml
@@ -167,6 +169,7 @@ src/term_deposit_model/stages/evaluate.py
 src/term_deposit_model/stages/package.py
 src/term_deposit_model/stages/prepare.py
 src/term_deposit_model/stages/train.py
+src/term_deposit_model/template_updates.py
 src/term_deposit_model/tuning/__init__.py
 src/term_deposit_model/tuning/report.py
 src/term_deposit_model/tuning/space.py
@@ -228,6 +231,7 @@ tests/test_cli.py
 tests/test_compat.py
 tests/test_dvc_yaml.py
 tests/test_pipeline.py
+tests/test_template_updates.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py
 tests/tuning/test_tasks.py
@@ -449,15 +453,47 @@ def test_nothing_of_the_template_leaks_into_the_project(baked: Baked) -> None:
     assert found == []
 
 
+def without_template_source(relative: str, text: str) -> str:
+    """``.cruft.json`` names the template the bake came from (in these tests, this checkout's
+    path): the one place a local path belongs. test_the_project_records_its_template checks it."""
+    if relative != ".cruft.json":
+        return text
+    state = json.loads(text)
+    state.pop("template")
+    state["context"]["cookiecutter"].pop("_template")
+    return json.dumps(state)
+
+
 def test_no_author_specific_strings(baked: Baked) -> None:
     forbidden = FORBIDDEN | template_authors()
     found = [
         f"{relative}: {needle!r}"
         for relative, text in text_files(baked.path)
         for needle in sorted(forbidden)
-        if needle in text
+        if needle in without_template_source(relative, text)
     ]
     assert found == []
+
+
+def test_the_project_records_its_template(baked: Baked) -> None:
+    """``.cruft.json`` in cruft's format: this checkout, its commit, every answer, no paths."""
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=TEMPLATE_DIR, capture_output=True, text=True, check=False
+    )
+    commit = head.stdout.strip() if head.returncode == 0 else None
+    state = json.loads((baked.path / ".cruft.json").read_text(encoding="utf-8"))
+    assert state["template"] == str(TEMPLATE_DIR)
+    assert state["commit"] == commit
+    assert state["checkout"] is None
+    assert state["directory"] is None
+    recorded = state["context"]["cookiecutter"]
+    assert {key: recorded[key] for key in baked.answers} == baked.answers
+    assert recorded["_template"] == str(TEMPLATE_DIR)
+    assert recorded["_commit"] == commit
+    assert not {"_output_dir", "_repo_dir", "_checkout"} & set(recorded)
+    options = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
+    answer_keys = {key for key in options if not key.startswith("_")}
+    assert answer_keys <= set(recorded)  # everything a re-render needs
 
 
 def test_answers_appear_where_expected(baked: Baked) -> None:

@@ -45,6 +45,10 @@ COMMANDS = {
     "example": ("data.example", "print a /predict request body from the data (--rows N)"),
     "registry": ("registry.command", "the model's versions and stages (git tags, GTO format)"),
     "audit": ("registry.record", "write the pipeline run's audit record (reports/audit.json)"),
+    "template": (
+        "template_updates",
+        "template update|check: take newer template commits (three-way merge) or check",
+    ),
     "keep": (
         "artifacts.keep",
         "keep DVC-COMMAND...: run it; outputs DVC removed for a failed stage are put back",
