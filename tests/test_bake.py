@@ -86,6 +86,7 @@ monitoring/grafana-dashboard.json
 monitoring/prometheus.yml
 params.yaml
 pyproject.toml
+scripts/check_python.py
 src/term_deposit_model/__init__.py
 src/term_deposit_model/__main__.py
 src/term_deposit_model/artifacts/__init__.py
@@ -227,6 +228,7 @@ tests/stages/test_evaluate.py
 tests/stages/test_prepare.py
 tests/stages/test_tasks.py
 tests/stages/test_train.py
+tests/test_check_python.py
 tests/test_cli.py
 tests/test_compat.py
 tests/test_dvc_yaml.py

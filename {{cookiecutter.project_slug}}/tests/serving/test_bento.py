@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -115,12 +116,50 @@ def test_a_repackaged_model_with_other_settings_replaces_the_stores_copy(
         return json.loads(done.stdout)
 
     first = imported()
-    unpacked = tmp_path / "unpacked"
-    with tarfile.open(models / "service.bentomodel") as archive:
-        archive.extractall(unpacked, filter="data")
-    info = json.loads((unpacked / "service.json").read_text())
-    info["serve"]["max_records"] = first["serve"]["max_records"] - 1
-    (unpacked / "service.json").write_text(json.dumps(info, indent=2))
-    with tarfile.open(models / "service.bentomodel", "w:xz") as archive:
-        archive.add(unpacked, arcname=".")
+    # Copied member by member with service.json changed: nothing is extracted to disk, so no
+    # extraction filter is needed (`extractall(filter=...)` is Python 3.11.4+).
+    packaged = models / "service.bentomodel"
+    repackaged = tmp_path / "repackaged.bentomodel"
+    with tarfile.open(packaged) as source, tarfile.open(repackaged, "w:xz") as target:
+        for member in source:
+            content = source.extractfile(member) if member.isfile() else None
+            if Path(member.name).name == "service.json":
+                assert content is not None
+                info = json.loads(content.read())
+                info["serve"]["max_records"] = first["serve"]["max_records"] - 1
+                body = json.dumps(info, indent=2).encode()
+                member.size = len(body)
+                content = io.BytesIO(body)
+            target.addfile(member, content)
+    repackaged.replace(packaged)
     assert imported()["serve"]["max_records"] == first["serve"]["max_records"] - 1
+
+
+def test_hidden_folder_names_the_first_hidden_part(tmp_path: Path) -> None:
+    from helpers import module
+
+    bento = module("serving.bento")
+    assert bento.hidden_folder(tmp_path / ".cache" / "x" / ".y" / "build") == ".cache"
+    assert bento.hidden_folder(tmp_path / "cache" / "build") is None
+
+
+def test_a_project_under_a_hidden_folder_builds(pipeline_repo: Path, tmp_path: Path) -> None:
+    """BentoML refuses files under a hidden folder: `bento` builds from a copy elsewhere."""
+    project = tmp_path / ".cache" / "project"
+    (project / "models").mkdir(parents=True)
+    for name in ("bentofile.yaml", "pyproject.toml", "uv.lock", "params.yaml"):
+        shutil.copy(pipeline_repo / name, project / name)
+    for name in ("metadata.json", "service.bentomodel"):
+        shutil.copy(pipeline_repo / "models" / name, project / "models" / name)
+    home = tmp_path / "home"
+    env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True"}
+    done = subprocess.run(
+        [sys.executable, "-m", PACKAGE, "bento"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    name, version = (project / "build" / "bento_tag.txt").read_text().strip().split(":")
+    assert (home / "bentos" / name / version / "bento.yaml").is_file()

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -155,10 +156,33 @@ def assemble(build_dir: Path = BUILD_DIR, model_tag: str | None = None) -> Path:
     return build_dir
 
 
+def hidden_folder(path: Path) -> str | None:
+    """The first hidden (`.name`) part of `path`'s absolute path, the way BentoML sees it."""
+    return next((part for part in path.resolve().parts if part.startswith(".")), None)
+
+
 def build(build_dir: Path = BUILD_DIR) -> str:
-    """`bentoml build` the context; return the bento tag."""
-    command = [sys.executable, "-m", "bentoml", "build", str(build_dir), "--output", "tag"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    """`bentoml build` the context; return the bento tag.
+
+    BentoML refuses to read a build file whose absolute path has a hidden folder ("Accessing
+    hidden files is not allowed", its `resolve_user_filepath`), e.g. a project under
+    `~/.cache/`: there the context is built from a copy in the temporary folder. BentoML also
+    wants the files under its working directory, so it runs in the context.
+    """
+    with tempfile.TemporaryDirectory(prefix="bento-context-") as scratch:
+        context = build_dir.resolve()
+        hidden = hidden_folder(context)
+        if hidden is not None:
+            context = Path(scratch).resolve() / "context"
+            if hidden_folder(context) is not None:
+                raise PipelineError(
+                    f"BentoML refuses paths with a hidden folder: both the build context "
+                    f"({build_dir.resolve()}, '{hidden}') and the temporary folder ({scratch}, "
+                    f"'{hidden_folder(context)}') have one; set TMPDIR to a folder without one"
+                )
+            shutil.copytree(build_dir, context)
+        command = [sys.executable, "-m", "bentoml", "build", str(context), "--output", "tag"]
+        result = subprocess.run(command, cwd=context, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise PipelineError(f"bentoml build failed:\n{result.stdout}\n{result.stderr}")
     lines = [line for line in result.stdout.splitlines() if line.strip()]
