@@ -75,14 +75,16 @@ def test_the_fast_lane_leaves_out_pipeline_runs_dvc_and_servers(pipeline_project
 def test_two_fresh_bakes_train_byte_identical_models(
     pipeline_project: Path, tmp_path: Path
 ) -> None:
+    """Prepare and train only: the later stages read the model and are seeded (the generated
+    suite checks their determinism on the slice); a second full run would add about 40 s."""
     again = bake(tmp_path)
     ensure_git_repository(again)
     uv_sync(again)
-    uv_run(again, "dvc", "exp", "run", timeout=900)
+    uv_run(again, "dvc", "repro", "train", timeout=900)
     model = "models/model.ubj"
     assert (again / model).read_bytes() == (pipeline_project / model).read_bytes()
-    assert read_json(again, "metrics/evaluate.json") == read_json(
-        pipeline_project, "metrics/evaluate.json"
+    assert read_json(again, "metrics/train.json") == read_json(
+        pipeline_project, "metrics/train.json"
     )
 
 
