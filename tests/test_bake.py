@@ -39,6 +39,7 @@ else:  # pragma: no cover - the dev environment runs 3.11
 # The git-tracked files of the default bake. When you add, move or delete a file in the template,
 # update this list (the failure message shows the difference).
 EXPECTED_TREE = """
+.devcontainer/devcontainer.json
 .dvc/.gitignore
 .dvc/config
 .dvcignore
@@ -78,12 +79,26 @@ data/incoming/2010-09.csv.gz
 data/incoming/README.md
 data/raw/README.md
 data/raw/bank-additional-full.csv.gz
+docs/configuration.md
+docs/development.md
+docs/gate.md
+docs/governance.md
+docs/monitoring.md
+docs/own-data.md
+docs/pipeline.md
+docs/pull-requests.md
+docs/registry-and-audit.md
+docs/scaling-and-tuning.md
+docs/security.md
 docs/serving.md
+docs/template-updates.md
 dvc.yaml
 monitoring/grafana-dashboard.json
 monitoring/prometheus.yml
 params.yaml
 pyproject.toml
+scripts/model_check.py
+scripts/remote_credentials.py
 src/term_deposit_model/__init__.py
 src/term_deposit_model/__main__.py
 src/term_deposit_model/artifacts/__init__.py
@@ -200,6 +215,8 @@ tests/review/test_gate.py
 tests/review/test_report.py
 tests/review/test_same_task.py
 tests/scaling/test_dask.py
+tests/scripts/test_model_check.py
+tests/scripts/test_remote_credentials.py
 tests/served.py
 tests/serving/service_answers.py
 tests/serving/test_batch.py
@@ -226,6 +243,7 @@ tests/stages/test_tasks.py
 tests/stages/test_train.py
 tests/test_cli.py
 tests/test_compat.py
+tests/test_docs.py
 tests/test_dvc_yaml.py
 tests/test_pipeline.py
 tests/tuning/test_report.py

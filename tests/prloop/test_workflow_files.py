@@ -529,4 +529,4 @@ def test_the_pii_key_secret_is_named_after_the_package(tmp_path: Path) -> None:
         text = (project / ".github" / "workflows" / workflow).read_text(encoding="utf-8")
         assert f"{name}: ${{{{ secrets.{name} }}}}" in text, workflow
         assert PII_KEY not in text
-    assert name in (project / "README.md").read_text(encoding="utf-8")
+    assert name in (project / "docs" / "governance.md").read_text(encoding="utf-8")
