@@ -49,7 +49,7 @@ SHORT = {
     "Upload the report": "upload artifact",
     "Push the run cache": "dvc push --run-cache",
     "Lint and test": "make lint, make test",
-    "Check that the committed dvc.lock": "make model-check",
+    "Check that the committed dvc.lock": "scripts/model_check.py",
     "Enforce the quality gate": "quality gate",
 }
 

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import prloop_support  # noqa: F401  (puts tests/workflows on sys.path)
@@ -434,7 +435,7 @@ def test_each_remote_kind_gets_its_secrets_in_trusted_jobs_only(
             files_written: set[str] = set()
             for step in steps:
                 run_text = step.get("run", "")
-                if "make remote-credentials" in run_text:
+                if "scripts/remote_credentials.py" in run_text:
                     files_written |= secrets_in(step.get("env"))
                 if TALKS_TO_REMOTE.search(run_text):
                     remote_steps += 1
@@ -442,8 +443,8 @@ def test_each_remote_kind_gets_its_secrets_in_trusted_jobs_only(
                     missing = needed - available
                     assert not missing, f"{where}: step {step.get('name')!r} lacks {missing}"
     assert remote_steps >= 6  # pr.yml: pull, report, push; main.yml: pull, push; monitor: pull
+    assert (project / "scripts" / "remote_credentials.py").is_file()
     makefile = (project / "Makefile").read_text(encoding="utf-8")
-    assert "remote-credentials:" in makefile
     extra = {"s3": "s3", "azure": "azure", "gcs": "gs", "ssh": "ssh"}
     if kind in extra:
         assert f"--extra {extra[kind]}" in makefile.split("EXTRAS :=", 1)[1].splitlines()[0]
@@ -452,7 +453,7 @@ def test_each_remote_kind_gets_its_secrets_in_trusted_jobs_only(
 def test_remote_credentials_writes_the_gcs_key_for_google_clients(
     remote_bakes: dict[str, Path], tmp_path: Path
 ) -> None:
-    """The generated target, run as a workflow step runs it: an owner-only key file outside the
+    """The generated script, run as a workflow step runs it: an owner-only key file outside the
     repository, named in GOOGLE_APPLICATION_CREDENTIALS for the following steps."""
     project = remote_bakes["gcs"]
     env = {
@@ -463,7 +464,11 @@ def test_remote_credentials_writes_the_gcs_key_for_google_clients(
         "GCS_SERVICE_ACCOUNT_JSON": '{"type": "service_account", "private_key": "k"}',
     }
     done = subprocess.run(
-        ["make", "-s", "remote-credentials"], cwd=project, env=env, capture_output=True, text=True
+        [sys.executable, "scripts/remote_credentials.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     key = tmp_path / "runner-temp" / "dvc-credentials" / "gcs.json"
@@ -474,7 +479,11 @@ def test_remote_credentials_writes_the_gcs_key_for_google_clients(
     # An ssh key without known hosts is refused before anything is written.
     env["DVC_SSH_PRIVATE_KEY"] = "-----BEGIN OPENSSH PRIVATE KEY-----"
     refused = subprocess.run(
-        ["make", "-s", "remote-credentials"], cwd=project, env=env, capture_output=True, text=True
+        [sys.executable, "scripts/remote_credentials.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert refused.returncode != 0
     assert "DVC_SSH_KNOWN_HOSTS is needed" in refused.stdout + refused.stderr
@@ -520,4 +529,4 @@ def test_the_pii_key_secret_is_named_after_the_package(tmp_path: Path) -> None:
         text = (project / ".github" / "workflows" / workflow).read_text(encoding="utf-8")
         assert f"{name}: ${{{{ secrets.{name} }}}}" in text, workflow
         assert PII_KEY not in text
-    assert name in (project / "README.md").read_text(encoding="utf-8")
+    assert name in (project / "docs" / "governance.md").read_text(encoding="utf-8")

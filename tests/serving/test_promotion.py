@@ -204,14 +204,14 @@ def test_main_rebuilds_every_stage_and_reads_no_run_cache(promoted: dict) -> Non
 
 
 def test_main_refuses_a_model_that_is_not_the_reviewed_one(promoted: dict, tmp_path: Path) -> None:
-    """`make model-check` (main.yml's check) fails with both md5 when the committed dvc.lock
+    """`scripts/model_check.py` (main.yml's check) fails with both md5 when the committed dvc.lock
     does not record the model on disk, and main.yml runs it before anything is built."""
     project = clone_project(promoted["project"], tmp_path / "project")
     lock = project / "dvc.lock"
     reviewed = locked_md5(project, "models/model.ubj")
     lock.write_text(lock.read_text().replace(reviewed, "deadbeef" * 4), encoding="utf-8")
     run(["git", "commit", "-qam", "A dvc.lock that was not what the pipeline produced"], project)
-    check = run(["make", "model-check"], project, check=False)
+    check = uv_run(project, "python", "scripts/model_check.py", check=False)
     assert check.returncode != 0
     assert f"has md5 '{reviewed}' but the committed dvc.lock (HEAD) records '{'deadbeef' * 4}'" in (
         check.stdout
