@@ -227,6 +227,7 @@ tests/stages/test_train.py
 tests/test_cli.py
 tests/test_compat.py
 tests/test_dvc_yaml.py
+tests/test_package.py
 tests/test_pipeline.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py

@@ -3,8 +3,8 @@
 A clone of the pipeline project (its `main` holds the bank sample's results) is switched to the
 table with `make data`, then runs the pipeline, the gate, the report against `main`, the
 monitor, and the project's own `make lint` and `make test` (its tests build their records from
-the configured data): what a new user does first. Multiclass and regression are not supported
-yet.
+the configured data): what a new user does first. Multiclass and regression run end to end in
+`test_e2e_tasks.py`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Command `monitor`: check new batches of data against the reference of the current model.
 
 For each batch (one file in `drift.incoming_dir`, names sorting in time order): the same
-validation and cleaning as the training data (`schema.clean`, labels optional), then data drift
-and prediction drift against the training split (`drift.run_check`), and, when the batch has
-labels, the model's performance on it with a bootstrap interval and its change from the test
-set. The alarm is raised by dataset drift, prediction drift, or performance below
+validation and cleaning as the training data (`data.validation.clean`, labels optional), then
+data drift and prediction drift against the training split (`drift.check.run_check`), and, when
+the batch has labels, the model's performance on it with a bootstrap interval and its change
+from the test set. The alarm is raised by dataset drift, prediction drift, or performance below
 `drift.performance`. Every output under `--output-dir` is replaced together, or not at all.
 """
 

@@ -1,1 +1,1 @@
-"""TODO"""
+"""The model: the one preprocessing path, model files, scoring, metrics, the decision threshold."""

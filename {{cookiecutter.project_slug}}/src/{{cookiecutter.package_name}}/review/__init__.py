@@ -1,1 +1,1 @@
-"""TODO"""
+"""Reviewing a model: the quality gate, the comparison with a baseline, the pull-request report."""

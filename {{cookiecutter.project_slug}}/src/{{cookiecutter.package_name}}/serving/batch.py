@@ -1,7 +1,7 @@
 """Batch scoring: `python -m <package> predict --input FILE --output FILE.parquet`.
 
 Reads the input in chunks (memory bounded by `serve.chunk_rows` or `--chunk-rows`), validates
-each chunk against the schema the model was trained with (`schema.validate` with
+each chunk against the schema the model was trained with (`data.validation.validate` with
 `labels=False`: the target column may be absent), scores it through
 `scoring.positive_scores` (the same preprocessing as training, evaluation and the service) and
 writes the Parquet output atomically: on any error no output file appears. A schema mismatch
