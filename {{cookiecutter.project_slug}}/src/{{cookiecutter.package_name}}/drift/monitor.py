@@ -24,10 +24,9 @@ import pandas as pd
 from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
-from ..cli import guarded
 from ..data.raw import read_table
 from ..data.validation import clean
-from ..errors import PipelineError
+from ..errors import PipelineError, guarded
 from ..model.features import encode_target
 from ..model.metrics import LOWER_IS_BETTER, task_intervals, task_values
 from ..model.scoring import predictions, trivial_outputs

@@ -159,7 +159,7 @@ def version_record(registry: tags.Registry, version: str) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..cli import guarded
+    from ..errors import guarded
 
     parser = argparse.ArgumentParser(prog=f"{PACKAGE} registry", description=__doc__)
     parser.add_argument("--repo", type=Path, default=Path("."), help="the git repository")

@@ -482,7 +482,7 @@ def _read_text(path: Path) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..cli import guarded
+    from ..errors import guarded
 
     parser = argparse.ArgumentParser(prog=f"{PACKAGE} report", description=__doc__)
     parser.add_argument(

@@ -32,11 +32,10 @@ import pyarrow.parquet as pq
 from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
-from ..cli import guarded
 from ..data.pii import hash_values, load_key
 from ..data.raw import iter_table, table_columns
 from ..data.validation import check_columns, validate
-from ..errors import PipelineError
+from ..errors import PipelineError, guarded
 from ..model.features import FeatureSpec
 from ..model.files import LoadedModel, load_model
 from ..model.scoring import decide, predictions

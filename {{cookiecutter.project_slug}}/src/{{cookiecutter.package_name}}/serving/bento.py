@@ -23,8 +23,7 @@ from pathlib import Path
 from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.hashing import md5_file
-from ..cli import guarded
-from ..errors import PipelineError
+from ..errors import PipelineError, guarded
 from .entry import SERVICE_INFO
 
 BUILD_DIR = Path("build/bento")

@@ -14,7 +14,6 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
-from ..cli import run_stage
 from ..errors import PipelineError
 from ..governance.evaluation import governance_results, task_outcomes, with_fairness_rules
 from ..model.features import encode_target
@@ -23,6 +22,7 @@ from ..model.metrics import HEADLINE_METRIC, task_intervals, task_values
 from ..model.scoring import decide, predictions, predictions_frame, trivial_outputs
 from ..review.comparison import paired_comparison, paired_of
 from ..review.gate import check_gate, trivial_metrics, trivial_threshold
+from ..settings.command import run_stage
 from ..settings.params import EvaluateConfig, Params
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
-from ..cli import run_stage
 from ..compat import temporary_bentoml_model_store
 from ..errors import PipelineError
 from ..model.files import decision_threshold, load_model
 from ..model.metrics import HEADLINE_METRIC
+from ..settings.command import run_stage
 from ..settings.params import Params
 
 log = logging.getLogger(__name__)

@@ -30,11 +30,11 @@ from .. import __version__
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
-from ..cli import run_stage
 from ..compat import file_only_dvclive
 from ..errors import PipelineError
 from ..model.features import FeatureSpec, encode_target, model_dmatrix, preprocess
 from ..model.threshold import choose_threshold
+from ..settings.command import run_stage
 from ..settings.params import Params
 
 log = logging.getLogger(__name__)

@@ -34,8 +34,7 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
-from ..cli import guarded
-from ..errors import PipelineError
+from ..errors import PipelineError, guarded
 from ..settings.params import PARAMS_FILE, Params, load_params, parse_params
 from .report import REPORT_DIR, render_markdown, study_summary
 from .space import TuneConfig, apply_values, load_tune_config
