@@ -25,13 +25,13 @@ COMMANDS = {
         "tuning.study",
         "hyper-parameter search: conf/experiment/tuned.yaml (--trials N --sampler tpe|random|grid)",
     ),
-    "gate": ("review.gate", "print the quality-gate verdict; exit 1 if it failed"),
+    "gate": ("model.gate", "print the quality-gate verdict; exit 1 if it failed"),
     "report": (
         "review.report",
         "compare with a baseline git ref in reports/pr_report.md (--baseline REF)",
     ),
     "compose": ("settings.compose", "compose conf/ into params.yaml (--check to verify it)"),
-    "bento": ("serving.bento", "import the packaged model and build the service bento"),
+    "bento": ("serving.bento.build", "import the packaged model and build the service bento"),
     "predict": (
         "serving.batch",
         "batch scoring, --input FILE(.csv|.parquet) --output FILE.parquet",

@@ -28,9 +28,9 @@ from ..data.raw import read_table
 from ..data.validation import clean
 from ..errors import PipelineError, guarded
 from ..model.features import encode_target
+from ..model.gate import TRIVIAL_DEFAULTS
 from ..model.metrics import LOWER_IS_BETTER, task_intervals, task_values
 from ..model.scoring import predictions, trivial_outputs
-from ..review.gate import TRIVIAL_DEFAULTS
 from ..settings.params import PARAMS_FILE, DataConfig, Params, load_params
 from .summary import markdown
 
@@ -73,7 +73,7 @@ def check_batch(
     test_metrics: dict[str, Any] | None,
 ) -> tuple[dict[str, Any], Any]:
     """The monitor result of one batch (JSON-ready) and its drift check (for the HTML report)."""
-    from ..stages.drift import run_check
+    from .check import run_check
 
     frame, labelled = load_batch(path, params.data)
     check = run_check(

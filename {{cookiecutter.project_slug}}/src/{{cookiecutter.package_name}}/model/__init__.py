@@ -1,1 +1,3 @@
-"""The model: the one preprocessing path, model files, scoring, metrics, the decision threshold."""
+"""The model: the one preprocessing path, training, model files, scoring (batch scoring too),
+metrics, the decision threshold, the comparison with a baseline and the quality gate.
+"""

@@ -1,1 +1,1 @@
-"""Reviewing a model: the quality gate, the comparison with a baseline, the pull-request report."""
+"""The pull-request report: this branch's model against a baseline git ref, in one Markdown."""

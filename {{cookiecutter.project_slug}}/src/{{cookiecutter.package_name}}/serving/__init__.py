@@ -1,1 +1,3 @@
-"""Serving the model: the BentoML service, its request checks, the bento build, batch scoring."""
+"""Serving the model: the BentoML service (`service`, its answers, `entry` for `make serve`),
+HTTP request plumbing (`http/`), the bento build (`bento/`), and the `predict` command.
+"""

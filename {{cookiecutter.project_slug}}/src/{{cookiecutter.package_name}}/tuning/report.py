@@ -8,8 +8,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..review.charts import bar_chart, line_chart
 from ..settings.params import Params
+from ..text.charts import bar_chart, line_chart
 
 if TYPE_CHECKING:
     import optuna

@@ -1,6 +1,6 @@
 """`python -m <package> tune`: an Optuna study over a search space in `conf/tune/<name>.yaml`.
 
-Every trial is scored by the training stage's own cross-validation (`stages.train.
+Every trial is scored by the training stage's own cross-validation (`model.training.
 cross_validate`, on the prepared training split only: the test split is never seen), so a trial
 measures exactly what `train` would do with those parameters. The objective defaults to the
 task's proper score (log loss for classification, RMSE for regression), minimised. A trial is
@@ -150,7 +150,7 @@ def run(
     """Run the study until it holds `trials` finished trials (or `timeout_s` passes)."""
     import optuna
 
-    from ..stages.train import cross_validate, load_training_matrix
+    from ..model.training import cross_validate, load_training_matrix
 
     if params.train.cv_folds < 2:
         raise PipelineError(
