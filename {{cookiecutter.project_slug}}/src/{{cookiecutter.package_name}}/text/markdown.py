@@ -60,6 +60,13 @@ def short(value: float | None) -> str:
     return MISSING if value is None else f"{value:.4g}"
 
 
+def compact(value: Any) -> str:
+    """A float with 4 significant digits, anything else as is, nothing for a missing value."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
 def signed_short(value: float) -> str:
     """A difference with its sign and 4 significant digits."""
     return f"{value:+.4g}"
