@@ -67,12 +67,13 @@ def test_every_module_and_package_has_a_true_docstring() -> None:
 
 
 def lint_imports(project: Path) -> subprocess.CompletedProcess[str]:
-    """`lint-imports` with this project's contracts on the package under `project/src`."""
+    """`lint-imports` with the contracts of `project/pyproject.toml` (found in the working
+    directory: every import-linter version reads it there) on the package under `project/src`."""
     command = Path(sys.executable).with_name("lint-imports")
     assert command.is_file(), f"lint-imports not installed next to {sys.executable}: `make setup`"
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
     return subprocess.run(
-        [str(command), "--no-cache", "--no-logo", str(project / "pyproject.toml")],
+        [str(command), "--no-cache", "--no-logo"],
         cwd=project,
         env=env,
         capture_output=True,
