@@ -26,13 +26,3 @@ def module(name: str) -> ModuleType:
 def committed_params() -> dict[str, Any]:
     """A deep copy of the committed params.yaml (the composition of conf/)."""
     return copy.deepcopy(yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")))
-
-
-def sample_record(**overrides: object) -> dict[str, object]:
-    """One valid raw record of the configured data's features, with `overrides` applied.
-
-    Kept for older tests: `records.valid_record` (tests/records.py) is the same.
-    """
-    import records
-
-    return records.valid_record(**overrides)

@@ -1,20 +1,17 @@
-"""Command line: `python -m <package> <command>`, and the shell every stage and command shares.
+"""Command line: `python -m <package> <command>` dispatches to the `main` of one module.
 
-Each command is the `main` of one module; the shell parses, runs, and prints a `PipelineError`
-as one paragraph with exit status 1 instead of a traceback.
+Nothing in the package imports this module: each command's `main` runs through the shared
+shell (`errors.guarded`, `settings.command.run_stage`), which prints a `PipelineError` as one
+paragraph with exit status 1 instead of a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import logging
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from . import PACKAGE
-from .errors import PipelineError
 
 # command -> (module relative to the package, one line of help)
 COMMANDS = {
@@ -28,13 +25,13 @@ COMMANDS = {
         "tuning.study",
         "hyper-parameter search: conf/experiment/tuned.yaml (--trials N --sampler tpe|random|grid)",
     ),
-    "gate": ("review.gate", "print the quality-gate verdict; exit 1 if it failed"),
+    "gate": ("model.gate", "print the quality-gate verdict; exit 1 if it failed"),
     "report": (
         "review.report",
         "compare with a baseline git ref in reports/pr_report.md (--baseline REF)",
     ),
     "compose": ("settings.compose", "compose conf/ into params.yaml (--check to verify it)"),
-    "bento": ("serving.bento", "import the packaged model and build the service bento"),
+    "bento": ("serving.bento.build", "import the packaged model and build the service bento"),
     "predict": (
         "serving.batch",
         "batch scoring, --input FILE(.csv|.parquet) --output FILE.parquet",
@@ -65,37 +62,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args and args[0] in {"-h", "--help"} else 2
     module = importlib.import_module(f".{COMMANDS[args[0]][0]}", PACKAGE)
     return int(module.main(args[1:]))
-
-
-def run_stage(
-    name: str,
-    description: str,
-    body: Callable[..., None],
-    argv: Sequence[str] | None = None,
-) -> int:
-    """Run a stage body on validated params; return the process exit status."""
-    from .settings.params import PARAMS_FILE, load_params
-
-    parser = argparse.ArgumentParser(prog=f"{PACKAGE} {name}", description=description)
-    parser.add_argument("--params", type=Path, default=PARAMS_FILE, help="params file")
-    args = parser.parse_args(argv)
-    return guarded(lambda: body(load_params(args.params)), name)
-
-
-def guarded(action: Callable[[], object], name: str) -> int:
-    """Call `action`; print a `PipelineError` as one paragraph and return 1 instead of raising."""
-    configure_logging()
-    try:
-        action()
-    except PipelineError as exc:
-        print(f"error in {name}: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def configure_logging() -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def set_prometheus_folder(folder: str) -> None:
 
 def replace_request_timeout(replacement: type) -> None:
     """Make BentoML's servers time requests out with `replacement` (a middleware class taking
-    `(app, timeout)`, as BentoML's own: `serving.request_deadline.RequestDeadline`).
+    `(app, timeout)`, as BentoML's own: `serving.http.request_deadline.RequestDeadline`).
 
     Private: `bentoml._internal.server.http.traffic.TimeoutMiddleware`, which BentoML 1.4's
     app factory (`BaseAppFactory.middlewares`) imports by name from that module each time it

@@ -12,7 +12,7 @@ from helpers import ROOT, committed_params, module
 params_module = module("settings.params")
 example = module("data.example")
 features = module("model.features")
-request_schema = module("serving.request_schema")
+request_schema = module("serving.http.request_schema")
 errors = module("errors")
 
 

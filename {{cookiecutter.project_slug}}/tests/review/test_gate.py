@@ -16,7 +16,7 @@ from helpers import module
 
 config = module("settings.params")
 errors = module("errors")
-gate = module("review.gate")
+gate = module("model.gate")
 paths = module("artifacts.paths")
 prepare = module("stages.prepare")
 train = module("stages.train")

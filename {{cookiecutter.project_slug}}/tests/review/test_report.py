@@ -8,10 +8,10 @@ from markdown_it import MarkdownIt
 
 from helpers import committed_params, module
 
-comparison = module("review.comparison")
-gate = module("review.gate")
+comparison = module("model.comparison")
+gate = module("model.gate")
 sections = module("review.sections")
-mermaid = module("review.charts")
+mermaid = module("text.charts")
 config = module("settings.params")
 errors = module("errors")
 Interval = module("model.metrics").Interval

@@ -23,8 +23,8 @@ from helpers import committed_params, module
 config = module("settings.params")
 paths = module("artifacts.paths")
 report = module("review.report")
-comparison = module("review.comparison")
-gate = module("review.gate")
+comparison = module("model.comparison")
+gate = module("model.gate")
 sections = module("review.sections")
 task_values = module("model.metrics").task_values
 

@@ -23,7 +23,7 @@ features = module("model.features")
 metrics = module("model.metrics")
 scoring = module("model.scoring")
 params_module = module("settings.params")
-batch = module("serving.batch")
+batch = module("model.batch")
 cluster = module("scaling.cluster")
 dask_batch = module("scaling.dask_batch")
 
@@ -81,7 +81,7 @@ def test_another_engine_scores_within_the_local_models_interval(
     spec = features.FeatureSpec.from_data_config(params.data)
     metadata = json.loads(Path(paths.METADATA_FILE).read_text(encoding="utf-8"))
     trained_on = features.encode_target(train_split[spec.target], spec)
-    assert metadata["trivial_model"] == train_stage.trivial_model(trained_on, spec)
+    assert metadata["trivial_model"] == module("model.training").trivial_model(trained_on, spec)
 
     test = pd.read_parquet(paths.TEST_DATA)
     local = files.load_model(pipeline_repo / paths.MODEL_FILE, pipeline_repo / paths.METADATA_FILE)

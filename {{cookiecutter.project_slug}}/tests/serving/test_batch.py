@@ -14,6 +14,7 @@ import pytest
 from helpers import module
 
 batch = module("serving.batch")
+scoring = module("model.batch")
 files = module("model.files")
 
 
@@ -73,8 +74,8 @@ def test_id_columns_are_carried_to_the_output(pipeline_repo: Path, in_repo: Path
     source = in_repo / "with_ids.csv"
     with_ids.to_csv(source, sep=separator, index=False)
     expected, scored = in_repo / "plain.parquet", in_repo / "ids.parquet"
-    batch.score_file(model, plain, expected, threshold=model.threshold, chunk_rows=128)
-    batch.score_file(
+    scoring.score_file(model, plain, expected, threshold=model.threshold, chunk_rows=128)
+    scoring.score_file(
         with_id_columns(model), source, scored, threshold=model.threshold, chunk_rows=128
     )
     output = pd.read_parquet(scored)
@@ -93,12 +94,12 @@ def test_an_id_column_named_like_an_output_is_refused(pipeline_repo: Path) -> No
             )
         ).metadata["params"]["data"]
     )
-    assert batch.id_columns(["record_no", "x"], data) == ["record_no"]
+    assert scoring.id_columns(["record_no", "x"], data) == ["record_no"]
     renamed = data.model_copy(
         update={"columns": {**data.columns, "label": data.columns["record_no"]}}
     )
     with pytest.raises(module("errors").PipelineError, match=r"id column\(s\) \['label'\]"):
-        batch.id_columns(["label", "record_no"], renamed)
+        scoring.id_columns(["label", "record_no"], renamed)
 
 
 # --- messages for bad files: the row and column, in plain words -----------------------------

@@ -68,7 +68,7 @@ def test_build_info_says_dirty_when_tracked_files_changed(tmp_path: Path, monkey
     """A model trained from uncommitted changes is not the commit's: the build says so."""
     from helpers import module
 
-    bento = module("serving.bento")
+    bento = module("serving.bento.build")
     monkeypatch.delenv("GITHUB_SHA", raising=False)
     monkeypatch.chdir(tmp_path)
     assert bento.git_dirty() is None  # not a git work tree
@@ -103,7 +103,7 @@ def test_a_repackaged_model_with_other_settings_replaces_the_stores_copy(
     shutil.copy(pipeline_repo / "models" / "service.bentomodel", models / "service.bentomodel")
     env = {**os.environ, "BENTOML_HOME": str(tmp_path / "home"), "BENTOML_DO_NOT_TRACK": "True"}
     code = (
-        f"import json, bentoml\nfrom {PACKAGE}.serving.bento import import_model\n"
+        f"import json, bentoml\nfrom {PACKAGE}.serving.bento.build import import_model\n"
         "tag = import_model()\n"
         "print(open(bentoml.models.get(tag).path + '/service.json').read())\n"
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from helpers import module
 
-direct_predict = module("serving.direct_predict")
+direct_predict = module("serving.http.direct_predict")
 
 
 def doubling(calls: list[list[Any]]) -> Any:

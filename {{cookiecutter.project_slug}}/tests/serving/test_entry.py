@@ -1,4 +1,5 @@
-"""`serving.entry`: `bentoml serve`'s main process gets a shell, without the model's libraries."""
+"""`serving.entry`: `bentoml serve`'s main process gets a shell, without the model's libraries;
+`serving.store`: which packaged model it serves."""
 
 from __future__ import annotations
 
@@ -13,13 +14,8 @@ import pytest
 from helpers import PACKAGE, module
 from served import import_model
 
-entry = module("serving.entry")
-
-
-def test_the_constants_are_the_package_stages() -> None:
-    package = module("stages.package")
-    assert entry.MODEL_NAME == package.MODEL_NAME
-    assert entry.SERVICE_INFO == package.SERVICE_INFO
+store = module("serving.store")
+MODEL_NAME = module("artifacts.paths").MODEL_NAME
 
 
 @pytest.mark.integration  # starts a fresh interpreter
@@ -48,7 +44,7 @@ def test_the_main_process_gets_a_shell_with_the_options_and_no_model_libraries(
     settings = module("settings.params").load_params(pipeline_repo / "params.yaml").serve
     assert shell["heavy"] == [], "the main process imports the model's libraries"
     assert shell["apis"] == []
-    assert shell["name"] == entry.MODEL_NAME.replace("_", "-")
+    assert shell["name"] == MODEL_NAME.replace("_", "-")
     assert shell["workers"] == settings.workers
     assert shell["traffic"]["timeout"] == settings.timeout_s
 
@@ -70,16 +66,16 @@ def test_the_build_contexts_model_is_served_not_the_stores_latest(
     was packaged after it (before: `<package>:latest`, the other one)."""
     context = tmp_path / "build" / "bento"
     context.mkdir(parents=True)
-    ours = f"{entry.MODEL_NAME}:{'a' * 32}"
+    ours = f"{MODEL_NAME}:{'a' * 32}"
     (context / "build_info.json").write_text(json.dumps({"model_tag": ours}))
     monkeypatch.delenv("MODEL_TAG", raising=False)
     monkeypatch.chdir(context)  # `bentoml serve --working-dir build/bento`
-    assert entry.model_tag() == ours
-    monkeypatch.setenv("MODEL_TAG", f"{entry.MODEL_NAME}:chosen")  # an explicit choice wins
-    assert entry.model_tag() == f"{entry.MODEL_NAME}:chosen"
+    assert store.model_tag() == ours
+    monkeypatch.setenv("MODEL_TAG", f"{MODEL_NAME}:chosen")  # an explicit choice wins
+    assert store.model_tag() == f"{MODEL_NAME}:chosen"
 
 
 def test_without_a_build_context_the_latest_model_is_served(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("MODEL_TAG", raising=False)
     monkeypatch.chdir(tmp_path)  # no build_info.json here, nor beside the package in src/
-    assert entry.model_tag() == f"{entry.MODEL_NAME}:latest"
+    assert store.model_tag() == f"{MODEL_NAME}:latest"

@@ -8,8 +8,8 @@ import pytest
 
 from helpers import module
 
-rejection_log = module("serving.rejection_log")
-RejectionError = module("serving.request_body").RejectionError
+rejection_log = module("serving.http.rejection_log")
+RejectionError = module("serving.http.request_body").RejectionError
 
 
 def test_a_flood_is_logged_at_a_bounded_rate(caplog: pytest.LogCaptureFixture) -> None:

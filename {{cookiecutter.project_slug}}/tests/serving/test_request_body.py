@@ -12,7 +12,7 @@ import pytest
 
 from helpers import module
 
-request_body = module("serving.request_body")
+request_body = module("serving.http.request_body")
 RejectionError = request_body.RejectionError
 
 LIMIT = 1000

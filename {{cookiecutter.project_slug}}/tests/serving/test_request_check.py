@@ -12,9 +12,9 @@ from helpers import committed_params, module
 
 config = module("settings.params")
 features = module("model.features")
-fast_decoding = module("serving.fast_decoding")
-request_check = module("serving.request_check")
-RejectionError = module("serving.request_body").RejectionError
+fast_decoding = module("serving.http.fast_decoding")
+request_check = module("serving.http.request_check")
+RejectionError = module("serving.http.request_body").RejectionError
 
 PARAMS = config.parse_params(committed_params())
 SPEC = features.FeatureSpec.from_data_config(PARAMS.data)

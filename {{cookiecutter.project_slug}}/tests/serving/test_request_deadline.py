@@ -10,7 +10,7 @@ import pytest
 
 from helpers import module
 
-request_deadline = module("serving.request_deadline")
+request_deadline = module("serving.http.request_deadline")
 
 
 async def call(app: Any, timeout: float) -> list[dict[str, Any]]:

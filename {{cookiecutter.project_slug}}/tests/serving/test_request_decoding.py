@@ -22,8 +22,8 @@ from helpers import committed_params, module
 
 config = module("settings.params")
 features = module("model.features")
-request_schema = module("serving.request_schema")
-fast_decoding = module("serving.fast_decoding")
+request_schema = module("serving.http.request_schema")
+fast_decoding = module("serving.http.fast_decoding")
 
 PARAMS = config.parse_params(committed_params())
 SPEC = features.FeatureSpec.from_data_config(PARAMS.data)

@@ -9,7 +9,7 @@ from typing import Any
 
 from helpers import module
 
-request_guard = module("serving.request_guard")
+request_guard = module("serving.http.request_guard")
 
 
 def answering_when(release: asyncio.Event) -> Any:

@@ -174,7 +174,7 @@ def test_requests_time_out_without_a_timer_left_behind_per_request(http: TestCli
     in the place of BentoML's TimeoutMiddleware, which keeps a timer per request alive."""
     layers = [layer.cls for layer in http.app.user_middleware]
     names = [getattr(layer, "__name__", str(layer)) for layer in layers]
-    assert module("serving.request_deadline").RequestDeadline in layers, names
+    assert module("serving.http.request_deadline").RequestDeadline in layers, names
     assert "TimeoutMiddleware" not in names
 
 

@@ -17,9 +17,9 @@ from helpers import committed_params, module
 
 config = module("settings.params")
 features = module("model.features")
-request_schema = module("serving.request_schema")
+request_schema = module("serving.http.request_schema")
 inference_log = module("serving.inference_log")
-monitoring = module("serving.prometheus")
+monitoring = module("serving.http.prometheus")
 
 
 def adapter(edit: Callable[[dict[str, Any]], None] | None = None) -> TypeAdapter:
@@ -184,8 +184,8 @@ def test_id_columns_are_optional_keys_carried_beside_the_features() -> None:
     assert [e["loc"][1] for e in found] == ["record no"] * len(found)
     # As the service reads them: schema rows and fast rows end with the id values.
     settings = config.parse_params(raw).serve
-    decoder = module("serving.fast_decoding").RowDecoder(data_config, spec, 10)
-    check = module("serving.request_check").RequestCheck(data_config, spec, settings, decoder)
+    decoder = module("serving.http.fast_decoding").RowDecoder(data_config, spec, 10)
+    check = module("serving.http.request_check").RequestCheck(data_config, spec, settings, decoder)
     body = json.dumps({"records": [with_id, without]}).encode()
     rows = check.rows(body)
     ids = data_config.id_columns  # the configured data's, if any, and `record no`
@@ -262,7 +262,7 @@ def test_each_service_instance_gets_its_own_prometheus_folder(tmp_path) -> None:
     from helpers import PACKAGE
 
     code = (
-        f"from {PACKAGE}.serving import prometheus\n"
+        f"from {PACKAGE}.serving.http import prometheus\n"
         "from bentoml.serving import ensure_prometheus_dir\n"
         "print(prometheus.own_multiprocess_folder('model'), ensure_prometheus_dir())\n"
     )

@@ -7,9 +7,9 @@ import pytest
 
 from helpers import module
 
-batch = module("serving.batch")
+batch = module("model.batch")
 features = module("model.features")
-prometheus = module("serving.prometheus")
+prometheus = module("serving.http.prometheus")
 scoring = module("model.scoring")
 
 

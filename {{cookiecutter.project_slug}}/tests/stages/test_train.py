@@ -17,6 +17,7 @@ errors = module("errors")
 paths = module("artifacts.paths")
 prepare = module("stages.prepare")
 train = module("stages.train")
+training = module("model.training")
 hashing = module("artifacts.hashing")
 
 
@@ -112,10 +113,10 @@ def test_cross_validation_evaluates_only_the_held_out_folds(prepared, monkeypatc
         evaluated.append([name for _, name in evals])
         return real_train(*args, evals=evals, **kwargs)
 
-    monkeypatch.setattr(train.xgb, "train", recording)
+    monkeypatch.setattr(training.xgb, "train", recording)
     params = config.load_params()
-    features, labels, spec = train.load_training_matrix(params)
-    cv = train.cross_validate(features, labels, spec, params)
+    features, labels, spec = training.load_training_matrix(params)
+    cv = training.cross_validate(features, labels, spec, params)
     assert cv is not None
     assert evaluated == [["validation"]] * params.train.cv_folds
 

@@ -1,1 +1,4 @@
-"""TODO"""
+"""Pipeline outputs: atomic writing, content hashes, output paths.
+
+Also `keep`: outputs that DVC removed for a failed stage are put back.
+"""

@@ -1,6 +1,12 @@
-"""Where each stage writes its outputs (the same paths as in dvc.yaml; a test checks)."""
+"""Where each stage writes its outputs (the same paths as in dvc.yaml; a test checks).
+
+Also the names inside the packaged model (`BENTO_MODEL`), defined once for the package stage,
+the service and the bento build.
+"""
 
 from pathlib import Path
+
+from .. import PACKAGE
 
 PREPARED_DIR = Path("data/prepared")
 TRAIN_DATA = PREPARED_DIR / "train.parquet"
@@ -28,3 +34,7 @@ DRIFT_MARKDOWN = Path("reports/drift.md")
 DRIFT_HTML = Path("reports/drift.html")
 MONITOR_DIR = Path("reports/monitor")
 BENTO_MODEL = MODEL_DIR / "service.bentomodel"
+# Inside BENTO_MODEL: the BentoML model's name, and the service's settings file beside
+# MODEL_FILE, METADATA_FILE, MODEL_CARD and MODEL_CARD_JSON (by file name).
+MODEL_NAME = PACKAGE
+SERVICE_INFO = "service.json"

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import PACKAGE
-from ..cli import guarded
-from ..errors import PipelineError
+from ..errors import PipelineError, guarded
 from ..settings.params import DataConfig, load_params
 from .raw import iter_table
 

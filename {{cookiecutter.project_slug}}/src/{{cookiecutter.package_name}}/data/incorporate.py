@@ -16,8 +16,7 @@ from pathlib import Path
 
 from .. import PACKAGE
 from ..artifacts.atomic import staged_outputs
-from ..cli import guarded
-from ..errors import PipelineError
+from ..errors import PipelineError, guarded
 from ..settings.params import PARAMS_FILE, Params, load_params
 from .raw import read_table
 from .validation import clean

@@ -269,7 +269,7 @@ def _project_path(file: Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..cli import guarded
+    from ..errors import guarded
 
     parser = argparse.ArgumentParser(prog=f"{PACKAGE} data", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)

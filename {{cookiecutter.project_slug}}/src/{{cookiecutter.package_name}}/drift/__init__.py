@@ -1,1 +1,1 @@
-"""TODO"""
+"""Data and prediction drift: the check shared by the `drift` stage and the monitor, its summary."""

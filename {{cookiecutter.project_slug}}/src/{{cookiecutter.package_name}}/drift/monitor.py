@@ -1,10 +1,10 @@
 """Command `monitor`: check new batches of data against the reference of the current model.
 
 For each batch (one file in `drift.incoming_dir`, names sorting in time order): the same
-validation and cleaning as the training data (`schema.clean`, labels optional), then data drift
-and prediction drift against the training split (`drift.run_check`), and, when the batch has
-labels, the model's performance on it with a bootstrap interval and its change from the test
-set. The alarm is raised by dataset drift, prediction drift, or performance below
+validation and cleaning as the training data (`data.validation.clean`, labels optional), then
+data drift and prediction drift against the training split (`drift.check.run_check`), and, when
+the batch has labels, the model's performance on it with a bootstrap interval and its change
+from the test set. The alarm is raised by dataset drift, prediction drift, or performance below
 `drift.performance`. Every output under `--output-dir` is replaced together, or not at all.
 """
 
@@ -24,14 +24,13 @@ import pandas as pd
 from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
-from ..cli import guarded
 from ..data.raw import read_table
 from ..data.validation import clean
-from ..errors import PipelineError
+from ..errors import PipelineError, guarded
 from ..model.features import encode_target
+from ..model.gate import TRIVIAL_DEFAULTS
 from ..model.metrics import LOWER_IS_BETTER, task_intervals, task_values
 from ..model.scoring import predictions, trivial_outputs
-from ..review.gate import TRIVIAL_DEFAULTS
 from ..settings.params import PARAMS_FILE, DataConfig, Params, load_params
 from .summary import markdown
 
@@ -74,7 +73,7 @@ def check_batch(
     test_metrics: dict[str, Any] | None,
 ) -> tuple[dict[str, Any], Any]:
     """The monitor result of one batch (JSON-ready) and its drift check (for the HTML report)."""
-    from ..stages.drift import run_check
+    from .check import run_check
 
     frame, labelled = load_batch(path, params.data)
     check = run_check(

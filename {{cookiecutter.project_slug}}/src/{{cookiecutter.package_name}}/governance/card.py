@@ -16,6 +16,7 @@ import yaml
 
 from ..errors import PipelineError
 from ..settings.params import Params
+from ..text.markdown import plain, table
 
 CONFIG_FILE = "conf/card/default.yaml"
 PIPELINE_TAGS = {
@@ -299,18 +300,6 @@ def render(card: Mapping[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def cell(value: Any) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows])
-
-
-def _f(value: Any) -> str:
-    return "—" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
-
-
 def _details(card: Mapping[str, Any]) -> str:
     m = card["model"]
     threshold = (m.get("decision_threshold") or {}).get("value")
@@ -318,14 +307,14 @@ def _details(card: Mapping[str, Any]) -> str:
         ["task", m["task"]],
         ["objective", f"`{m['objective']}`"],
         ["library", ", ".join(f"{k} {v}" for k, v in m["library"].items())],
-        ["boosting rounds", _f(m["rounds"])],
+        ["boosting rounds", plain(m["rounds"])],
         ["target", f"`{m['target']}` (classes: {', '.join(m['classes'])})"],
-        ["decision threshold", _f(threshold)],
+        ["decision threshold", plain(threshold)],
         ["features", f"{len(m['features'])}: " + ", ".join(f"`{f}`" for f in m["features"])],
         *([f"`{k}`", v] for k, v in m["hyperparameters"].items()),
     ]
     description = m.get("description") or not_filled("model_description")
-    return "## Model details\n\n" + description + "\n\n" + _table(["", ""], rows)
+    return "## Model details\n\n" + description + "\n\n" + table(["", ""], rows)
 
 
 def _uses(card: Mapping[str, Any]) -> str:
@@ -343,9 +332,9 @@ def _training_data(data: Mapping[str, Any]) -> str:
         "## Training data",
         "",
         f"- Source: `{data['source']}` (md5 `{data['md5']}`)",
-        f"- Rows: {_f(rows.get('rows_in'))} read, {_f(rows.get('rows_out'))} after cleaning "
-        f"({_f(data.get('duplicates_dropped'))} duplicates dropped); "
-        f"train {_f(rows.get('train_rows'))}, test {_f(rows.get('test_rows'))} "
+        f"- Rows: {plain(rows.get('rows_in'))} read, {plain(rows.get('rows_out'))} after cleaning "
+        f"({plain(data.get('duplicates_dropped'))} duplicates dropped); "
+        f"train {plain(rows.get('train_rows'))}, test {plain(rows.get('test_rows'))} "
         f"(split: {data['split'].get('method')}, test size {data['split'].get('test_size')})",
     ]
     period = data.get("period")
@@ -356,23 +345,25 @@ def _training_data(data: Mapping[str, Any]) -> str:
     )
     balance = data.get("class_balance")
     if isinstance(balance, Mapping):
-        shares = ", ".join(f"{k} {_f(v)}" for k, v in balance.items())
+        shares = ", ".join(f"{k} {plain(v)}" for k, v in balance.items())
         lines.append(f"- Positive class share: {shares}")
     if data.get("target_distribution"):
         lines.append(f"- Target distribution: {data['target_distribution']}")
     dropped = data.get("columns_dropped") or []
     if dropped:
         lines += ["", "Columns read but not used as features:", ""]
-        lines.append(
-            _table(["column", "why"], [[f"`{d['column']}`", d["reason"]] for d in dropped])
-        )
+        lines.append(table(["column", "why"], [[f"`{d['column']}`", d["reason"]] for d in dropped]))
     return "\n".join(lines)
 
 
 def _evaluation(evaluation: Mapping[str, Any], gate: Mapping[str, Any]) -> str:
     level = evaluation.get("confidence_level") or 0.95
     rows = [
-        [name, _f(i["value"]), f"[{_f(i['ci_low'])}, {_f(i['ci_high'])}]"]
+        [
+            name,
+            plain(i["value"]),
+            f"[{plain(i['ci_low'])}, {plain(i['ci_high'])}]",
+        ]
         for name, i in evaluation["metrics"].items()
     ]
     verdict = "PASSED" if gate["passed"] else "FAILED"
@@ -383,15 +374,15 @@ def _evaluation(evaluation: Mapping[str, Any], gate: Mapping[str, Any]) -> str:
         [
             "## Evaluation",
             "",
-            f"On the test split ({_f(evaluation.get('test_rows'))} rows); intervals are "
-            f"{level:.0%} bootstrap intervals ({_f(evaluation.get('bootstrap_resamples'))} "
+            f"On the test split ({plain(evaluation.get('test_rows'))} rows); intervals are "
+            f"{level:.0%} bootstrap intervals ({plain(evaluation.get('bootstrap_resamples'))} "
             "resamples).",
             "",
-            _table(["metric", "value", f"{level:.0%} interval"], rows),
+            table(["metric", "value", f"{level:.0%} interval"], rows),
             "",
             f"### Quality gate: {verdict}",
             "",
-            _table(["", "rule"], rule_rows) if rule_rows else "_No gate rule configured._",
+            table(["", "rule"], rule_rows) if rule_rows else "_No gate rule configured._",
         ]
     )
 
@@ -420,24 +411,25 @@ def _fairness(fairness: Mapping[str, Any]) -> str:
                 [
                     name,
                     m["metric"],
-                    f"{_f(d['value'])} [{_f(d['ci_low'])}, {_f(d['ci_high'])}]",
-                    _f(r["value"]),
-                    f"{m['higher']} {_f(m['higher_value'])} / {m['lower']} {_f(m['lower_value'])}",
+                    f"{plain(d['value'])} [{plain(d['ci_low'])}, {plain(d['ci_high'])}]",
+                    plain(r["value"]),
+                    f"{m['higher']} {plain(m['higher_value'])} / "
+                    f"{m['lower']} {plain(m['lower_value'])}",
                 ]
             )
         if rows:
-            lines += ["", _table(["measure", "metric", "difference", "ratio", "between"], rows)]
+            lines += ["", table(["measure", "metric", "difference", "ratio", "between"], rows)]
     return "\n".join(lines)
 
 
 def _importance(features: Sequence[Mapping[str, Any]]) -> str:
     if not features:
         return "## Global feature importance\n\n_Not computed (evaluate.attributions)._"
-    rows = [[f"`{f['feature']}`", _f(f["mean_abs_contribution"])] for f in features]
+    rows = [[f"`{f['feature']}`", plain(f["mean_abs_contribution"])] for f in features]
     return (
         "## Global feature importance\n\nMean absolute contribution (XGBoost `pred_contribs`, "
         f"margin units) on the test split, top {len(rows)}.\n\n"
-        + _table(["feature", "mean absolute contribution"], rows)
+        + table(["feature", "mean absolute contribution"], rows)
     )
 
 
@@ -471,4 +463,4 @@ def _lineage(lineage: Mapping[str, Any]) -> str:
         rows.append(["image", f"`{lineage['image']}`"])
     digest = lineage.get("image_digest")
     rows.append(["image digest", f"`{digest}`" if digest else IMAGE_DIGEST_NOTE])
-    return "## Lineage\n\n" + _table(["", ""], rows)
+    return "## Lineage\n\n" + table(["", ""], rows)

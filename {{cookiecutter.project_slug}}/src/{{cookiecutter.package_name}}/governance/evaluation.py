@@ -15,7 +15,7 @@ from ..model.features import FeatureSpec
 from ..model.files import LoadedModel
 from ..settings.params import Params
 from .attributions import global_attributions
-from .fairness import Outcomes, assess, fairness_rules
+from .fairness import Outcomes, assess
 
 
 def task_outcomes(
@@ -59,11 +59,3 @@ def governance_results(
     else:
         attributions = {"rows": 0, "features": [], "note": "evaluate.attributions.enabled is off"}
     return fairness, attributions
-
-
-def with_fairness_rules(
-    verdict: dict[str, Any], params: Params, fairness: dict[str, Any]
-) -> dict[str, Any]:
-    """The gate verdict with the fairness rules of `evaluate.fairness.gate` added."""
-    rules = [*verdict["rules"], *fairness_rules(params.evaluate.fairness.gate, fairness)]
-    return {**verdict, "passed": all(r["passed"] for r in rules), "rules": rules}

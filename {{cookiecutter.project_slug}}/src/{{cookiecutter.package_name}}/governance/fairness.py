@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ..model.metrics import bootstrap_weights
-from ..settings.params import FAIRNESS_MEASURES, FairnessConfig, FairnessGroup, FairnessRule
+from ..settings.params import FAIRNESS_MEASURES, FairnessConfig, FairnessGroup
+from ..text.markdown import rounded_or_none
 
 MISSING = "(missing)"
 # Metrics shown per group, by task (the gaps use the ones named in `_gap_metrics`).
@@ -391,68 +392,10 @@ def _measure(
 def _interval(value: float, draws: np.ndarray, alpha: float) -> dict[str, float | None]:
     finite = draws[np.isfinite(draws)]
     if len(finite) == 0 or not np.isfinite(value):
-        return {"value": _num(value), "ci_low": None, "ci_high": None}
+        return {"value": rounded_or_none(value), "ci_low": None, "ci_high": None}
     low, high = np.quantile(finite, [alpha, 1 - alpha])
-    return {"value": _num(value), "ci_low": _num(low), "ci_high": _num(high)}
-
-
-def _num(value: float) -> float | None:
-    return round(float(value), 6) if np.isfinite(value) else None
-
-
-def fairness_rules(
-    rules: Sequence[FairnessRule], results: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """Gate rules (the shape of `review.gate`'s) on the gaps: one per rule and column."""
-    found = []
-    level = f"{results.get('confidence_level', 0.95):.0%}"
-    for rule in rules:
-        for column, outcome in results.get("columns", {}).items():
-            measure = outcome.get("measures", {}).get(rule.measure) or {}
-            text = (
-                f"fairness: {rule.measure} difference on '{column}' ({rule.use}) "
-                f"<= {rule.max_difference}"
-            )
-            difference = measure.get("difference")
-            if not difference or difference.get("value") is None:
-                why = outcome.get("note") or measure.get("note") or "no groups to compare"
-                found.append(_rule(text, rule, 0.0, True, f"{rule.measure} on '{column}': {why}"))
-                continue
-            key = {"point": "value"}.get(rule.use, rule.use)
-            value = difference.get(key)
-            value = difference["value"] if value is None else value
-            passed = value <= rule.max_difference
-            message = (
-                f"{rule.measure} on '{column}' ({measure['metric']}): '{measure['higher']}' "
-                f"{measure['higher_value']:.4g} vs '{measure['lower']}' "
-                f"{measure['lower_value']:.4g}, difference {difference['value']:.4g} "
-                f"[{_text(difference['ci_low'])}, {_text(difference['ci_high'])}]"
-            )
-            if not passed:
-                message += (
-                    f": above max_difference {rule.max_difference} ({rule.use}, {level} "
-                    f"interval) by {value - rule.max_difference:.4g} between "
-                    f"'{measure['higher']}' and '{measure['lower']}'"
-                )
-            found.append(_rule(text, rule, value, passed, message))
-    return found
-
-
-def _text(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
-
-
-def _rule(
-    text: str, rule: FairnessRule, value: float, passed: bool, message: str
-) -> dict[str, Any]:
     return {
-        "rule": text,
-        "kind": "fairness",
-        "metric": rule.measure,
-        "use": rule.use,
-        "operator": "<=",
-        "limit": rule.max_difference,
-        "value": value,
-        "passed": bool(passed),
-        "message": message,
+        "value": rounded_or_none(value),
+        "ci_low": rounded_or_none(low),
+        "ci_high": rounded_or_none(high),
     }

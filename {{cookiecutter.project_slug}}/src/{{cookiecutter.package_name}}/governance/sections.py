@@ -10,8 +10,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..review import charts
-from ..review.sections import details, table
+from ..text import charts
+from ..text.markdown import details, fixed, table
 from .attributions import movers
 
 CARD_CHARS = 12_000  # the card's share of the comment (GitHub's limit is 65,536 in all)
@@ -23,14 +23,11 @@ PER_GROUP = {
 }
 
 
-def _n(value: Any) -> str:
-    return "—" if value is None else f"{value:.4f}"
-
-
 def _ci(interval: Mapping[str, Any] | None) -> str:
     if not interval or interval.get("value") is None:
         return "—"
-    return f"{_n(interval['value'])} [{_n(interval.get('ci_low'))}, {_n(interval.get('ci_high'))}]"
+    low, high = fixed(interval.get("ci_low")), fixed(interval.get("ci_high"))
+    return f"{fixed(interval['value'])} [{low}, {high}]"
 
 
 def fairness_section(
@@ -53,16 +50,16 @@ def fairness_section(
             if not found.get("metric"):
                 continue
             between = (
-                f"{found['higher']} {_n(found['higher_value'])} / "
-                f"{found['lower']} {_n(found['lower_value'])}"
+                f"{found['higher']} {fixed(found['higher_value'])} / "
+                f"{found['lower']} {fixed(found['lower_value'])}"
             )
             rows.append(
                 [
                     f"`{column}`",
                     f"{measure} ({found['metric']})",
-                    _n((old.get(measure) or {}).get("difference", {}).get("value")),
+                    fixed((old.get(measure) or {}).get("difference", {}).get("value")),
                     _ci(found.get("difference")),
-                    _n((found.get("ratio") or {}).get("value")),
+                    fixed((found.get("ratio") or {}).get("value")),
                     between,
                 ]
             )
@@ -104,7 +101,9 @@ def _groups_table(
         cells = [_ci(group["metrics"].get(m)) for m in metrics]
         before = (old.get(group["group"]) or {}).get("metrics", {}).get(first or "", {})
         judged = "" if group["judged"] else "too small to judge"
-        rows.append([f"`{group['group']}`", group["size"], *cells, _n(before.get("value")), judged])
+        rows.append(
+            [f"`{group['group']}`", group["size"], *cells, fixed(before.get("value")), judged]
+        )
     header = ["group", "rows", *metrics, f"{first} ({label})", ""]
     return details(f"Groups of <code>{column}</code>", table(header, rows))
 
@@ -143,8 +142,8 @@ def attributions_section(
     rows = [
         [
             f"`{f}`",
-            _n(then.get(f)) if then else "—",
-            _n(now[f]),
+            fixed(then.get(f)) if then else "—",
+            fixed(now[f]),
             f"{now[f] - then.get(f, 0.0):+.4f}" if then else "—",
         ]
         for f in now

@@ -1,1 +1,3 @@
-"""TODO"""
+"""The model: the one preprocessing path, training, model files, scoring (batch scoring too),
+metrics, the decision threshold, the comparison with a baseline and the quality gate.
+"""

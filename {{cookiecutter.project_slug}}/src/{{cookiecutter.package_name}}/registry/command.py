@@ -158,9 +158,8 @@ def version_record(registry: tags.Registry, version: str) -> dict[str, Any]:
     return dict(registry.versions[version].record)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from ..cli import guarded
-
+def _parser() -> argparse.ArgumentParser:
+    """The `registry` command's arguments: one subcommand per action."""
     parser = argparse.ArgumentParser(prog=f"{PACKAGE} registry", description=__doc__)
     parser.add_argument("--repo", type=Path, default=Path("."), help="the git repository")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -184,7 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     source.add_argument("--version")
     source.add_argument("--record", type=Path, help="a publication record (publish --out)")
     carded.add_argument("--out", type=Path, default=RELEASE_DIR)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..errors import guarded
+
+    args = _parser().parse_args(argv)
 
     def run() -> None:
         settings = _settings()

@@ -14,7 +14,7 @@ from . import audit
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..cli import guarded
+    from ..errors import guarded
 
     parser = argparse.ArgumentParser(prog=f"{PACKAGE} audit", description=__doc__)
     parser.add_argument("--out", type=Path, default=audit.AUDIT_FILE)

@@ -30,14 +30,7 @@ from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..errors import PipelineError
 from ..governance.sections import governance_sections
-from ..model.features import FeatureSpec
-from ..model.metrics import task_values
-from ..model.scoring import positive_scores, read_predictions
-from ..model.scoring import predictions as model_predictions
-from ..settings.params import TASK_METRICS, Params, load_params
-from . import baseline as base
-from . import charts, sections
-from .comparison import (
+from ..model.comparison import (
     NOT_COMPARABLE,
     PAIRED,
     UNPAIRED,
@@ -46,7 +39,15 @@ from .comparison import (
     paired_of,
     unpaired_comparison,
 )
-from .gate import pr_verdict
+from ..model.features import FeatureSpec
+from ..model.gate import pr_verdict
+from ..model.metrics import task_values
+from ..model.scoring import positive_scores, read_predictions
+from ..model.scoring import predictions as model_predictions
+from ..settings.params import TASK_METRICS, Params, load_params
+from ..text import charts, markdown
+from . import baseline as base
+from . import sections
 
 log = logging.getLogger(__name__)
 
@@ -250,23 +251,6 @@ def render_report(
     )
     hashes = {p: (inputs.base_hashes.get(p), inputs.current_hashes.get(p)) for p in data_files}
     blocks, legend, images = _plots(commit, label, params.evaluate.comparison.plots)
-    head = base.git("rev-parse", "HEAD").stdout.strip()
-    dirty = bool(base.git("status", "--porcelain", "--untracked-files=no").stdout.strip())
-    artifacts = [
-        "pr_report.md",
-        *sorted(p.name for pat in ARTIFACT_PATTERNS for p in Path().glob(pat)),
-    ]
-    # The test metrics are compared above with their intervals; the rest that changed is folded.
-    other_metrics = {
-        file: values
-        for file, values in inputs.metrics_diff.items()
-        if file != paths.EVALUATE_METRICS.as_posix()
-    }
-    other_section = (
-        "_Other tracked metrics are not compared: the baseline solves another problem._"
-        if comparison.mode == NOT_COMPARABLE
-        else sections.all_metrics_section(other_metrics)
-    )
     text = sections.assemble(
         "Model report: this pull request against " + f"`{label}`",
         [
@@ -278,7 +262,7 @@ def render_report(
                 label,
                 comparison.why,
             ),
-            other_section,
+            _other_metrics_section(inputs, comparison),
             sections.params_section(inputs.params_diff),
             sections.data_section(
                 base.show_json(commit, paths.DATA_REPORT), inputs.current["data"], hashes
@@ -293,19 +277,46 @@ def render_report(
                 label,
             ),
             *_tuning_section(commit),
-            sections.provenance_section(
-                label,
-                commit,
-                head,
-                dirty,
-                comparison.model_source,
-                REMOTE_NOTES[remote],
-                _run_url(),
-                artifacts,
-            ),
+            _provenance_section(label, commit, comparison, remote),
         ],
     )
     return text, images
+
+
+def _other_metrics_section(inputs: ReportInputs, comparison: BaselineComparison) -> str:
+    """The other tracked metrics that changed (the test metrics are compared with intervals)."""
+    other_metrics = {
+        file: values
+        for file, values in inputs.metrics_diff.items()
+        if file != paths.EVALUATE_METRICS.as_posix()
+    }
+    return (
+        "_Other tracked metrics are not compared: the baseline solves another problem._"
+        if comparison.mode == NOT_COMPARABLE
+        else sections.all_metrics_section(other_metrics)
+    )
+
+
+def _provenance_section(
+    label: str, commit: str, comparison: BaselineComparison, remote: str
+) -> str:
+    """Where the report and its models come from: commits, the run, the artifacts."""
+    head = base.git("rev-parse", "HEAD").stdout.strip()
+    dirty = bool(base.git("status", "--porcelain", "--untracked-files=no").stdout.strip())
+    artifacts = [
+        "pr_report.md",
+        *sorted(p.name for pat in ARTIFACT_PATTERNS for p in Path().glob(pat)),
+    ]
+    return sections.provenance_section(
+        label,
+        commit,
+        head,
+        dirty,
+        comparison.model_source,
+        REMOTE_NOTES[remote],
+        _run_url(),
+        artifacts,
+    )
 
 
 def _this_and_baseline(commit: str, path: Path) -> tuple[Any, Any]:
@@ -447,9 +458,9 @@ def _importance_chart(commit: str, label: str) -> str:
         series,
         colours=charts.COLOURS[::-1],
     )
-    table = sections.details(
+    table = markdown.details(
         f"Feature importance, all {len(rows)} features",
-        sections.table(["feature", f"baseline ({label})", "this PR"], rows),
+        markdown.table(["feature", f"baseline ({label})", "this PR"], rows),
     )
     note = "Blue bars: this PR; grey line: baseline." if then else "Bars: this PR (no baseline)."
     return f"{chart}\n\n{note}\n\n{table}"
@@ -482,7 +493,7 @@ def _read_text(path: Path) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..cli import guarded
+    from ..errors import guarded
 
     parser = argparse.ArgumentParser(prog=f"{PACKAGE} report", description=__doc__)
     parser.add_argument(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .comparison import NOT_COMPARABLE, PAIRED, MetricComparison
+from ..model.comparison import NOT_COMPARABLE, PAIRED, MetricComparison
+from ..text.markdown import details, figure, signed_fixed, table
 
 # GitHub's limit for a comment is 65,536 characters, CML's watermark included (about 106).
 MAX_CHARS = 65_536 - 1_024
@@ -21,34 +22,8 @@ LONG_TABLE_ROWS = 8
 NO_DRIFT = "_Data drift was not computed for this run (no `reports/drift.md`)._"
 
 
-def details(summary: str, body: str) -> str:
-    """A folded block (GitHub renders Markdown inside when blank lines surround it)."""
-    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def cell(value: Any) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def fold_if_long(summary: str, text: str, rows: int) -> str:
     return details(summary, text) if rows > LONG_TABLE_ROWS else text
-
-
-def _n(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return "—" if value is None else str(value)
-    if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"
-    return str(value)
-
-
-def _signed(value: float) -> str:
-    return f"{value:+.4f}"
 
 
 def verdict_section(gate: Mapping[str, Any]) -> str:
@@ -62,8 +37,8 @@ def verdict_section(gate: Mapping[str, Any]) -> str:
         [
             "✅" if r["passed"] else "❌",
             r["rule"],
-            _n(r["value"]),
-            f"{r['operator']} {_n(r['limit'])}",
+            figure(r["value"]),
+            f"{r['operator']} {figure(r['limit'])}",
         ]
         for r in gate["rules"]
     ]
@@ -101,8 +76,8 @@ def metrics_section(
         if c.difference is None:
             diff, mark = "—", ""
         else:
-            diff = f"{_signed(c.difference.value)} [{_signed(c.difference.ci_low)}, "
-            diff += f"{_signed(c.difference.ci_high)}]"
+            diff = f"{signed_fixed(c.difference.value)} [{signed_fixed(c.difference.ci_low)}, "
+            diff += f"{signed_fixed(c.difference.ci_high)}]"
             mark = _direction(c)
         rows.append(
             [m + (" ↓" if c.lower_is_better else ""), base, _interval(c.current), diff, mark]
@@ -133,7 +108,9 @@ def all_metrics_section(metrics_diff: Mapping[str, Mapping[str, Mapping[str, Any
     for file, values in sorted(metrics_diff.items()):
         for key, change in sorted(values.items()):
             diff = change.get("diff")
-            rows.append([file, key, _n(change.get("old")), _n(change.get("new")), _n(diff)])
+            rows.append(
+                [file, key, figure(change.get("old")), figure(change.get("new")), figure(diff)]
+            )
     if not rows:
         return "_No other tracked metric changed (`dvc metrics diff`)._"
     return details(
@@ -176,11 +153,11 @@ def data_section(
     ]
     facts = []
     for key, label in keys:
-        facts.append([label, _n((baseline or {}).get(key)), _n(current.get(key))])
+        facts.append([label, figure((baseline or {}).get(key)), figure(current.get(key))])
     for split in ("train", "test"):
         old = ((baseline or {}).get("positive_share") or {}).get(split)
         new = (current.get("positive_share") or {}).get(split)
-        facts.append([f"positive share ({split})", _n(old), _n(new)])
+        facts.append([f"positive share ({split})", figure(old), figure(new)])
     parts = ["### Data", "", table(["", "baseline", "this PR"], facts), ""]
     parts.append(
         table(["file", "baseline md5", "this PR md5", ""], rows)

@@ -2,7 +2,7 @@
 
 This process reads the input in chunks of `--chunk-rows` (as the local engine does) and sends
 each to the cluster, at most two per worker thread at a time (memory stays bounded by the chunk
-size); a worker validates and scores it with `serving.batch.score_chunk` (the local engine's
+size); a worker validates and scores it with `model.batch.score_chunk` (the local engine's
 code: same checks, same preprocessing, same columns) and sends back the scored columns, which
 are written here as `part-NNNNN.parquet`, one file per chunk, numbered in input order, into the
 `--output` folder (a Parquet dataset: `pandas.read_parquet(folder)` reads the rows in order).
@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 from ..data.raw import iter_table, table_columns
 from ..data.validation import check_columns
 from ..errors import PipelineError
+from ..model.batch import output_plan, score_chunk
 from ..model.files import LoadedModel
-from ..serving.batch import output_plan, score_chunk
 from ..settings.params import DaskConfig, DataConfig
 from .cluster import dask_client
 

@@ -54,6 +54,24 @@ def read_partitions(params: Params, spec: FeatureSpec) -> Any:
     return frame.repartition(npartitions=partitions)
 
 
+def _fit_and_held_parts(client: Any, params: Params, spec: FeatureSpec) -> tuple[Any, Any]:
+    """The model input with its labels, split (seeded) into the fit and held-out parts, persisted
+    on the cluster."""
+    frame = read_partitions(params, spec)
+    meta_x = pd.DataFrame({name: pd.Series(dtype="float32") for name in spec.names})
+    label_type = "float64" if spec.task == "regression" else "int32"
+    meta_y = pd.Series(dtype=label_type, name="label")
+    features = frame.map_partitions(model_input, spec, meta=meta_x)
+    labels = frame.map_partitions(labels_of, spec, meta=meta_y)
+    both = features.assign(label=labels)
+    config = params.train
+    fit_part, held_part = both.random_split(
+        [1 - config.validation_size, config.validation_size], random_state=params.seed
+    )
+    fit_part, held_part = client.persist([fit_part, held_part])
+    return fit_part, held_part
+
+
 def fit_on_dask(
     params: Params, booster_params: dict[str, Any]
 ) -> tuple[xgb.Booster, dict[str, Any], np.ndarray, np.ndarray, FeatureSpec, dict[str, Any]]:
@@ -65,17 +83,7 @@ def fit_on_dask(
     spec = FeatureSpec.from_data_config(params.data)
     config = params.train
     with dask_client(config.dask) as client:
-        frame = read_partitions(params, spec)
-        meta_x = pd.DataFrame({name: pd.Series(dtype="float32") for name in spec.names})
-        label_type = "float64" if spec.task == "regression" else "int32"
-        meta_y = pd.Series(dtype=label_type, name="label")
-        features = frame.map_partitions(model_input, spec, meta=meta_x)
-        labels = frame.map_partitions(labels_of, spec, meta=meta_y)
-        both = features.assign(label=labels)
-        fit_part, held_part = both.random_split(
-            [1 - config.validation_size, config.validation_size], random_state=params.seed
-        )
-        fit_part, held_part = client.persist([fit_part, held_part])
+        fit_part, held_part = _fit_and_held_parts(client, params, spec)
         threads = worker_threads(client)
         matrix_args = {
             "feature_names": spec.names,

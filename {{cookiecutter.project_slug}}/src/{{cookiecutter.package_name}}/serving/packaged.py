@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..artifacts import paths
 from ..model.files import LoadedModel, load_model
 from ..settings.params import DataConfig, ServeConfig
-from ..stages.package import SERVICE_INFO
-from .entry import stored_path
-from .fast_decoding import RowDecoder
-from .request_schema import record_model
-
-CARD_MARKDOWN, CARD_JSON = "model_card.md", "model_card.json"  # as the package stage names them
+from .http.fast_decoding import RowDecoder
+from .http.request_schema import record_model
+from .store import stored_path
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def read_packaged(folder: str | Path, tag: str | None = None) -> PackagedModel:
     """The packaged model in `folder`."""
     folder = Path(folder)
     model = load_model(folder / "model.ubj", folder / "metadata.json")
-    info = json.loads((folder / SERVICE_INFO).read_text(encoding="utf-8"))
+    info = json.loads((folder / paths.SERVICE_INFO).read_text(encoding="utf-8"))
     settings = ServeConfig.model_validate(info["serve"])
     data = DataConfig.model_validate(model.metadata["params"]["data"])
     return PackagedModel(
@@ -57,8 +55,8 @@ def read_packaged(folder: str | Path, tag: str | None = None) -> PackagedModel:
         record_type=record_model(data, model.spec),
         decoder=RowDecoder(data, model.spec, settings.max_records),
         tag=tag,
-        card_markdown=_text(folder / CARD_MARKDOWN),
-        card=json.loads(_text(folder / CARD_JSON) or "null"),
+        card_markdown=_text(folder / paths.MODEL_CARD.name),
+        card=json.loads(_text(folder / paths.MODEL_CARD_JSON.name) or "null"),
     )
 
 

@@ -15,7 +15,7 @@ with all of them on and all off). Measured on 2 cores with BentoML 1.4:
 - `direct_encoding`: answers are encoded by msgspec in one call; BentoML would build the
   output's JSON schema for every response, validate the answer again and dump it twice.
 - `direct_predict`: `/predict` is answered by the request guard, which has already checked
-  the body, scoring the requests of one event-loop turn together (`direct_predict.py`),
+  the body, scoring the requests of one event-loop turn together (`http/direct_predict.py`),
   instead of handing each request to BentoML's API and batching dispatcher. Single-record
   requests at concurrency 32: 322 us of the worker's CPU each instead of 643, 1.9x the
   requests/s (1.4x the bare baseline's). `/explain` keeps BentoML's path.
@@ -34,10 +34,10 @@ from starlette.responses import Response
 from ..compat import replace_http_codecs
 from ..model.files import LoadedModel
 from ..settings.params import ServeConfig
-from .direct_predict import MicroBatcher, Score
-from .fast_decoding import RowDecoder
-from .request_guard import CHECKED_ROWS, Answer
-from .request_schema import Row
+from .http.direct_predict import MicroBatcher, Score
+from .http.fast_decoding import RowDecoder
+from .http.request_guard import CHECKED_ROWS, Answer
+from .http.request_schema import Row
 
 LARGE_BATCH_ROWS = 1000
 GC_YOUNG_THRESHOLD = 100_000

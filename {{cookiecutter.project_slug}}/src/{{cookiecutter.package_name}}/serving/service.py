@@ -7,7 +7,7 @@ it. Importing the module does nothing else. `build_service` builds one from any 
 model (the generated tests use it in-process). The request schema is generated from the
 model's metadata, and records are scored through `model.scoring`: the preprocessing that
 training and evaluation used. Bad input is answered 4xx naming the field by the request
-guard (`request_guard.py`) before BentoML sees it. Speed settings:
+guard (`http/request_guard.py`) before BentoML sees it. Speed settings:
 `performance.py`.
 """
 
@@ -18,59 +18,22 @@ import functools
 import logging
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, Field
-from typing_extensions import TypedDict
 
+from ..artifacts import paths
 from ..compat import replace_request_timeout
-from ..stages.package import MODEL_NAME
-from . import performance, prometheus
-from .drain import Drain
-from .entry import build_info, model_tag, service_options
+from . import performance
+from .answers import Scorer, TaskApi, explainer, task_api
+from .http import prometheus
+from .http.drain import Drain
+from .http.request_check import RequestCheck
+from .http.request_deadline import RequestDeadline
+from .http.request_guard import RequestGuard
 from .inference_log import InferenceLog
 from .packaged import PackagedModel, read_from_store
-from .request_check import RequestCheck
-from .request_deadline import RequestDeadline
-from .request_guard import RequestGuard
+from .store import build_info, model_tag, service_options
 
 log = logging.getLogger(__name__)
-
-
-class Prediction(TypedDict):
-    """Classification: the predicted class and the probability of each class.
-
-    binary: positive when its probability >= the model's threshold; multiclass: the most
-    probable class.
-    """
-
-    label: str
-    probabilities: dict[str, float]
-
-
-class Regression(TypedDict):
-    """Regression: the predicted value."""
-
-    prediction: float
-
-
-class Explanation(TypedDict):
-    """Per-feature contributions in log-odds; `base_value` plus their sum is the logit.
-
-    multiclass: of the predicted (most probable) class, whose probability `probability` is.
-    """
-
-    base_value: float
-    contributions: dict[str, float]
-    probability: float
-
-
-class RegressionExplanation(TypedDict):
-    """Per-feature contributions; `base_value` plus their sum is `prediction`."""
-
-    base_value: float
-    contributions: dict[str, float]
-    prediction: float
 
 
 class Metadata(BaseModel):
@@ -124,28 +87,14 @@ def metadata_of(packaged: PackagedModel) -> Metadata:
     )
 
 
-def build_service(packaged: PackagedModel) -> Any:
-    """The BentoML service that scores records with `packaged`."""
-    import bentoml
+def metadata_app(packaged: PackagedModel) -> Any:
+    """GET /metadata and /card (BentoML's API methods answer POST only)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from ..model.scoring import contributions, decide, predictions
-    from .request_schema import records_columns, records_ids
-
-    settings, spec = packaged.settings, packaged.model.spec
-    models = performance.scoring_models(packaged.model, settings)
-    threshold = packaged.threshold
-    classes = list(spec.classes)
-    value_buckets = prometheus.value_buckets(packaged.model.metadata)
-    ids = packaged.data.id_columns
     metadata = metadata_of(packaged).model_dump()
-    records_type = Annotated[
-        list[packaged.record_type],  # type: ignore[name-defined]
-        Field(min_length=1, max_length=settings.max_records),
-    ]
 
     async def get_metadata(request: Request) -> JSONResponse:
         return JSONResponse(metadata)
@@ -158,69 +107,26 @@ def build_service(packaged: PackagedModel) -> Any:
             return JSONResponse(packaged.card)
         return Response(packaged.card_markdown, media_type="text/markdown; charset=utf-8")
 
-    # GET /metadata and /card (BentoML's API methods answer POST only).
-    metadata_app = Starlette(
+    return Starlette(
         routes=[
             Route("/metadata", get_metadata, methods=["GET"]),
             Route("/card", get_card, methods=["GET"]),
         ]
     )
 
-    def classified(self: Any, records: list[Any]) -> list[Prediction]:
-        prometheus.observe_batch(len(records))
-        columns = records_columns(records, spec)
-        outputs = predictions(models.for_rows(len(records)), columns)
-        labels = decide(spec, outputs, threshold).tolist()
-        if spec.task == "binary":
-            scores = outputs
-            negative = next(c for c in classes if c != spec.positive_class)
-            answers: list[Prediction] = [
-                {"label": label, "probabilities": {negative: 1.0 - s, spec.positive_class: s}}
-                for label, s in zip(labels, outputs.tolist(), strict=True)
-            ]
-        else:
-            scores = outputs.max(axis=1)  # the probability of the predicted class
-            answers = [
-                {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
-                for label, row in zip(labels, outputs.tolist(), strict=True)
-            ]
-        prometheus.observe_predictions(scores, np.asarray(labels))
-        if self.inference_log is not None:
-            self.inference_log.append(
-                pd.DataFrame(columns), scores, labels, records_ids(records, spec, ids)
-            )
-        return answers
 
-    def regressed(self: Any, records: list[Any]) -> list[Regression]:
-        prometheus.observe_batch(len(records))
-        columns = records_columns(records, spec)
-        values = predictions(models.for_rows(len(records)), columns)
-        prometheus.observe_values(values, value_buckets)
-        if self.inference_log is not None:
-            self.inference_log.append(
-                pd.DataFrame(columns), values, None, records_ids(records, spec, ids)
-            )
-        return [{"prediction": v} for v in values.tolist()]
+def service_class(
+    packaged: PackagedModel, api: TaskApi, explained: Scorer, instances: list[Any]
+) -> type:
+    """The BentoML service class: `/predict` and `/explain`, typed by `api` (defined once)."""
+    import bentoml
 
-    def explained(self: Any, records: list[Any]) -> list[Any]:
-        columns = records_columns(records, spec)
-        values, base, outputs = contributions(models.small, columns)
-        if spec.task == "multiclass":  # the predicted class's contributions
-            chosen = np.argmax(outputs, axis=1)
-            rows = np.arange(len(chosen))
-            values, base = values[rows, chosen], base[rows, chosen]
-            outputs = outputs[rows, chosen]
-        answer = "prediction" if spec.task == "regression" else "probability"
-        return [
-            {
-                "base_value": float(b),
-                "contributions": dict(zip(spec.names, row.tolist(), strict=True)),
-                answer: float(o),
-            }
-            for row, b, o in zip(values, base, outputs, strict=True)
-        ]
-
-    instances: list[Any] = []  # the Service that BentoML made in this process (direct_predict)
+    settings = packaged.settings
+    records_type = Annotated[
+        list[packaged.record_type],  # type: ignore[name-defined]
+        Field(min_length=1, max_length=settings.max_records),
+    ]
+    answer_type, explanation_type = api.answer, api.explanation
 
     class Service:
         """Scores raw records with the packaged model."""
@@ -232,62 +138,58 @@ def build_service(packaged: PackagedModel) -> Any:
             config = settings.inference_log
             self.inference_log = InferenceLog(config) if config.enabled else None
             performance.tune_garbage_collector(settings)
-            instances[:] = [self]
+            instances[:] = [self]  # the Service that BentoML made in this process
 
         # A coroutine runs on the event loop: scoring a batch takes well under a millisecond
         # per hundred records, less than BentoML's hand-off to a thread. Records arrive as rows
         # (fast decoding) or dicts (the pydantic schema). The answer's type follows the task.
-        if spec.task == "regression":
+        async def predict(self, records: records_type) -> answer_type:
+            return api.score(self, records)
 
-            @bentoml.api(
-                batchable=True,
-                max_batch_size=settings.max_batch_size,
-                max_latency_ms=settings.max_latency_ms,
-            )
-            async def predict(self, records: records_type) -> list[Regression]:
-                """The predicted value for each record."""
-                return regressed(self, records)
+        predict.__doc__ = api.predict_doc
+        predict = bentoml.api(
+            batchable=True,
+            max_batch_size=settings.max_batch_size,
+            max_latency_ms=settings.max_latency_ms,
+        )(predict)
 
-            @bentoml.api
-            def explain(self, records: records_type) -> list[RegressionExplanation]:
-                """Per-feature contributions (XGBoost `pred_contribs`) and the base value."""
-                return explained(self, records)
-
-        else:
-
-            @bentoml.api(
-                batchable=True,
-                max_batch_size=settings.max_batch_size,
-                max_latency_ms=settings.max_latency_ms,
-            )
-            async def predict(self, records: records_type) -> list[Prediction]:
-                """Class and class probabilities for each record."""
-                return classified(self, records)
-
-            @bentoml.api
-            def explain(self, records: records_type) -> list[Explanation]:
-                """Per-feature contributions (XGBoost `pred_contribs`) and the base value."""
-                return explained(self, records)
+        @bentoml.api
+        def explain(self, records: records_type) -> explanation_type:
+            """Per-feature contributions (XGBoost `pred_contribs`) and the base value."""
+            return explained(self, records)
 
         @bentoml.on_shutdown
         def flush_log(self) -> None:
             if self.inference_log is not None:
                 self.inference_log.flush()
 
-    service = bentoml.asgi_app(metadata_app, path="/")(
-        bentoml.service(**service_options(settings))(Service)
+    return Service
+
+
+def build_service(packaged: PackagedModel) -> Any:
+    """The BentoML service that scores records with `packaged`."""
+    import bentoml
+
+    settings, spec = packaged.settings, packaged.model.spec
+    models = performance.scoring_models(packaged.model, settings)
+    api = task_api(packaged, models)
+    instances: list[Any] = []  # the Service that BentoML made in this process (direct_predict)
+    service = bentoml.asgi_app(metadata_app(packaged), path="/")(
+        bentoml.service(**service_options(settings))(
+            service_class(packaged, api, explainer(packaged, models), instances)
+        )
     )
     # BentoML's request timeout (`serve.timeout_s`), without a timer left behind per request.
     replace_request_timeout(RequestDeadline)
     service.add_asgi_middleware(Drain, drain_s=settings.drain_s)
     check = RequestCheck(packaged.data, spec, settings, packaged.decoder)
-    scored = regressed if spec.task == "regression" else classified
+    scored = api.score
     service.add_asgi_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         body_timeout_s=settings.body_timeout_s,
         check=check.rows,
-        checked_paths=[api.route for api in service.apis.values()],
+        checked_paths=[endpoint.route for endpoint in service.apis.values()],
         max_concurrency=settings.max_concurrency,
         direct=performance.direct_answers(
             settings, service.apis["predict"].route, lambda rows: scored(instances[0], rows)
@@ -302,7 +204,7 @@ def _served() -> Any:
     # `bentoml serve` asks for `Service` in its main process before it starts the server:
     # the metrics of this instance go to a folder of its own, never shared with another
     # service of the same BENTOML_HOME.
-    prometheus.own_multiprocess_folder(MODEL_NAME)
+    prometheus.own_multiprocess_folder(paths.MODEL_NAME)
     return build_service(read_from_store(model_tag()))
 
 

@@ -52,7 +52,7 @@ def check(params_file: Path = PARAMS_FILE) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    from ..cli import guarded
+    from ..errors import guarded
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="only check params.yaml is current")

@@ -340,7 +340,7 @@ class GateConfig(_Strict):
     """The quality gate: beat the trivial model with confidence, plus optional absolute limits.
 
     `beat_trivial: auto` is the task's proper score and its threshold metric (see
-    `review.gate.TRIVIAL_DEFAULTS`); a list names the metrics instead; `[]` turns the rule off.
+    `model.gate.TRIVIAL_DEFAULTS`); a list names the metrics instead; `[]` turns the rule off.
     """
 
     beat_trivial: Literal["auto"] | list[MetricName] = "auto"

@@ -21,9 +21,9 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
-from ..cli import run_stage
 from ..errors import PipelineError
 from ..governance.card import CardInputs, build_card, render
+from ..settings.command import run_stage
 from ..settings.params import PARAMS_FILE, Params
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,11 @@ import pandas as pd
 
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
-from ..cli import run_stage
 from ..drift.check import run_check
 from ..drift.summary import headline, markdown
 from ..errors import PipelineError
 from ..model.files import load_model
+from ..settings.command import run_stage
 from ..settings.params import Params
 
 log = logging.getLogger(__name__)

@@ -14,16 +14,17 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
-from ..cli import run_stage
 from ..errors import PipelineError
-from ..governance.evaluation import governance_results, task_outcomes, with_fairness_rules
+from ..governance.evaluation import governance_results, task_outcomes
+from ..model.comparison import paired_comparison, paired_of
 from ..model.features import encode_target
 from ..model.files import LoadedModel, load_model
+from ..model.gate import check_gate, trivial_metrics, trivial_threshold, with_fairness_rules
 from ..model.metrics import HEADLINE_METRIC, task_intervals, task_values
 from ..model.scoring import decide, predictions, predictions_frame, trivial_outputs
-from ..review.comparison import paired_comparison, paired_of
-from ..review.gate import check_gate, trivial_metrics, trivial_threshold
+from ..settings.command import run_stage
 from ..settings.params import EvaluateConfig, Params
+from ..text.markdown import rounded
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,9 @@ def evaluate(params: Params) -> dict[str, Any]:
         summary["threshold"] = threshold
     elif spec.task == "multiclass":
         shares = np.bincount(labels, minlength=len(spec.classes)) / len(labels)
-        summary["class_shares"] = {c: _r(v) for c, v in zip(spec.classes, shares, strict=True)}
+        summary["class_shares"] = {c: rounded(v) for c, v in zip(spec.classes, shares, strict=True)}
     else:
-        summary["target_mean"] = _r(labels.mean())
+        summary["target_mean"] = rounded(labels.mean())
     summary |= {
         "confidence_level": config.confidence_level,
         "bootstrap_resamples": config.bootstrap_resamples,
@@ -67,7 +68,7 @@ def evaluate(params: Params) -> dict[str, Any]:
     }
     outcomes = task_outcomes(spec, labels, outputs, threshold)
     fairness, attributions = governance_results(params, model, test, outcomes)
-    verdict = with_fairness_rules(check_gate(config.gate, summary), params, fairness)
+    verdict = with_fairness_rules(check_gate(config.gate, summary), config.fairness.gate, fairness)
     with staged_outputs() as staged:
         staged.write_json(paths.EVALUATE_METRICS, summary)
         staged.write_json(paths.GATE_FILE, verdict)
@@ -179,17 +180,18 @@ def plots_data(
         order = np.argsort(labels, kind="mergesort")
         kept = order[_thin(len(order), config.curve_points)]
         plots["predicted_actual"] = [
-            {"actual": _r(labels[i]), "predicted": _r(outputs[i])} for i in kept
+            {"actual": rounded(labels[i]), "predicted": rounded(outputs[i])} for i in kept
         ]
         plots["residuals"] = [
-            {"predicted": _r(outputs[i]), "residual": _r(labels[i] - outputs[i])} for i in kept
+            {"predicted": rounded(outputs[i]), "residual": rounded(labels[i] - outputs[i])}
+            for i in kept
         ]
     gains = model.booster.get_score(importance_type="total_gain")
     importance = sorted(
         ((name, float(gains.get(name, 0.0))) for name in spec.names),
         key=lambda item: (-item[1], item[0]),
     )
-    plots["feature_importance"] = [{"feature": n, "total_gain": _r(g)} for n, g in importance]
+    plots["feature_importance"] = [{"feature": n, "total_gain": rounded(g)} for n, g in importance]
     return plots
 
 
@@ -204,12 +206,12 @@ def _binary_curves(
         labels, scores, n_bins=config.calibration_bins, strategy="quantile"
     )
     return {
-        "roc": [{"fpr": _r(fpr[i]), "tpr": _r(tpr[i])} for i in keep_roc],
+        "roc": [{"fpr": rounded(fpr[i]), "tpr": rounded(tpr[i])} for i in keep_roc],
         "precision_recall": [
-            {"recall": _r(recall[i]), "precision": _r(precision[i])} for i in keep_pr
+            {"recall": rounded(recall[i]), "precision": rounded(precision[i])} for i in keep_pr
         ],
         "calibration": [
-            {"mean_predicted": _r(p), "fraction_positive": _r(o)}
+            {"mean_predicted": rounded(p), "fraction_positive": rounded(o)}
             for p, o in zip(predicted, observed, strict=True)
         ],
     }
@@ -220,10 +222,6 @@ def _thin(length: int, points: int) -> list[int]:
     if length <= points:
         return list(range(length))
     return sorted({int(i) for i in np.linspace(0, length - 1, points).round()})
-
-
-def _r(value: float) -> float:
-    return round(float(value), 6)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,25 +19,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
-from ..cli import run_stage
 from ..compat import temporary_bentoml_model_store
 from ..errors import PipelineError
 from ..model.files import decision_threshold, load_model
 from ..model.metrics import HEADLINE_METRIC
+from ..settings.command import run_stage
 from ..settings.params import Params
 
 log = logging.getLogger(__name__)
-MODEL_NAME = PACKAGE
-SERVICE_INFO = "service.json"
 
 
 def model_tag(model_md5: str) -> str:
     """The BentoML tag of a packaged model."""
-    return f"{MODEL_NAME}:{model_md5}"
+    return f"{paths.MODEL_NAME}:{model_md5}"
 
 
 def service_info(params: Params, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +47,7 @@ def service_info(params: Params, metadata: dict[str, Any]) -> dict[str, Any]:
             f"{metadata['model_md5']}: run the evaluate stage first (`dvc repro`)"
         )
     return {
-        "model_name": MODEL_NAME,
+        "model_name": paths.MODEL_NAME,
         "model_version": metadata["model_md5"],
         "model_md5": metadata["model_md5"],
         "package_version": metadata.get("package_version"),
@@ -90,7 +87,7 @@ def package(params: Params) -> dict[str, Any]:
         ) as saved:
             shutil.copyfile(paths.MODEL_FILE, Path(saved.path) / paths.MODEL_FILE.name)
             shutil.copyfile(paths.METADATA_FILE, Path(saved.path) / paths.METADATA_FILE.name)
-            (Path(saved.path) / SERVICE_INFO).write_text(
+            (Path(saved.path) / paths.SERVICE_INFO).write_text(
                 json.dumps(info, indent=2), encoding="utf-8"
             )
             for card in (paths.MODEL_CARD, paths.MODEL_CARD_JSON):  # served at GET /card

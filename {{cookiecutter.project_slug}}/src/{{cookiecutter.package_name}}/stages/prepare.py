@@ -14,12 +14,12 @@ import pandas as pd
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
-from ..cli import run_stage
 from ..data.pii import key_id, load_key, protect
 from ..data.raw import read_table
 from ..data.validation import CleaningReport, clean
 from ..errors import PipelineError
 from ..model.features import FeatureSpec, encode_target
+from ..settings.command import run_stage
 from ..settings.params import DataConfig, Params, SplitConfig
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..review.charts import bar_chart, line_chart
 from ..settings.params import Params
+from ..text.charts import bar_chart, line_chart
+from ..text.markdown import compact
 
 if TYPE_CHECKING:
     import optuna
@@ -101,7 +102,7 @@ def render_markdown(summary: dict[str, Any], trials: list[dict[str, Any]]) -> st
         "| parameter | best | searched |",
         "|---|---|---|",
         *(
-            f"| `{name}` | {_value(value)} | {_space(summary['space'].get(name, {}))} |"
+            f"| `{name}` | {compact(value)} | {_space(summary['space'].get(name, {}))} |"
             for name, value in best["params"].items()
         ),
         "",
@@ -158,7 +159,7 @@ def trials_table(summary: dict[str, Any], trials: list[dict[str, Any]]) -> list[
         "|---" * (3 + len(names)) + "|",
     ]
     for t in done[:TABLE_ROWS]:
-        cells = [_value(t["params"].get(n)) for n in names]
+        cells = [compact(t["params"].get(n)) for n in names]
         rows.append(
             f"| {t['number']} | {t['value']:.6g} | {t['rounds']} | " + " | ".join(cells) + " |"
         )
@@ -186,16 +187,10 @@ def pr_section(summary_file: Path = REPORT_DIR / "summary.json") -> str:
     )
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value)
-
-
 def _space(spec: dict[str, Any]) -> str:
     if "choices" in spec:
         return ", ".join(str(c) for c in spec["choices"])
-    text = f"{spec.get('type')} {_value(spec.get('low'))} to {_value(spec.get('high'))}"
+    text = f"{spec.get('type')} {compact(spec.get('low'))} to {compact(spec.get('high'))}"
     return text + (" (log)" if spec.get("log") else "")
 
 

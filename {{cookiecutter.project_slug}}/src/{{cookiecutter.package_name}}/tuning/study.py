@@ -1,6 +1,6 @@
 """`python -m <package> tune`: an Optuna study over a search space in `conf/tune/<name>.yaml`.
 
-Every trial is scored by the training stage's own cross-validation (`stages.train.
+Every trial is scored by the training stage's own cross-validation (`model.training.
 cross_validate`, on the prepared training split only: the test split is never seen), so a trial
 measures exactly what `train` would do with those parameters. The objective defaults to the
 task's proper score (log loss for classification, RMSE for regression), minimised. A trial is
@@ -34,8 +34,7 @@ from .. import PACKAGE
 from ..artifacts import paths
 from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
-from ..cli import guarded
-from ..errors import PipelineError
+from ..errors import PipelineError, guarded
 from ..settings.params import PARAMS_FILE, Params, load_params, parse_params
 from .report import REPORT_DIR, render_markdown, study_summary
 from .space import TuneConfig, apply_values, load_tune_config
@@ -151,7 +150,7 @@ def run(
     """Run the study until it holds `trials` finished trials (or `timeout_s` passes)."""
     import optuna
 
-    from ..stages.train import cross_validate, load_training_matrix
+    from ..model.training import cross_validate, load_training_matrix
 
     if params.train.cv_folds < 2:
         raise PipelineError(

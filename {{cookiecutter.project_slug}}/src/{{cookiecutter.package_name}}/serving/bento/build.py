@@ -21,17 +21,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import PACKAGE
-from ..artifacts import paths
-from ..artifacts.hashing import md5_file
-from ..cli import guarded
-from ..errors import PipelineError
-from .entry import SERVICE_INFO
+from ... import PACKAGE
+from ...artifacts import paths
+from ...artifacts.hashing import md5_file
+from ...errors import PipelineError, guarded
 
 BUILD_DIR = Path("build/bento")
 TAG_FILE = Path("build/bento_tag.txt")
 BENTOFILE = Path("bentofile.yaml")
-PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the package, not this subpackage
+PACKAGE_DIR = Path(__file__).resolve().parents[2]  # the package, not serving/bento
 
 
 def import_model(bento_model: Path = paths.BENTO_MODEL) -> str:
@@ -70,14 +68,14 @@ def _service_info(bento_model: Path) -> bytes | None:
 
     with tarfile.open(bento_model) as archive:
         for member in archive:
-            if Path(member.name).name == SERVICE_INFO:
+            if Path(member.name).name == paths.SERVICE_INFO:
                 extracted = archive.extractfile(member)
                 return extracted.read() if extracted is not None else None
     return None
 
 
 def _stored_info(folder: Path) -> bytes | None:
-    path = folder / SERVICE_INFO
+    path = folder / paths.SERVICE_INFO
     return path.read_bytes() if path.is_file() else None
 
 

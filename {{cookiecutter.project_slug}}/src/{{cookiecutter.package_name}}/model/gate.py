@@ -8,7 +8,9 @@ Three kinds of rule, each a dict of the same shape (`rule`, `kind`, `metric`, `u
 - `absolute`: a metric's point estimate or interval bound against a fixed limit
   (`evaluate.gate.absolute`);
 - `vs_baseline`: no metric significantly worse than the baseline's in the pull-request report
-  (`evaluate.comparison.tolerance`).
+  (`evaluate.comparison.tolerance`);
+- `fairness`: the gap between groups on a fairness measure, within `max_difference`
+  (`evaluate.fairness.gate`; the gaps are measured in `governance.fairness`).
 The evaluate stage writes `check_gate`'s verdict (`reports/gate.json`), the report writes
 `pr_verdict`'s (`reports/pr_gate.json`), and `python -m <package> gate [FILE]` enforces either.
 """
@@ -24,7 +26,8 @@ from typing import Any
 from ..artifacts import paths
 from ..errors import PipelineError
 from ..model.metrics import LOWER_IS_BETTER
-from ..settings.params import GateConfig, GateRule
+from ..settings.params import FairnessRule, GateConfig, GateRule
+from ..text.markdown import short, signed_short
 from .comparison import MetricComparison
 
 # The metrics `beat_trivial: auto` checks per task: a proper score and, for classifiers, a
@@ -97,9 +100,9 @@ def trivial_rules(
         passed = value < 0 if lower else value > 0
         direction = "below" if lower else "above"
         message = (
-            f"{metric}: model {_n(sides['model']['value'])}, trivial model "
-            f"{_n(sides['trivial']['value'])}; difference {_signed(difference['value'])} "
-            f"[{_signed(difference['ci_low'])}, {_signed(difference['ci_high'])}]"
+            f"{metric}: model {short(sides['model']['value'])}, trivial model "
+            f"{short(sides['trivial']['value'])}; difference {signed_short(difference['value'])} "
+            f"[{signed_short(difference['ci_low'])}, {signed_short(difference['ci_high'])}]"
         )
         if not passed:
             bound = "upper" if lower else "lower"
@@ -145,7 +148,7 @@ def absolute_rules(
             assert rule.max is not None
             passed, operator, limit = value <= rule.max, "<=", rule.max
         text = f"{rule.metric} ({rule.use}) {operator} {limit}"
-        message = f"{text}: {_n(value)}"
+        message = f"{text}: {short(value)}"
         if not passed:
             message += f" misses the limit by {abs(value - limit):.4g}"
         results.append(
@@ -174,7 +177,7 @@ def regression_rules(
         else:
             value, operator, limit = comparison.difference.ci_high, ">=", -tolerance
             passed = value >= limit
-        message = f"{m}: difference vs baseline {_signed(comparison.difference.value)}"
+        message = f"{m}: difference vs baseline {signed_short(comparison.difference.value)}"
         if not passed:
             message += f": significantly worse, beyond the tolerance by {abs(value - limit):.4g}"
         rules.append(
@@ -239,12 +242,59 @@ def _rule(
     }
 
 
-def _n(value: float) -> str:
-    return f"{value:.4g}"
+def fairness_rules(
+    rules: Sequence[FairnessRule], results: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The fairness rules (`evaluate.fairness.gate`) on the gaps: one per rule and column."""
+    found = []
+    level = f"{results.get('confidence_level', 0.95):.0%}"
+    for rule in rules:
+        for column, outcome in results.get("columns", {}).items():
+            measure = outcome.get("measures", {}).get(rule.measure) or {}
+            text = (
+                f"fairness: {rule.measure} difference on '{column}' ({rule.use}) "
+                f"<= {rule.max_difference}"
+            )
+            difference = measure.get("difference")
+            if not difference or difference.get("value") is None:
+                why = outcome.get("note") or measure.get("note") or "no groups to compare"
+                found.append(
+                    _fairness_rule(text, rule, 0.0, True, f"{rule.measure} on '{column}': {why}")
+                )
+                continue
+            key = {"point": "value"}.get(rule.use, rule.use)
+            value = difference.get(key)
+            value = difference["value"] if value is None else value
+            passed = value <= rule.max_difference
+            message = (
+                f"{rule.measure} on '{column}' ({measure['metric']}): '{measure['higher']}' "
+                f"{measure['higher_value']:.4g} vs '{measure['lower']}' "
+                f"{measure['lower_value']:.4g}, difference {difference['value']:.4g} "
+                f"[{short(difference['ci_low'])}, {short(difference['ci_high'])}]"
+            )
+            if not passed:
+                message += (
+                    f": above max_difference {rule.max_difference} ({rule.use}, {level} "
+                    f"interval) by {value - rule.max_difference:.4g} between "
+                    f"'{measure['higher']}' and '{measure['lower']}'"
+                )
+            found.append(_fairness_rule(text, rule, value, passed, message))
+    return found
 
 
-def _signed(value: float) -> str:
-    return f"{value:+.4g}"
+def with_fairness_rules(
+    verdict: dict[str, Any], rules: Sequence[FairnessRule], fairness: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The gate verdict with the fairness rules added (`passed` decided on all of them)."""
+    found = [*verdict["rules"], *fairness_rules(rules, fairness)]
+    return {**verdict, "passed": all(r["passed"] for r in found), "rules": found}
+
+
+def _fairness_rule(
+    text: str, rule: FairnessRule, value: float, passed: bool, message: str
+) -> dict[str, Any]:
+    limit = rule.max_difference
+    return _rule("fairness", text, rule.measure, rule.use, "<=", limit, value, passed, message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,8 +18,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..model.features import FeatureSpec
-from ..settings.params import DataConfig, ServeConfig
+from ...model.features import FeatureSpec
+from ...settings.params import DataConfig, ServeConfig
 from .fast_decoding import RowDecoder
 from .request_body import RejectionError
 from .request_schema import Row, accepted_levels, describe_column, record_model, row_with_ids

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from prometheus_client import Counter, Histogram
 
-from ..compat import observe_histogram_many, set_prometheus_folder
+from ...compat import observe_histogram_many, set_prometheus_folder
 
 
 class ModelMetrics(NamedTuple):
@@ -118,7 +118,7 @@ def rejection_reason(status: int, body: bytes) -> str:
         kind = str(detail["type"])
     except (ValueError, KeyError, IndexError, TypeError):
         return {404: "not_found", 405: "method_not_allowed"}.get(status, "invalid")
-    from .request_check import reason_of  # pandas: not in the light main process (entry.py)
+    from .request_check import reason_of  # pandas: not in the light main process (entry)
 
     return reason_of(kind)
 

@@ -22,8 +22,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from typing_extensions import NotRequired, TypedDict
 
-from ..model.features import FeatureSpec
-from ..settings.params import ColumnSpec, DataConfig, normalise_category
+from ...model.features import FeatureSpec
+from ...settings.params import ColumnSpec, DataConfig, normalise_category
 
 FLOAT32_LIMIT = 1e38
 Row = tuple[Any, ...]

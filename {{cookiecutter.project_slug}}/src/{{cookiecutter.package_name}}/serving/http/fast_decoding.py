@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal, Optional
 
 import msgspec
 
-from ..model.features import FeatureSpec
-from ..settings.params import ColumnSpec, DataConfig, normalise_category
+from ...model.features import FeatureSpec
+from ...settings.params import ColumnSpec, DataConfig, normalise_category
 from .request_schema import (
     Row,
     accepted_levels,

@@ -15,6 +15,7 @@ from statistics import NormalDist
 import numpy as np
 
 from ..model.metrics import LOWER_IS_BETTER, Interval, bootstrap_weights, metric_values
+from ..text.markdown import rounded
 
 PAIRED = "paired"
 UNPAIRED = "unpaired"
@@ -102,7 +103,7 @@ def paired_of(
         intervals = {}
         for side, point in points.items():
             low, high = np.nanquantile(np.concatenate(draws[side][m]), [alpha, 1 - alpha])
-            intervals[side] = Interval(_r(point), _r(low), _r(high))
+            intervals[side] = Interval(rounded(point), rounded(low), rounded(high))
         result[m] = MetricComparison(
             m, intervals["current"], intervals["baseline"], intervals["difference"]
         )
@@ -127,10 +128,8 @@ def unpaired_comparison(
                 (now.ci_high - now.ci_low) / (2 * z), (before.ci_high - before.ci_low) / (2 * z)
             )
             delta = now.value - before.value
-            difference = Interval(_r(delta), _r(delta - z * spread), _r(delta + z * spread))
+            difference = Interval(
+                rounded(delta), rounded(delta - z * spread), rounded(delta + z * spread)
+            )
         result[m] = MetricComparison(m, now, before, difference)
     return result
-
-
-def _r(value: float) -> float:
-    return round(float(value), 6)
