@@ -138,7 +138,7 @@ def test_a_repackaged_model_with_other_settings_replaces_the_stores_copy(
 def test_hidden_folder_names_the_first_hidden_part(tmp_path: Path) -> None:
     from helpers import module
 
-    bento = module("serving.bento")
+    bento = module("serving.bento.build")
     assert bento.hidden_folder(tmp_path / ".cache" / "x" / ".y" / "build") == ".cache"
     assert bento.hidden_folder(tmp_path / "cache" / "build") is None
 
