@@ -11,8 +11,16 @@ from prloop_support import checkout, pr_repository
 __all__ = ["pr_repository"]
 
 MY_FILES = [
-    f"src/{DEFAULT_PACKAGE}/review/{name}.py"
-    for name in ("baseline", "charts", "comparison", "gate", "report", "sections")
+    f"src/{DEFAULT_PACKAGE}/{name}.py"
+    for name in (
+        "review/baseline",
+        "review/report",
+        "review/sections",
+        "model/comparison",
+        "model/gate",
+        "text/charts",
+        "text/markdown",
+    )
 ] + ["tests/review/test_report.py"]
 
 
