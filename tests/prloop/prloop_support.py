@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
 from conftest import clone_project, run, uv_run
+from harness import WorkflowRun, pull_request_event, run_workflow
 
 # Each PR branch: (files to edit: {path: (old text, new text)}, commit message). A branch that
 # changes conf/ also commits what its author's `make params` and `dvc repro train` wrote
@@ -57,10 +58,23 @@ def edit(project: Path, path: str, old: str, new: str) -> None:
     file.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+# Built once per session. A session fixture imported into several test modules (as this one
+# is: it cannot live in a second conftest) is a fixture of each module, and pytest would build
+# it once per module: the repository's two training runs and pushes twice.
+_BUILT: dict[str, Path] = {}
+_RUNS: dict[str, WorkflowRun] = {}
+
+
 @pytest.fixture(scope="session")
 def pr_repository(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clone of the pipeline project whose `main` pushed its results and run cache to a local
     DVC remote, with one branch per scenario in BRANCHES (checked out by the tests)."""
+    if "pr_repository" not in _BUILT:
+        _BUILT["pr_repository"] = build_pr_repository(pipeline_project, tmp_path_factory)
+    return _BUILT["pr_repository"]
+
+
+def build_pr_repository(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("prloop")
     project = clone_project(pipeline_project, root / "project")
     remote = root / "dvc-remote"
@@ -81,6 +95,19 @@ def pr_repository(pipeline_project: Path, tmp_path_factory: pytest.TempPathFacto
     run(["git", "commit", "-qm", "A change that breaks a test"], project)
     checkout(project, "main")
     return project
+
+
+def tune_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkflowRun:
+    """pr.yml on the `tune` branch as pull request 7, run once per session: the loop's report
+    tests read it, and the promotion tests merge that branch and compare main's model with it."""
+    if "tune" not in _RUNS:
+        checkout(project, "tune")
+        event = pull_request_event(7, "tune")
+        work = tmp_path_factory.mktemp("tune")
+        _RUNS["tune"] = run_workflow(
+            project, "pr.yml", "pull_request", event, work_dir=work, env=QUICK_TESTS
+        )
+    return _RUNS["tune"]
 
 
 def checkout(project: Path, branch: str) -> None:

@@ -23,7 +23,14 @@ from harness import (
     workflow_run_event,
 )
 from markdown_it import MarkdownIt
-from prloop_support import QUICK_TESTS, checkout, move_away, pr_repository, remote_dir
+from prloop_support import (
+    QUICK_TESTS,
+    checkout,
+    move_away,
+    pr_repository,
+    remote_dir,
+    tune_run,
+)
 
 __all__ = ["pr_repository"]  # the fixture, used by name
 
@@ -70,7 +77,7 @@ INTERVAL = r"\d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\]"
 
 @pytest.fixture(scope="module")
 def tune(pr_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkflowRun:
-    return pr_run(pr_repository, tmp_path_factory.mktemp("tune"), "tune", 7)
+    return tune_run(pr_repository, tmp_path_factory)
 
 
 def test_a_parameter_change_gets_a_report_comparing_both_sides(tune: WorkflowRun) -> None:

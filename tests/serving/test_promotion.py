@@ -28,13 +28,17 @@ from serving_support import clone_project, run, uv_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
-from harness import pull_request_event, run_workflow
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "prloop"))
+
+from harness import run_workflow
+from prloop_support import QUICK_TESTS, pr_repository, remote_dir, tune_run
+
+__all__ = ["pr_repository"]  # the fixture, used by name (built once: see prloop_support)
 
 OWNER_REPO = "example-owner/term-deposit-model"
 pytestmark = pytest.mark.e2e  # two workflow runs under act, with training in both (minutes)
-# The generated project's own tests run in both workflows (`make test`); under act a quick
-# module stands for the suite (issue 10's PR test runs it whole on a broken test).
-QUICK_TESTS = {"PYTEST_ADDOPTS": "-q -x -k compose"}
+# The generated project's own tests run in both workflows (`make test-all`); under act a quick
+# module stands for the suite (QUICK_TESTS; issue 10's PR test runs it whole on a broken test).
 
 # Run in the attacker's clone (its venv): record the honest train stage's run-cache key with the
 # forged outputs that sit in the workspace, as `dvc repro` would have saved them; print the key,
@@ -101,36 +105,20 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def promoted(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def promoted(pr_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The pull-request loop's `tune` pull request (its author committed dvc.lock; pr.yml ran
+    on it, pushing to the shared DVC remote), merged into a clone's `main`, then main.yml for
+    the push."""
     root = tmp_path_factory.mktemp("promotion")
-    remote = root / "dvc-remote"
-    project = clone_project(pipeline_project, root / "project")
-    uv_run(project, "dvc", "remote", "add", "-d", "storage", str(remote))
-    uv_run(project, "dvc", "push", "--run-cache", "--quiet")
-    run(["git", "commit", "-qam", "Store data, models and the run cache in a DVC remote"], project)
-    run(["git", "checkout", "-q", "-b", "tune"], project)
-    model = project / "conf" / "model" / "xgboost.yaml"
-    model.write_text(model.read_text().replace("max_depth: 5", "max_depth: 4", 1))
-    train = project / "conf" / "train" / "default.yaml"
-    train.write_text(train.read_text().replace("cv_folds: 5", "cv_folds: 0", 1))
-    run(["make", "params"], project)
-    uv_run(project, "dvc", "repro", "train", timeout=900)  # the author commits dvc.lock
-    run(["git", "commit", "-qam", "Shallower trees"], project)
+    pr = tune_run(pr_repository, tmp_path_factory)
+    assert pr.jobs == {"experiment": "success"}, pr.summary()
+    remote = remote_dir(pr_repository)  # the clone's committed DVC config names it
+    project = clone_project(pr_repository, root / "project")
+    run(["git", "checkout", "-q", "main"], project)
+    run(["git", "merge", "-q", "--ff-only", "origin/tune"], project)
+    uv_run(project, "dvc", "checkout", "--quiet")
 
     env = {"BENTOML_HOME": str(root / "bentoml-home"), "BENTOML_DO_NOT_TRACK": "True"}
-    pr = run_workflow(
-        project,
-        "pr.yml",
-        "pull_request",
-        pull_request_event(3, "tune"),
-        work_dir=root / "act-pr",
-        env={**env, **QUICK_TESTS},
-        repository=OWNER_REPO,
-    )
-    assert pr.jobs == {"experiment": "success"}, pr.summary()
-
-    run(["git", "checkout", "-q", "main"], project)
-    run(["git", "merge", "-q", "--ff-only", "tune"], project)
     sha = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
     origin = root / "origin.git"  # GitHub's copy: where the registry's tags are pushed
     run(["git", "init", "-q", "--bare", str(origin)], root)
