@@ -40,8 +40,19 @@ def describe_error(error: Exception) -> str:
 '''
 USER_TARGET = "\nmine: ## The user's own target\n\t@echo mine\n"
 TEMPLATE_TARGET = "\nnewer: ## A target from a newer template\n\t@echo newer\n"
+USER_ROW = "| `make mine` | the user's own target |\n"
+TEMPLATE_ROW = "| `make newer` | a target from a newer template |\n"
+NEWS_LINK = "\nWhat changed: [news](docs/news.md).\n"
 USER_NOTE = "\nOur team updates the template every quarter.\n"
 TEMPLATE_COMMENT = "# Changed by a newer template commit.\n"
+
+
+def add_row(readme: Path, after: str, row: str) -> None:
+    """Add `row` to the README's table of Make targets, after the row of `after`."""
+    lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
+    (index,) = [i for i, line in enumerate(lines) if line.startswith(f"| `{after}` |")]
+    lines.insert(index + 1, row)
+    readme.write_text("".join(lines), encoding="utf-8")
 
 
 def commit_all(repo: Path, message: str) -> str:
@@ -120,6 +131,7 @@ def make_user_changes(project: Path) -> None:
     errors.write_text(errors.read_text() + USER_FUNCTION)
     with (project / "Makefile").open("a") as makefile:
         makefile.write(USER_TARGET)
+    add_row(project / "README.md", "make setup", USER_ROW)  # the README lists every target
     with (project / MOVED_PAGE[0]).open("a") as page:
         page.write(USER_NOTE)
     commit_all(project, "Our data, our settings, our code")
@@ -138,7 +150,8 @@ def advance_template(template: Path) -> str:
     (template / new).parent.mkdir(parents=True)
     git(template, "mv", old, new)
     readme = template / PROJECT_DIR / "README.md"
-    readme.write_text(readme.read_text().replace(MOVED_PAGE[0], MOVED_PAGE[1]))
+    readme.write_text(readme.read_text().replace(MOVED_PAGE[0], MOVED_PAGE[1]) + NEWS_LINK)
+    add_row(readme, "make help", TEMPLATE_ROW)  # far from the user's row: a clean merge
     return commit_all(template, "A newer template")
 
 
@@ -176,6 +189,10 @@ def test_the_clean_parts_are_applied(updated: Updated) -> None:
     assert errors.startswith(TEMPLATE_COMMENT)
     assert errors.endswith(USER_FUNCTION)
     assert (project / "docs" / "news.md").is_file()
+    readme = (project / "README.md").read_text()
+    assert TEMPLATE_ROW in readme
+    assert NEWS_LINK.strip() in readme
+    assert USER_ROW in readme  # the user's row in the same file, merged
     assert record(project)["commit"] == updated.new_commit
 
 
