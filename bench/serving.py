@@ -43,7 +43,10 @@ from pydantic import TypeAdapter
 from typing_extensions import TypedDict
 from {package}.settings.params import DataConfig
 from {package}.model.files import load_model
-from {package}.serving.http.request_schema import record_model
+try:
+    from {package}.serving.http.request_schema import record_model
+except ImportError:  # a bake from before serving/http/ (A/B against older commits)
+    from {package}.serving.request_schema import record_model
 from {package}.serving.performance import LARGE_BATCH_ROWS
 
 MODEL = load_model()
