@@ -48,14 +48,19 @@ def choice_options() -> dict[str, list[str]]:
     }
 
 
-def load_hook(name: str) -> ModuleType:
-    """Import ``hooks/<name>.py`` as it is in the template (its context line unrendered)."""
-    spec = importlib.util.spec_from_file_location(f"hook_{name}", HOOKS_DIR / f"{name}.py")
+def load_file(path: Path, name: str) -> ModuleType:
+    """Import the plain Python file `path` as module `name` (not added to sys.modules)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_hook(name: str) -> ModuleType:
+    """Import ``hooks/<name>.py`` as it is in the template (its context line unrendered)."""
+    return load_file(HOOKS_DIR / f"{name}.py", f"hook_{name}")
 
 
 def isolate_git(

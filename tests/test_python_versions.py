@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import glob
-import importlib.util
 import json
 import os
 import shutil
@@ -29,7 +28,7 @@ from types import ModuleType
 
 import pytest
 from conftest import bake, run
-from template_tools import PROJECT_TEMPLATE, choice_options, isolate_git
+from template_tools import PROJECT_TEMPLATE, choice_options, isolate_git, load_file
 from test_bake import CASES
 
 pytestmark = pytest.mark.e2e
@@ -59,13 +58,7 @@ class Interpreter:
 @functools.cache
 def check_python() -> ModuleType:
     """The generated project's scripts/check_python.py (plain Python, no template markers)."""
-    path = PROJECT_TEMPLATE / "scripts" / "check_python.py"
-    spec = importlib.util.spec_from_file_location("generated_check_python", path)
-    assert spec is not None
-    assert spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
+    return load_file(PROJECT_TEMPLATE / "scripts" / "check_python.py", "generated_check_python")
 
 
 @functools.cache

@@ -22,16 +22,16 @@ def built(pipeline_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> tupl
     home = tmp_path_factory.mktemp("bentoml-home")
     if shutil.which("uv") is None:
         pytest.fail("uv is not on PATH: the bento's requirements are exported from uv.lock")
+    return home, build_bento(pipeline_repo, home)
+
+
+def build_bento(project: Path, home: Path) -> str:
+    """`python -m <package> bento` in `project` with BentoML home `home`; the bento's tag."""
     env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True"}
-    done = subprocess.run(
-        [sys.executable, "-m", PACKAGE, "bento"],
-        cwd=pipeline_repo,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    command = [sys.executable, "-m", PACKAGE, "bento"]
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    return home, (pipeline_repo / "build" / "bento_tag.txt").read_text().strip()
+    return (project / "build" / "bento_tag.txt").read_text().strip()
 
 
 def test_bento_holds_the_packaged_model_and_every_module(
@@ -152,14 +152,5 @@ def test_a_project_under_a_hidden_folder_builds(pipeline_repo: Path, tmp_path: P
     for name in ("metadata.json", "service.bentomodel"):
         shutil.copy(pipeline_repo / "models" / name, project / "models" / name)
     home = tmp_path / "home"
-    env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True"}
-    done = subprocess.run(
-        [sys.executable, "-m", PACKAGE, "bento"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    name, version = (project / "build" / "bento_tag.txt").read_text().strip().split(":")
+    name, version = build_bento(project, home).split(":")
     assert (home / "bentos" / name / version / "bento.yaml").is_file()
