@@ -144,6 +144,7 @@ src/term_deposit_model/model/training.py
 src/term_deposit_model/registry/__init__.py
 src/term_deposit_model/registry/audit.py
 src/term_deposit_model/registry/command.py
+src/term_deposit_model/registry/provenance.py
 src/term_deposit_model/registry/record.py
 src/term_deposit_model/registry/tags.py
 src/term_deposit_model/review/__init__.py
@@ -222,6 +223,7 @@ tests/model/test_files.py
 tests/model/test_metrics.py
 tests/model/test_threshold.py
 tests/records.py
+tests/registry/test_provenance.py
 tests/registry/test_registry.py
 tests/review/test_gate.py
 tests/review/test_report.py

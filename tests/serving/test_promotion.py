@@ -330,7 +330,9 @@ def test_the_promote_workflow_is_manual_protected_and_pinned(promoted: dict) -> 
     assert workflow["permissions"] == {}
     job = workflow["jobs"]["promote"]
     assert job["environment"] == "${{ inputs.stage }}"  # the stage's protection rules apply
-    assert job["permissions"] == {"contents": "write", "packages": "write"}
+    assert job["permissions"] == {
+        "contents": "write", "packages": "write", "attestations": "read",
+    }  # fmt: skip
     stages = workflow[True]["workflow_dispatch"]["inputs"]["stage"]["options"]
     assert stages == ["dev", "staging", "prod"]
     for step in job["steps"]:

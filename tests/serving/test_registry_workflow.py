@@ -4,7 +4,14 @@ A default bake (no pipeline run: promotion runs none) in a real git repository w
 `origin`; two versions are published with the project's registry command (what main.yml's
 `register` job pushes: `<model>@v<semver>` with the audit record as message), then
 promote.yml runs twice for `prod`: v0.2.0, then v0.1.0 (the roll back). Docker is the strict
-stand-in; `buildx imagetools create` must move `<image>:prod` to the version's digest.
+stand-in; `buildx imagetools create` must move `<image>:prod` to the version's digest. The
+strict `gh` stand-in answers `gh attestation verify` for the two versions' digests (attested by
+main.yml from refs/heads/main at their commits).
+
+The insider attack (issue 22): a writer builds and attests an image from a branch (same
+workflow file, same owner), tags the branch commit `<model>@v9.9.9` naming that digest (even
+with the bot as tagger) and promotes it to `dev`. promote.yml must refuse it, name what did not
+verify, and write no tag; the promote.yml before issue 22 tagged it.
 """
 
 from __future__ import annotations
@@ -18,13 +25,16 @@ from serving_support import run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
-from harness import run_workflow
+from harness import attested, github_api_env, run_workflow
 
 pytestmark = pytest.mark.e2e  # a bake and two act runs (each `make setup`)
 OWNER_REPO = "example-owner/term-deposit-model"
 MODEL = "term-deposit-model"  # conf/registry/default.yaml of the default bake
 PEEL = "^" + "{commit}"
 DIGESTS = {"v0.1.0": "sha256:" + "1" * 64, "v0.2.0": "sha256:" + "2" * 64}
+FORGED = "sha256:" + "f" * 64
+BOT = {"GIT_COMMITTER_NAME": "github-actions[bot]",
+       "GIT_COMMITTER_EMAIL": "41898282+github-actions[bot]@users.noreply.github.com"}  # fmt: skip
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -63,23 +73,35 @@ def promotions(default_project: Path, tmp_path_factory: pytest.TempPathFactory) 
         run(
             ["make", "-s", "registry", f"ARGS=publish --version {version} --image {image} "
              f"--image-digest {DIGESTS[version]}"],
-            project,
+            project, env=BOT,  # main.yml's register job tags as the bot
         )  # fmt: skip
     run(["git", "push", "-q", "origin", "main", "--tags"], project)
-    runs, docker = {}, {}
-    for version in ("v0.2.0", "v0.1.0"):
+    # The insider's branch, its image attested by main.yml run from that branch, a forged tag.
+    run(["git", "checkout", "-q", "-b", "attack"], project)
+    run(["git", "commit", "-q", "--allow-empty", "-m", "My own model"], project)
+    commits["v9.9.9"] = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
+    run(["make", "-s", "registry", f"ARGS=publish --version v9.9.9 --image {image} "
+         f"--image-digest {FORGED}"], project, env=BOT)  # fmt: skip
+    run(["git", "push", "-q", "origin", f"refs/tags/{MODEL}@v9.9.9"], project)
+    run(["git", "checkout", "-q", "main"], project)
+    attestations = [attested(f"{image}@{DIGESTS[v]}", commits[v]) for v in DIGESTS]
+    attestations.append(attested(f"{image}@{FORGED}", commits["v9.9.9"], "refs/heads/attack"))
+    runs, docker, gh = {}, {}, {}
+    for version, stage in (("v0.2.0", "prod"), ("v0.1.0", "prod"), ("v9.9.9", "dev")):
         log = root / f"docker-promote-{version}.jsonl"
+        api = github_api_env(root / f"gh-{version}", [], OWNER_REPO, attestations)
         runs[version] = run_workflow(
-            project, "promote.yml", "workflow_dispatch", dispatch(version, "prod"),
+            project, "promote.yml", "workflow_dispatch", dispatch(version, stage),
             work_dir=root / f"act-promote-{version}", repository=OWNER_REPO,
-            inputs={"version": version, "stage": "prod"},
-            env={"STANDIN_DOCKER_LOG": str(log)},
+            inputs={"version": version, "stage": stage},
+            env={"STANDIN_DOCKER_LOG": str(log), **api},
         )  # fmt: skip
         docker[version] = read_jsonl(log)
+        gh[version] = read_jsonl(root / f"gh-{version}" / "gh-calls.jsonl")
         run(["git", "fetch", "-q", "origin", "--tags"], project)
     listed = json.loads(run(["make", "-s", "registry", "ARGS=list --json"], project).stdout)
     table = run(["make", "-s", "registry"], project).stdout
-    return {"runs": runs, "docker": docker, "commits": commits, "image": image,
+    return {"runs": runs, "docker": docker, "commits": commits, "image": image, "gh": gh,
             "origin": origin, "listed": listed, "table": table}  # fmt: skip
 
 
@@ -98,8 +120,9 @@ def test_promoting_and_rolling_back_moves_the_stage_tags_and_the_image(promotion
             }
         ]
     assert sorted(run(["git", "tag", "--list"], origin).stdout.split()) == sorted(
-        [f"{MODEL}@v0.1.0", f"{MODEL}@v0.2.0", f"{MODEL}#prod#1", f"{MODEL}#prod#2"]
-    )
+        [f"{MODEL}@v0.1.0", f"{MODEL}@v0.2.0", f"{MODEL}@v9.9.9", f"{MODEL}#prod#1",
+         f"{MODEL}#prod#2"]
+    )  # fmt: skip
     prod_1 = run(["git", "rev-parse", f"{MODEL}#prod#1" + PEEL], origin).stdout.strip()
     prod_2 = run(["git", "rev-parse", f"{MODEL}#prod#2" + PEEL], origin).stdout.strip()
     assert (prod_1, prod_2) == (promotions["commits"]["v0.2.0"], promotions["commits"]["v0.1.0"])
@@ -116,7 +139,38 @@ def test_make_registry_lists_versions_and_the_stage_after_the_roll_back(promotio
     listed = promotions["listed"]
     assert listed["stages"] == {"dev": None, "staging": None, "prod": "v0.1.0"}
     assert [(v["version"], v["image_digest"], v["stages"]) for v in listed["versions"]] == [
+        ("v9.9.9", FORGED, []),  # the insider's tag is listed, and holds no stage
         ("v0.2.0", DIGESTS["v0.2.0"], []),
         ("v0.1.0", DIGESTS["v0.1.0"], ["prod"]),
     ]
     assert "  prod: v0.1.0" in promotions["table"]
+
+
+def test_each_promotion_verified_main_s_attestation_of_the_digest(promotions: dict) -> None:
+    for version in ("v0.2.0", "v0.1.0"):
+        (call,) = promotions["gh"][version]
+        assert call["argv"] == [
+            "attestation", "verify", f"oci://{promotions['image']}@{DIGESTS[version]}",
+            "--repo", OWNER_REPO,
+            "--signer-workflow", f"{OWNER_REPO}/.github/workflows/main.yml",
+            "--source-ref", "refs/heads/main",
+            "--source-digest", promotions["commits"][version],
+            "--deny-self-hosted-runners",
+        ]  # fmt: skip
+
+
+def test_a_forged_version_tag_is_not_promoted(promotions: dict) -> None:
+    """The branch's attested image, tagged v9.9.9 by the insider, reaches no stage."""
+    result = promotions["runs"]["v9.9.9"]
+    assert result.jobs == {"promote": "failure"}, result.summary()
+    step = "Verify the version and tag the stage assignment (audit record as its message)"
+    assert result.step("promote", step).result == "failure"
+    log = result.log("promote")
+    assert f"{MODEL}@v9.9.9 cannot be promoted, it is not main's attested image" in log
+    assert f"commit {promotions['commits']['v9.9.9']} is not on main (origin/main)" in log
+    assert f"the attestation of {promotions['image']}@{FORGED} did not verify" in log
+    assert "--source-ref did not match" in log  # what gh said
+    commands = [c["command"] for c in promotions["docker"]["v9.9.9"]]
+    assert "buildx imagetools create" not in commands  # the image's stage tag did not move
+    assert "#dev#" not in run(["git", "tag", "--list"], promotions["origin"]).stdout
+    assert promotions["listed"]["stages"]["dev"] is None

@@ -235,15 +235,20 @@ GH_STAND_IN = Path(__file__).resolve().parents[1] / "drift" / "stand_ins"
 
 
 def github_api_env(
-    folder: Path, pulls: list[dict[str, Any]], repository: str = DEFAULT_REPOSITORY
+    folder: Path,
+    pulls: list[dict[str, Any]],
+    repository: str = DEFAULT_REPOSITORY,
+    attestations: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> dict[str, str]:
     """Environment for `run_workflow(env=...)` that puts the strict `gh` stand-in first on PATH,
     answering `gh api .../pulls` from `pulls` ({"number", "state", "head": {"sha", "repo":
-    {"full_name"}}}); its calls are logged in `folder/gh-calls.jsonl`."""
+    {"full_name"}}}) and `gh attestation verify` from `attestations` (see `attested`); its
+    calls are logged in `folder/gh-calls.jsonl`."""
     folder.mkdir(parents=True, exist_ok=True)
     state = folder / "gh-state.json"
+    repositories = {repository: {"labels": {}, "issues": [], "pulls": pulls}}
     state.write_text(
-        json.dumps({"repositories": {repository: {"labels": {}, "issues": [], "pulls": pulls}}}),
+        json.dumps({"repositories": repositories, "attestations": list(attestations)}),
         encoding="utf-8",
     )
     tools = [str(Path(_executable(t)).parent) for t in ("git", "make")]
@@ -252,6 +257,20 @@ def github_api_env(
         "PATH": os.pathsep.join(dict.fromkeys(path)),
         "STANDIN_GH_STATE": str(state),
         "STANDIN_GH_LOG": str(folder / "gh-calls.jsonl"),
+    }
+
+
+def attested(
+    subject: str, commit: str, ref: str = "refs/heads/main", repository: str = DEFAULT_REPOSITORY
+) -> dict[str, Any]:
+    """A build-provenance attestation of `subject` (IMAGE@DIGEST) as `gh attestation verify`
+    reads its certificate: signed by `repository`'s main.yml, run from `ref` at `commit`."""
+    return {
+        "subject": subject,
+        "repo": repository,
+        "signer_workflow": f"{repository}/.github/workflows/main.yml",
+        "source_ref": ref,
+        "source_digest": commit,
     }
 
 

@@ -4,7 +4,8 @@
   registry next [--bump B]               the next version (bump: registry.bump, or B)
   registry publish --version V [--image I --image-digest D] [--commit C] [--out FILE]
                    [--record-only]
-  registry promote --version V --stage S [--out FILE]
+  registry promote --version V --stage S [--main-ref REF --github-repo OWNER/REPO] [--out FILE]
+  registry verify --version V --main-ref REF --github-repo OWNER/REPO
   registry card (--version V | --record FILE) [--out DIR]
 
 `publish` tags the commit `<model>@V`; `promote` tags the version's commit `<model>#S#<n>`.
@@ -13,6 +14,9 @@ Each tag's message is the event's audit record (`registry.audit`), also written 
 `build/release`): the pipeline's card (`reports/model_card.json`, which must be the published
 model's) with the version's registry tag and image digest in its lineage, from the publication
 record (a file, or the version's tag).
+With `--main-ref` and `--github-repo`, `promote` first checks that the version is main's
+attested image (`registry.provenance`: on main, tagged by the workflow, attestation verified)
+and writes nothing otherwise; `verify` runs only those checks. promote.yml always passes them.
 Tags are created locally: push them (`git push origin <tag>`), as the workflows do.
 """
 
@@ -27,7 +31,7 @@ from typing import Any
 
 from .. import PACKAGE
 from ..errors import PipelineError
-from . import audit, tags
+from . import audit, provenance, tags
 
 
 def _settings() -> Any:
@@ -96,15 +100,25 @@ def publish(
     return found
 
 
-def promote(repo: Path, model: str, version: str, stage: str, stages: list[str]) -> dict[str, Any]:
+def promote(
+    repo: Path,
+    model: str,
+    version: str,
+    stage: str,
+    stages: list[str],
+    expected: provenance.Expected | None = None,
+) -> dict[str, Any]:
     """Assign `stage` to `version`: tag its commit `<model>#<stage>#<n>` (n: the next one).
 
     Rolling back is promoting an older version. The record repeats the version's lineage.
+    With `expected`, nothing is tagged unless the version is main's attested image.
     """
     if stage not in stages:
         raise PipelineError(f"stage {stage!r} is not one of registry.stages {stages}")
     version = tags.format_version(tags.parse_version(version))
     registry = tags.read(repo, model)
+    if expected is not None:
+        provenance.verify(repo, registry, version, expected)
     if version not in registry.versions:
         known = sorted(registry.versions, key=tags.parse_version)
         raise PipelineError(f"{model}@{version} is not a published version; published: {known}")
@@ -158,6 +172,17 @@ def version_record(registry: tags.Registry, version: str) -> dict[str, Any]:
     return dict(registry.versions[version].record)
 
 
+def _expected(
+    main_ref: str | None, github_repo: str | None, *, required: bool
+) -> provenance.Expected | None:
+    """The provenance to check: both of `--main-ref` and `--github-repo`, or neither."""
+    if main_ref and github_repo:
+        return provenance.Expected(main_ref=main_ref, github_repo=github_repo)
+    if required or main_ref or github_repo:
+        raise PipelineError("give both --main-ref (e.g. origin/main) and --github-repo OWNER/REPO")
+    return None
+
+
 def _parser() -> argparse.ArgumentParser:
     """The `registry` command's arguments: one subcommand per action."""
     parser = argparse.ArgumentParser(prog=f"{PACKAGE} registry", description=__doc__)
@@ -178,6 +203,11 @@ def _parser() -> argparse.ArgumentParser:
     promoted.add_argument("--version", required=True)
     promoted.add_argument("--stage", required=True)
     promoted.add_argument("--out", type=Path)
+    verified = commands.add_parser("verify", help="check that a version is main's attested image")
+    verified.add_argument("--version", required=True)
+    for given in (promoted, verified):
+        given.add_argument("--main-ref", help="main's ref here, e.g. origin/main")
+        given.add_argument("--github-repo", help="this repository on GitHub, OWNER/REPO")
     carded = commands.add_parser("card", help="write a published version's model card")
     source = carded.add_mutually_exclusive_group(required=True)
     source.add_argument("--version")
@@ -213,6 +243,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print(f"{args.out / 'model_card.md'}: {record.get('tag')} {record['image_digest']}")
             return
+        expected = None
+        if args.command in ("promote", "verify"):
+            expected = _expected(args.main_ref, args.github_repo, required=args.command == "verify")
+        if args.command == "verify" and expected is not None:
+            tag = provenance.verify(args.repo, registry, args.version, expected)
+            print(f"{tag.name}: on {args.main_ref}, tagged by the workflow, attestation verified")
+            return
         if args.command == "next":
             print(next_version(registry, args.bump or settings.bump))
             return
@@ -222,7 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tag=not args.record_only, image=args.image, image_digest=args.image_digest,
             )  # fmt: skip
         else:
-            found = promote(args.repo, settings.model, args.version, args.stage, settings.stages)
+            found = promote(
+                args.repo, settings.model, args.version, args.stage, settings.stages, expected
+            )
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
