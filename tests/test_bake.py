@@ -99,6 +99,7 @@ monitoring/prometheus.yml
 params.yaml
 pyproject.toml
 scripts/check_python.py
+scripts/data_check.py
 scripts/model_check.py
 scripts/remote_credentials.py
 src/term_deposit_model/__init__.py
@@ -229,6 +230,7 @@ tests/review/test_gate.py
 tests/review/test_report.py
 tests/review/test_same_task.py
 tests/scaling/test_dask.py
+tests/scripts/test_data_check.py
 tests/scripts/test_model_check.py
 tests/scripts/test_remote_credentials.py
 tests/served.py
@@ -586,6 +588,7 @@ def test_dvc_config_has_the_remote_iff_one_was_chosen(baked: Baked) -> None:
         assert config.sections() == ["core", "hydra", remote_section]
         assert config.get("core", "remote") == "storage"
         assert config.get(remote_section, "url") == baked.answers["dvc_remote_url"]
+        assert config.getboolean(remote_section, "verify")  # issue 22: pulls are hashed
 
 
 def test_makefile_extras_match_the_answers(baked: Baked) -> None:
