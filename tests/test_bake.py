@@ -102,6 +102,7 @@ scripts/check_python.py
 scripts/data_check.py
 scripts/model_check.py
 scripts/remote_credentials.py
+scripts/report_comment.py
 src/term_deposit_model/__init__.py
 src/term_deposit_model/__main__.py
 src/term_deposit_model/artifacts/__init__.py
@@ -233,6 +234,7 @@ tests/scaling/test_dask.py
 tests/scripts/test_data_check.py
 tests/scripts/test_model_check.py
 tests/scripts/test_remote_credentials.py
+tests/scripts/test_report_comment.py
 tests/served.py
 tests/serving/service_answers.py
 tests/serving/test_batch.py

@@ -222,6 +222,7 @@ def workflow_run_event(
             "event": "pull_request",
             "status": "completed",
             "conclusion": conclusion,
+            "html_url": f"https://github.com/{repository}/actions/runs/{run_id}",
             "head_branch": head_branch,
             "head_sha": head_sha,
             "head_repository": {"full_name": head_repository or repository},
@@ -239,14 +240,19 @@ def github_api_env(
     pulls: list[dict[str, Any]],
     repository: str = DEFAULT_REPOSITORY,
     attestations: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    comments: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, str]:
     """Environment for `run_workflow(env=...)` that puts the strict `gh` stand-in first on PATH,
     answering `gh api .../pulls` from `pulls` ({"number", "state", "head": {"sha", "repo":
-    {"full_name"}}}) and `gh attestation verify` from `attestations` (see `attested`); its
-    calls are logged in `folder/gh-calls.jsonl`."""
+    {"full_name"}}}), `gh api .../issues/N/comments` from `comments` ({"N": [{"id", "user":
+    {"login"}, "body", "created_at"}]}, editable) and `gh attestation verify` from
+    `attestations` (see `attested`); its calls are logged in `folder/gh-calls.jsonl`; the state
+    (edited comments included) is `folder/gh-state.json`."""
     folder.mkdir(parents=True, exist_ok=True)
     state = folder / "gh-state.json"
-    repositories = {repository: {"labels": {}, "issues": [], "pulls": pulls}}
+    repositories = {
+        repository: {"labels": {}, "issues": [], "pulls": pulls, "comments": comments or {}}
+    }
     state.write_text(
         json.dumps({"repositories": repositories, "attestations": list(attestations)}),
         encoding="utf-8",
