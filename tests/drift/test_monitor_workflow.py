@@ -14,6 +14,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -135,8 +136,13 @@ def test_alarm_opens_one_issue_then_updates_it_and_opens_a_retraining_pr(
     assert len(second.cml_calls) == 1
     call = second.cml_calls[0]
     assert call["command"] == "pr create"
+    branch = call["options"]["branch"]
+    assert re.fullmatch(r"retrain/2010-09-run\d+-\d+", branch), branch  # unique to the run
+    pushed = run(["git", "ls-remote", "origin", f"refs/heads/{branch}"], project).stdout
+    assert pushed.strip(), f"{branch} was not pushed by the workflow before the PR"
     assert call["options"] == {
-        "branch": "retrain/2010-09",
+        "branch": branch,
+        "target-branch": "main",
         "title": "Retrain with the new batch 2010-09.csv.gz",
         "body": (
             "The drift monitor raised the alarm on `2010-09.csv.gz`. This pull request adds the "
@@ -264,3 +270,70 @@ def test_the_retraining_pr_takes_any_file_name(rendered_workflow: Path, tmp_path
         cwd=repo, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert sorted(listed.stdout.rstrip("\0").split("\0")) == sorted(names)
+
+
+# --- the retraining branch cannot be squatted (issue 22) ---
+
+CML_RECORDER = """#!/bin/sh
+printf '%s\\n' "$*" >> "$CML_LOG"
+"""
+
+
+def retrain_step(rendered_workflow: Path, tmp_path: Path, squat: bool) -> dict:
+    """The retrain job's last step in a real clone (the batch added, on `main`) whose origin is a
+    bare repository; with `squat`, an insider pushed the branch the run will use beforehand."""
+    origin, clone = tmp_path / "origin.git", tmp_path / "clone"
+    run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], tmp_path)
+    run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    (clone / "train.csv").write_text("a\n1\n", encoding="utf-8")
+    run(["git", "add", "train.csv"], clone)
+    run([*git, "commit", "-qm", "data"], clone)
+    run(["git", "push", "-q", "origin", "HEAD:refs/heads/main"], clone)
+    branch = "retrain/2010-09-run77-1"
+    if squat:
+        run(["git", "switch", "-qc", "squat"], clone)
+        (clone / "train.csv").write_text("a\n666\n", encoding="utf-8")
+        run([*git, "commit", "-qam", "the insider's data"], clone)
+        run(["git", "push", "-q", "origin", f"HEAD:refs/heads/{branch}"], clone)
+        run(["git", "switch", "-q", "main"], clone)
+    squatted = run(["git", "ls-remote", str(origin)], tmp_path).stdout
+    (clone / "train.csv").write_text("a\n1\n2\n", encoding="utf-8")  # make incorporate
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "cml").write_text(CML_RECORDER, encoding="utf-8")
+    (bin_dir / "cml").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "CML_LOG": str(tmp_path / "cml.log"), "REPO_TOKEN": "pat", "BATCH": "2010-09.csv.gz",
+           "TARGET": "main", "GITHUB_RUN_ID": "77", "GITHUB_RUN_ATTEMPT": "1"}  # fmt: skip
+    script = run_block(rendered_workflow, "retrain", "Open the retraining pull request")
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=clone, env=env, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    cml = tmp_path / "cml.log"
+    return {
+        "done": done, "branch": branch, "origin": origin, "before": squatted,
+        "cml": cml.read_text().splitlines() if cml.exists() else [],
+    }  # fmt: skip
+
+
+def test_a_pre_pushed_retraining_branch_is_refused(rendered_workflow: Path, tmp_path: Path) -> None:
+    step = retrain_step(rendered_workflow, tmp_path, squat=True)
+    assert step["done"].returncode != 0
+    assert f"could not create {step['branch']} on the remote" in step["done"].stdout
+    assert step["cml"] == []  # no pull request opened from the insider's branch
+    after = run(["git", "ls-remote", str(step["origin"])], tmp_path).stdout
+    assert after == step["before"]  # the insider's branch untouched, nothing else pushed
+
+
+def test_the_retraining_branch_is_pushed_by_the_run_then_the_pr_opened(
+    rendered_workflow: Path, tmp_path: Path
+) -> None:
+    step = retrain_step(rendered_workflow, tmp_path, squat=False)
+    assert step["done"].returncode == 0, step["done"].stdout + step["done"].stderr
+    origin, branch = step["origin"], step["branch"]
+    shown = run(["git", "show", f"{branch}:train.csv"], origin).stdout
+    assert shown == "a\n1\n2\n"
+    author = run(["git", "log", "-1", "--format=%an", branch], origin).stdout.strip()
+    assert author == "drift-monitor[bot]"
+    (call,) = step["cml"]
+    assert call.startswith(f"pr create --branch {branch} --target-branch main --title ")
