@@ -98,6 +98,7 @@ monitoring/grafana-dashboard.json
 monitoring/prometheus.yml
 params.yaml
 pyproject.toml
+scripts/check_github.py
 scripts/check_python.py
 scripts/data_check.py
 scripts/model_check.py
@@ -231,6 +232,7 @@ tests/review/test_gate.py
 tests/review/test_report.py
 tests/review/test_same_task.py
 tests/scaling/test_dask.py
+tests/scripts/test_check_github.py
 tests/scripts/test_data_check.py
 tests/scripts/test_model_check.py
 tests/scripts/test_remote_credentials.py
