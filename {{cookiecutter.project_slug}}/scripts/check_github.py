@@ -28,12 +28,13 @@ import yaml
 MAIN_ONLY = ("registry", "retrain", "dev", "staging", "prod")
 REVIEWED = ("prod",)
 GITHUB_ACTIONS_APP = 15368  # the GitHub Actions app's id, the bypass actor of the tag ruleset
+GITHUB_ACTIONS = ("Integration", GITHUB_ACTIONS_APP)
 TAG_RULES = {"creation", "update", "deletion"}
 
 Api = Callable[[str], Any]
 
 
-class NotFound(Exception):
+class NotFoundError(Exception):
     """The API answered 404 for an endpoint."""
 
 
@@ -41,7 +42,7 @@ def gh_api(endpoint: str) -> Any:
     found = subprocess.run(["gh", "api", endpoint], capture_output=True, text=True, check=False)
     if found.returncode != 0:
         if "HTTP 404" in found.stderr:
-            raise NotFound(endpoint)
+            raise NotFoundError(endpoint)
         raise SystemExit(f"check-github: gh api {endpoint} failed: {found.stderr.strip()}")
     return json.loads(found.stdout)
 
@@ -54,7 +55,7 @@ def environments(api: Api, repo: str) -> list[str]:
     for name in MAIN_ONLY:
         env = by_name.get(name)
         if env is None:
-            missing.append(f"environment {name!r} does not exist (create it, deploy from main only)")
+            missing.append(f"environment {name!r} does not exist (create it, main only)")
             continue
         policy = env.get("deployment_branch_policy") or {}
         branches: list[dict[str, Any]] = []
@@ -84,18 +85,19 @@ def tag_ruleset(api: Api, repo: str, model: str) -> list[str]:
             continue
         ruleset = api(f"repos/{repo}/rulesets/{summary['id']}")
         ref_name = (ruleset.get("conditions") or {}).get("ref_name") or {}
-        if not wanted <= set(ref_name.get("include", [])) or wanted & set(ref_name.get("exclude", [])):
+        included, excluded = set(ref_name.get("include", [])), set(ref_name.get("exclude", []))
+        if not wanted <= included or wanted & excluded:
             continue
         found = []
         rules = {rule.get("type") for rule in ruleset.get("rules", [])}
-        if not TAG_RULES <= rules:
+        if not rules >= TAG_RULES:
             found.append(
                 f"tag ruleset {ruleset.get('name')!r} does not restrict "
                 f"{', '.join(sorted(TAG_RULES - rules))}"
             )
         others = [
             actor for actor in ruleset.get("bypass_actors", [])
-            if (actor.get("actor_type"), actor.get("actor_id")) != ("Integration", GITHUB_ACTIONS_APP)
+            if (actor.get("actor_type"), actor.get("actor_id")) != GITHUB_ACTIONS
         ]  # fmt: skip
         if others:
             found.append(
@@ -115,7 +117,7 @@ def main_protected(api: Api, repo: str) -> list[str]:
         protection = api(f"repos/{repo}/branches/main/protection")
         if protection.get("required_pull_request_reviews"):
             return []
-    except NotFound:
+    except NotFoundError:
         pass
     rules = api(f"repos/{repo}/rules/branches/main")
     if any(rule.get("type") == "pull_request" for rule in rules):

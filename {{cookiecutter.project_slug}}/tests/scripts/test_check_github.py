@@ -15,7 +15,8 @@ import pytest
 from helpers import ROOT
 
 spec = importlib.util.spec_from_file_location("check_github", ROOT / "scripts/check_github.py")
-assert spec is not None and spec.loader is not None
+assert spec is not None
+assert spec.loader is not None
 check_github = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check_github)
 
@@ -54,7 +55,8 @@ def configured() -> dict[str, Any]:
     }  # fmt: skip
     for name in check_github.MAIN_ONLY:
         answers[f"{BASE}/environments/{name}/deployment-branch-policies?per_page=100"] = {
-            "total_count": 1, "branch_policies": [{"id": 1, "name": "main", "type": "branch"}]
+            "total_count": 1,
+            "branch_policies": [{"id": 1, "name": "main", "type": "branch"}],
         }
     return answers
 
@@ -65,7 +67,7 @@ class Api:
 
     def __call__(self, endpoint: str) -> Any:
         if endpoint not in self.answers:
-            raise check_github.NotFound(endpoint)  # what `gh api` reports as HTTP 404
+            raise check_github.NotFoundError(endpoint)  # what `gh api` reports as HTTP 404
         return copy.deepcopy(self.answers[endpoint])
 
 
@@ -99,8 +101,7 @@ def test_githubs_defaults_are_each_named(project: Path, capsys) -> None:
         "the branch main (Deployment branches and tags: Selected, main)",
         "check-github: missing: environment 'dev' deploys from any branch: restrict it to "
         "the branch main (Deployment branches and tags: Selected, main)",
-        "check-github: missing: environment 'staging' does not exist (create it, deploy from "
-        "main only)",
+        "check-github: missing: environment 'staging' does not exist (create it, main only)",
         "check-github: missing: environment 'prod' deploys from any branch: restrict it to "
         "the branch main (Deployment branches and tags: Selected, main)",
         "check-github: missing: environment 'prod' has no required reviewers",

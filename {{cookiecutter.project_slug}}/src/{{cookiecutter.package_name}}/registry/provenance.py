@@ -92,7 +92,8 @@ def problems(repo: Path, tag: tags.Tag, expected: Expected) -> list[str]:
         )
     email = _tagger_email(repo, tag.name)
     if email != f"<{BOT_EMAIL}>":
-        found.append(f"{tag.name} was tagged by {email or 'nobody'}, not the workflow ({BOT_EMAIL})")
+        tagger = email or "nobody"
+        found.append(f"{tag.name} was tagged by {tagger}, not the workflow ({BOT_EMAIL})")
     if not _on_main(repo, tag.commit, expected.main_ref):
         found.append(f"{tag.name}'s commit {tag.commit} is not on main ({expected.main_ref})")
     image, digest = record.get("image"), record.get("image_digest")
