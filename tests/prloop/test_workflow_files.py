@@ -210,11 +210,17 @@ def test_comment_workflow_triggers_and_settings(workflow_files: dict[str, Path])
     comment = workflow(workflow_files, "pr-comment.yml")
     assert comment["on"] == {"workflow_run": {"workflows": [pr["name"]], "types": ["completed"]}}
     (job,) = comment["jobs"].values()
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
-    assert all("checkout" not in s.get("uses", "") for s in job["steps"]), "runs no PR code"
+    assert job["permissions"] == {
+        "actions": "read", "contents": "read", "pull-requests": "write",
+    }  # fmt: skip
+    (checkout,) = [s for s in job["steps"] if "checkout" in s.get("uses", "")]
+    assert checkout["with"] == {"persist-credentials": False}  # the default branch: no PR code
     assert comment["env"]["ITERATIVE_DO_NOT_TRACK"] == "1"
     post = job["steps"][-1]
-    assert "--no-publish" in post["run"]
+    assert post["run"].strip() == "python3 scripts/report_comment.py"
+    baked = next(f for k, f in workflow_files.items() if k.startswith("pr-comment.yml@"))
+    script = baked.parents[2] / "scripts" / "report_comment.py"
+    assert "--no-publish" in script.read_text(encoding="utf-8")
     assert "publish" not in json.dumps(post.get("env", {}))
     assert comment["concurrency"]["group"].startswith("pr-comment-")
 
@@ -307,12 +313,9 @@ def test_the_comment_workflow_refuses_a_bad_pr_number(
 def test_the_comment_workflow_accepts_a_valid_number(bare_project: Path, tmp_path: Path) -> None:
     run = comment(bare_project, tmp_path, "12", [12], [pull(12, HEAD)])
     assert run.jobs == {"comment": "success"}, run.summary()
-    (call,) = run.cml_calls
-    assert call["options"] == {
-        "watermark-title": "Model report",
-        "target": "pr/12",
-        "publish": False,
-    }
+    (call,) = run.cml_calls  # no comment of the workflow's yet: CML creates one
+    assert call["command"] == "comment create"
+    assert call["options"] == {"target": "pr/12", "publish": False}
 
 
 def test_a_fork_run_claiming_another_pr_comments_on_neither(
