@@ -3,7 +3,8 @@
 BentoML's own `containerize` renders the bento's Dockerfile (deploy/image/Dockerfile.j2: the
 hardened image) and builds it with the first backend that exists here: Docker with buildx (as
 on GitHub's runners), else podman. `--base-image` replaces bentofile.yaml's pinned base (a local
-mirror of the same image); the image's ID is written to `build/image_id.txt`.
+mirror of the same image); the image's ID is printed (the only line on stdout) and written to
+`build/image_id.txt`.
 """
 
 from __future__ import annotations
@@ -94,9 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"building {args.tag} from {bento_tag} with {backend}", file=sys.stderr)
         # containerize re-renders the Dockerfile template from a copy of the bento in the
         # temporary folder, and BentoML 1.4 refuses a template outside its working directory
-        # ("Accessing file outside of current working directory"): it runs from that folder.
+        # ("Accessing file outside of current working directory", bentoml/BentoML#5566, open):
+        # it runs from that folder.
         scratch = tempfile.gettempdir()
-        if subprocess.run(command, cwd=scratch, check=False).returncode != 0:
+        # Its progress goes to stderr: stdout is the image ID alone (`id=$(make -s image)`).
+        result = subprocess.run(command, cwd=scratch, stdout=sys.stderr, check=False)
+        if result.returncode != 0:
             raise PipelineError(f"`{' '.join(command[1:])}` failed (its output is above)")
         built = image_id(args.tag, backend)
         ID_FILE.write_text(built + "\n", encoding="utf-8")
