@@ -134,7 +134,8 @@ def test_stages_grow_from_dev_to_prod(projects: dict[str, Path]) -> None:
     for stage in STAGES:
         (deployment,) = [d for d in render(projects["ghcr"], stage) if d["kind"] == "Deployment"]
         replicas.append(deployment["spec"]["replicas"])
-    assert replicas == sorted(replicas) and replicas[0] < replicas[-1]
+    assert replicas == sorted(replicas)
+    assert replicas[0] < replicas[-1]
 
 
 def test_the_policy_refuses_what_it_should(projects: dict[str, Path]) -> None:
