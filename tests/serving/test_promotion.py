@@ -330,7 +330,12 @@ def test_the_promote_workflow_is_manual_protected_and_pinned(promoted: dict) -> 
     assert workflow["permissions"] == {}
     job = workflow["jobs"]["promote"]
     assert job["environment"] == "${{ inputs.stage }}"  # the stage's protection rules apply
-    assert job["permissions"] == {"contents": "write", "packages": "write"}
+    # pull-requests: the prod overlay's pull request (deploy/overlays/prod: a reviewed change).
+    assert job["permissions"] == {
+        "contents": "write",
+        "packages": "write",
+        "pull-requests": "write",
+    }
     stages = workflow[True]["workflow_dispatch"]["inputs"]["stage"]["options"]
     assert stages == ["dev", "staging", "prod"]
     for step in job["steps"]:
