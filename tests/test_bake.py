@@ -45,6 +45,7 @@ EXPECTED_TREE = """
 .dvc/config
 .dvcignore
 .github/image.env
+.github/workflows/deploy.yml
 .github/workflows/main.yml
 .github/workflows/monitor.yml
 .github/workflows/pr-comment.yml
@@ -80,7 +81,19 @@ data/incoming/2010-09.csv.gz
 data/incoming/README.md
 data/raw/README.md
 data/raw/bank-additional-full.csv.gz
+deploy/agents/argocd-applications.yaml
+deploy/agents/flux-kustomizations.yaml
+deploy/base/deployment.yaml
+deploy/base/hpa.yaml
+deploy/base/kustomization.yaml
+deploy/base/pdb.yaml
+deploy/base/service.yaml
+deploy/image/Dockerfile.j2
+deploy/overlays/dev/kustomization.yaml
+deploy/overlays/prod/kustomization.yaml
+deploy/overlays/staging/kustomization.yaml
 docs/configuration.md
+docs/deployment.md
 docs/development.md
 docs/gate.md
 docs/governance.md
@@ -147,6 +160,7 @@ src/term_deposit_model/model/training.py
 src/term_deposit_model/registry/__init__.py
 src/term_deposit_model/registry/audit.py
 src/term_deposit_model/registry/command.py
+src/term_deposit_model/registry/overlay.py
 src/term_deposit_model/registry/provenance.py
 src/term_deposit_model/registry/record.py
 src/term_deposit_model/registry/tags.py
@@ -166,6 +180,7 @@ src/term_deposit_model/serving/answers.py
 src/term_deposit_model/serving/batch.py
 src/term_deposit_model/serving/bento/__init__.py
 src/term_deposit_model/serving/bento/build.py
+src/term_deposit_model/serving/bento/image.py
 src/term_deposit_model/serving/entry.py
 src/term_deposit_model/serving/http/__init__.py
 src/term_deposit_model/serving/http/direct_predict.py
@@ -226,6 +241,7 @@ tests/model/test_files.py
 tests/model/test_metrics.py
 tests/model/test_threshold.py
 tests/records.py
+tests/registry/test_overlay.py
 tests/registry/test_provenance.py
 tests/registry/test_registry.py
 tests/review/test_gate.py
@@ -244,6 +260,7 @@ tests/serving/test_bento.py
 tests/serving/test_direct_predict.py
 tests/serving/test_drain.py
 tests/serving/test_entry.py
+tests/serving/test_image_command.py
 tests/serving/test_raw_requests.py
 tests/serving/test_rejection_log.py
 tests/serving/test_request_body.py

@@ -33,12 +33,38 @@ def _root_conftest():
 _root = _root_conftest()
 DEFAULT_PACKAGE: str = _root.DEFAULT_PACKAGE
 SKIP_TEARDOWN: str = _root.SKIP_TEARDOWN
+bake = _root.bake
 clean_env = _root.clean_env
 clone_project = _root.clone_project
 run = _root.run
 uv_run = _root.uv_run
 
 READY_TIMEOUT_S = 180
+
+# Built once per session: a session fixture imported into several test modules (this one is,
+# by test_serving.py and test_image.py) would otherwise be built once per module.
+_BUILT: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def service_project(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of the pipeline project with its model imported and its bento built offline.
+
+    Offline: uv may not reach an index and any proxied connection fails.
+    """
+    if "service_project" not in _BUILT:
+        project = clone_project(pipeline_project, tmp_path_factory.mktemp("serving") / "project")
+        offline = {
+            **service_env(project),
+            "UV_OFFLINE": "1",
+            "PIP_NO_INDEX": "1",
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+        uv_run(project, "python", "-m", DEFAULT_PACKAGE, "bento", env=offline)
+        _BUILT["service_project"] = project
+    return _BUILT["service_project"]
 
 
 def free_port() -> int:

@@ -330,9 +330,13 @@ def test_the_promote_workflow_is_manual_protected_and_pinned(promoted: dict) -> 
     assert workflow["permissions"] == {}
     job = workflow["jobs"]["promote"]
     assert job["environment"] == "${{ inputs.stage }}"  # the stage's protection rules apply
+    # attestations: read verifies main's attested image; pull-requests: the prod overlay's PR.
     assert job["permissions"] == {
-        "contents": "write", "packages": "write", "attestations": "read",
-    }  # fmt: skip
+        "contents": "write",
+        "packages": "write",
+        "attestations": "read",
+        "pull-requests": "write",
+    }
     stages = workflow[True]["workflow_dispatch"]["inputs"]["stage"]["options"]
     assert stages == ["dev", "staging", "prod"]
     for step in job["steps"]:

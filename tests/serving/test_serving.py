@@ -25,38 +25,21 @@ import yaml
 from serving_support import (
     DEFAULT_PACKAGE,
     SKIP_TEARDOWN,
-    clone_project,
     free_port,
     read_json,
     run,
     running,
     service_env,
+    service_project,
     uv_run,
     worker_rss_kib,
 )
 
+__all__ = ["service_project"]  # the fixture, used by name (built once: see serving_support)
+
 CHECKS = Path(__file__).with_name("project_checks.py")
 LOADGEN = Path(__file__).resolve().parents[2] / "bench" / "loadgen.py"
 SERVICE_LOG = "service.log"
-
-
-@pytest.fixture(scope="session")
-def service_project(pipeline_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone of the pipeline project with its model imported and its bento built offline.
-
-    Offline: uv may not reach an index and any proxied connection fails.
-    """
-    project = clone_project(pipeline_project, tmp_path_factory.mktemp("serving") / "project")
-    offline = {
-        **service_env(project),
-        "UV_OFFLINE": "1",
-        "PIP_NO_INDEX": "1",
-        "HTTP_PROXY": "http://127.0.0.1:9",
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-    uv_run(project, "python", "-m", DEFAULT_PACKAGE, "bento", env=offline)
-    return project
 
 
 @pytest.fixture(scope="session")
@@ -112,13 +95,16 @@ def record(service_project: Path) -> dict[str, Any]:
 
 def test_bento_is_built_from_the_lock_and_runs_as_non_root(service_project: Path) -> None:
     context = service_project / "build" / "bento"
-    requirements = [
-        line.split(";")[0].strip()
-        for line in (context / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
+    # One entry per requirement: its line, then its indented `--hash=sha256:...` lines.
+    entries = [
+        entry
+        for entry in re.split(r"\n(?=\S)", (context / "requirements.txt").read_text())
+        if entry.strip() and not entry.startswith("#")
     ]
+    requirements = [entry.split()[0] for entry in entries]
     assert requirements, "no requirements exported"
     assert all("==" in line for line in requirements), "every requirement is pinned"
+    assert all("--hash=sha256:" in entry for entry in entries), "every requirement is hashed"
     assert any(line.startswith("xgboost-cpu==") for line in requirements)
     assert any(line.startswith("bentoml==") for line in requirements)
     bentofile = yaml.safe_load((context / "bentofile.yaml").read_text())

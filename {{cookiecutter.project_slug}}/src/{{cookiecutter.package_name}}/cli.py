@@ -32,6 +32,7 @@ COMMANDS = {
     ),
     "compose": ("settings.compose", "compose conf/ into params.yaml (--check to verify it)"),
     "bento": ("serving.bento.build", "import the packaged model and build the service bento"),
+    "image": ("serving.bento.image", "build the service image from the bento (--tag NAME:TAG)"),
     "predict": (
         "serving.batch",
         "batch scoring, --input FILE(.csv|.parquet) --output FILE.parquet",
@@ -41,6 +42,7 @@ COMMANDS = {
     "data": ("data.init", "data init FILE --target COL: describe a data file and use it"),
     "example": ("data.example", "print a /predict request body from the data (--rows N)"),
     "registry": ("registry.command", "the model's versions and stages (git tags, GTO format)"),
+    "deploy": ("registry.overlay", "deploy show|pin: the image digest each stage's overlay names"),
     "audit": ("registry.record", "write the pipeline run's audit record (reports/audit.json)"),
     "template": (
         "template_updates",

@@ -2,9 +2,11 @@
 
 1. Import `models/service.bentomodel` (the `package` stage's output) into the BentoML store.
 2. Assemble the build context in `build/bento/`: this package's modules, `bentofile.yaml`,
-   `requirements.txt` exported from `uv.lock` (exact versions, no resolving at build time),
-   and `build_info.json` (the git commit, and `git_dirty`: whether tracked files had
-   uncommitted changes, i.e. the model may not be the commit's; `/metadata` reports both).
+   `requirements.txt` exported from `uv.lock` with its hashes (exact versions, no resolving at
+   build time), the image's Dockerfile template (`deploy/image/Dockerfile.j2`: the image
+   installs those requirements with hashes required), and `build_info.json` (the git commit,
+   and `git_dirty`: whether tracked files had uncommitted changes, i.e. the model may not be
+   the commit's; `/metadata` reports both).
 3. `bentoml build` (offline: `lock_packages: false`), unless `--no-build` (what `make serve`
    uses); the bento tag is written to `build/bento_tag.txt`.
 """
@@ -29,6 +31,7 @@ from ...errors import PipelineError, guarded
 BUILD_DIR = Path("build/bento")
 TAG_FILE = Path("build/bento_tag.txt")
 BENTOFILE = Path("bentofile.yaml")
+DOCKERFILE_TEMPLATE = Path("deploy/image/Dockerfile.j2")
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # the package, not serving/bento
 
 
@@ -127,13 +130,17 @@ def assemble(build_dir: Path = BUILD_DIR, model_tag: str | None = None) -> Path:
         PACKAGE_DIR, build_dir / PACKAGE_DIR.name, ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copyfile(BENTOFILE, build_dir / BENTOFILE.name)
+    if not DOCKERFILE_TEMPLATE.is_file():
+        raise PipelineError(
+            f"{DOCKERFILE_TEMPLATE} not found: bentofile.yaml builds the image from it"
+        )
+    shutil.copyfile(DOCKERFILE_TEMPLATE, build_dir / DOCKERFILE_TEMPLATE.name)
     info = build_info(model_tag)
     (build_dir / "build_info.json").write_text(json.dumps(info) + "\n", encoding="utf-8")
     export = [
         "uv",
         "export",
         "--frozen",
-        "--no-hashes",
         "--no-dev",
         "--no-emit-project",
         "--extra",
