@@ -117,8 +117,9 @@ def prepare_directory(demo: Path, force: bool) -> None:
         listed = "\n".join(f"  - {line}" for line in found[:12])
         more = f"\n  ... and {len(found) - 12} more" if len(found) > 12 else ""
         raise DemoError(
-            f"{demo} holds changes the demo did not make:\n{listed}{more}\n"
-            f"To keep them, move the folder first (mv {demo} my-demo), then run the demo again;\n"
+            f"{_shown(demo)}/ holds changes the demo did not make:\n{listed}{more}\n"
+            f"To keep them, move the folder first (mv {_shown(demo)} my-demo), then run the demo "
+            "again;\n"
             f"to discard them and rebuild: DEMO_FORCE=1 make demo"
         )
     if found:
