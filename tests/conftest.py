@@ -1,7 +1,8 @@
 """Shared helpers and fixtures for the template's tests.
 
 `pipeline_project` is the expensive one: a default bake with its environment synced and the
-pipeline run once (a real git repository, the results committed on `main`). Tests that need to
+pipeline's results committed on `main` (a real git repository); they come from `demo_run`, the
+demo (`make demo`) run once, whose `main` ran the same pipeline. Tests that need to
 change a project work on `clone_project(...)` copies, never on the shared one.
 """
 
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -138,7 +140,7 @@ def clone_project(source: Path, destination: Path) -> Path:
 
 # The shared fixtures that run a baked project's pipeline: a test that uses one (directly or
 # through another fixture) is an `e2e` test, whether or not its module says so.
-PIPELINE_FIXTURES = frozenset({"pipeline_project"})
+PIPELINE_FIXTURES = frozenset({"pipeline_project", "demo_run"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects
@@ -158,13 +160,49 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
-@pytest.fixture(scope="session")
-def pipeline_project(default_project: Path) -> Path:
-    """`default_project` after `dvc exp run`, with the results committed on `main`.
+@dataclass(frozen=True)
+class DemoRun:
+    """What `scripts/demo.py` (`make demo`) left: its folder, the project, what it printed."""
 
-    Read-only for tests: clone it (`clone_project`) to change anything.
+    demo: Path
+    project: Path
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo, run once as `make demo` runs it (into a temporary folder instead of demo/):
+    the default bake, `main` with its pipeline's results, a branch with its own run, the report.
     """
-    uv_run(default_project, "dvc", "exp", "run", timeout=900)
+    demo = tmp_path_factory.mktemp("demo") / "demo"
+    script = TEMPLATE_ROOT / "scripts" / "demo.py"
+    result = run(
+        ["uv", "run", "--frozen", "python", script, "--dir", demo], TEMPLATE_ROOT, timeout=1200
+    )
+    return DemoRun(demo, demo / DEFAULT_SLUG, result.stdout)
+
+
+@pytest.fixture(scope="session")
+def pipeline_project(default_project: Path, demo_run: DemoRun) -> Path:
+    """`default_project` with its pipeline's results committed on `main`.
+
+    The results are those of the demo's run on its `main` (the same bake of the same template:
+    checked below; training is deterministic), committed here as `dvc exp run` would have left
+    them: the suite runs the default pipeline once, not twice. Read-only for tests: clone it
+    (`clone_project`) to change anything.
+    """
+    source = demo_run.project
+    run(["git", "fetch", "-q", str(source), "main"], default_project)
+    # .cruft.json names the template's commit at baking time: one the developer may have made
+    # while the suite ran. Everything else must match.
+    own = ["--", ".", ":!.cruft.json"]
+    baked = run(["git", "diff", "--stat", "HEAD", "FETCH_HEAD~1", *own], default_project).stdout
+    if baked.strip():
+        pytest.fail(f"the demo's bake differs from the default bake:\n{baked}")
+    run(["git", "checkout", "FETCH_HEAD", *own], default_project)
+    cache = default_project / ".dvc" / "cache"
+    shutil.copytree(source / ".dvc" / "cache", cache, copy_function=os.link, dirs_exist_ok=True)
+    uv_run(default_project, "dvc", "checkout", "--quiet")
     run(["git", "add", "-A"], default_project)
     run(["git", "commit", "-q", "-m", "Run the pipeline"], default_project)
     return default_project

@@ -212,7 +212,9 @@ src/term_deposit_model/stages/train.py
 src/term_deposit_model/template_updates.py
 src/term_deposit_model/text/__init__.py
 src/term_deposit_model/text/charts.py
+src/term_deposit_model/text/html.py
 src/term_deposit_model/text/markdown.py
+src/term_deposit_model/text/svg.py
 src/term_deposit_model/tuning/__init__.py
 src/term_deposit_model/tuning/report.py
 src/term_deposit_model/tuning/space.py
@@ -286,6 +288,7 @@ tests/test_dvc_yaml.py
 tests/test_package.py
 tests/test_pipeline.py
 tests/test_template_updates.py
+tests/text/test_html.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py
 tests/tuning/test_tasks.py

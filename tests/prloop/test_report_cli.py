@@ -41,6 +41,7 @@ def test_an_unknown_baseline_is_one_clear_error_and_writes_nothing(pr_repository
     assert "Traceback" not in done.stderr
     assert not (pr_repository / "reports" / "pr_report.md").exists()
     assert not (pr_repository / "reports" / "pr_gate.json").exists()
+    assert not (pr_repository / "reports" / "pr_report.html").exists()
 
 
 def test_make_report_on_main_compares_main_with_itself(pr_repository: Path) -> None:
@@ -48,9 +49,14 @@ def test_make_report_on_main_compares_main_with_itself(pr_repository: Path) -> N
     try:
         uv_run(pr_repository, "make", "report", timeout=300)
         report = (pr_repository / "reports" / "pr_report.md").read_text(encoding="utf-8")
+        page = (pr_repository / "reports" / "pr_report.html").read_text(encoding="utf-8")
     finally:
-        for name in ("pr_report.md", "pr_gate.json"):
+        for name in ("pr_report.md", "pr_report.html", "pr_gate.json"):
             (pr_repository / "reports" / name).unlink(missing_ok=True)
+    assert "<h3>Quality gate: ✅ PASS</h3>" in page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == report.count(
+        "```mermaid"
+    )
     assert "### Quality gate: ✅ PASS" in report
     assert "**Comparison: paired bootstrap.**" in report
     row = next(line for line in report.splitlines() if line.startswith("| roc_auc |"))
@@ -70,7 +76,7 @@ def test_without_the_remote_the_baseline_is_reproduced_in_a_worktree(pr_reposito
         worktrees = run(["git", "worktree", "list"], pr_repository).stdout.splitlines()
     finally:
         run(["git", "reset", "-q", "--hard"], pr_repository)
-        for name in ("pr_report.md", "pr_gate.json"):
+        for name in ("pr_report.md", "pr_report.html", "pr_gate.json"):
             (pr_repository / "reports" / name).unlink(missing_ok=True)
         checkout(pr_repository, "main")
     assert "its model was reproduced from its commit (dvc repro train)" in report

@@ -2,10 +2,13 @@
 
 `python -m <package> report [--baseline REF] [--output reports/pr_report.md]` (`make report`)
 reads this run's outputs, the baseline's from git and DVC, and writes, together:
-- the report (`reports/pr_report.md`, at most 65,536 characters: what one PR comment holds);
+- the report (`reports/pr_report.md`, at most 65,536 characters: what one PR comment holds),
+  and the same report as one self-contained HTML page (`reports/pr_report.html`: its charts
+  drawn as inline SVG, nothing loaded from the network) for reading offline;
 - the combined quality-gate verdict (`reports/pr_gate.json`, the shape of `reports/gate.json`:
   the absolute floors of conf/evaluate/ plus "no significant regression against the
-  baseline"), which `python -m <package> gate reports/pr_gate.json` enforces;
+  baseline", and the compared metrics with their intervals under `metrics`), which
+  `python -m <package> gate reports/pr_gate.json` enforces;
 - with `plots: images`, SVG charts next to the report (`reports/pr_plots/`).
 """
 
@@ -45,13 +48,14 @@ from ..model.metrics import task_values
 from ..model.scoring import positive_scores, read_predictions
 from ..model.scoring import predictions as model_predictions
 from ..settings.params import TASK_METRICS, Params, load_params
-from ..text import charts, markdown
+from ..text import charts, html, markdown
 from . import baseline as base
 from . import sections
 
 log = logging.getLogger(__name__)
 
 REPORT_FILE = Path("reports/pr_report.md")
+HTML_SUFFIX = ".html"  # the same report as a self-contained page, beside the Markdown
 PR_GATE_FILE = Path("reports/pr_gate.json")
 DRIFT_FILE = Path("reports/drift.md")
 IMAGES_DIR = Path("reports/pr_plots")
@@ -111,8 +115,23 @@ def build_report(
         comparison=comparison.mode,
         baseline={"ref": baseline_ref, "commit": inputs.commit},
     )
+    gate["metrics"] = compared_metrics(comparison.metrics)
     text, images = render_report(params, inputs, comparison, gate, baseline_ref, remote)
     return text, gate, images
+
+
+def compared_metrics(metrics: dict[str, MetricComparison]) -> dict[str, dict[str, Any]]:
+    """The compared metrics for `pr_gate.json`: each side and the difference, with intervals
+    (None where the baseline has no value), and which direction is better."""
+    return {
+        name: {
+            "current": c.current.as_dict(),
+            "baseline": c.baseline.as_dict() if c.baseline else None,
+            "difference": c.difference.as_dict() if c.difference else None,
+            "lower_is_better": c.lower_is_better,
+        }
+        for name, c in metrics.items()
+    }
 
 
 def read_inputs(baseline_ref: str) -> ReportInputs:
@@ -303,10 +322,9 @@ def _provenance_section(
     """Where the report and its models come from: commits, the run, the artifacts."""
     head = base.git("rev-parse", "HEAD").stdout.strip()
     dirty = bool(base.git("status", "--porcelain", "--untracked-files=no").stdout.strip())
-    artifacts = [
-        "pr_report.md",
-        *sorted(p.name for pat in ARTIFACT_PATTERNS for p in Path().glob(pat)),
-    ]
+    written = ("pr_report.md", "pr_report" + HTML_SUFFIX)
+    found = {p.name for pat in ARTIFACT_PATTERNS for p in Path().glob(pat)}
+    artifacts = [*written, *sorted(found - set(written))]
     return sections.provenance_section(
         label,
         commit,
@@ -511,11 +529,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         params = load_params(args.params)
         ref = args.baseline or params.evaluate.comparison.baseline
         text, gate, images = build_report(params, ref, args.remote)
+        attachments = {f"{IMAGES_DIR.name}/{name}": svg for name, svg in images.items()}
+        page = html.page(text, args.output.parent, attachments)
         with staged_outputs() as staged:
             staged.write_text(args.output, text)
+            staged.write_text(args.output.with_suffix(HTML_SUFFIX), page)
             staged.write_json(args.output.parent / PR_GATE_FILE.name, gate)
-            for name, svg in images.items():
-                staged.write_text(args.output.parent / IMAGES_DIR.name / name, svg)
+            for path, svg in attachments.items():
+                staged.write_text(args.output.parent / path, svg)
         verdict = "PASS" if gate["passed"] else "FAIL"
         log.info(
             "report: %s (%s comparison), written to %s", verdict, gate["comparison"], args.output
