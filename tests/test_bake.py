@@ -183,6 +183,7 @@ src/term_deposit_model/settings/__init__.py
 src/term_deposit_model/settings/command.py
 src/term_deposit_model/settings/compose.py
 src/term_deposit_model/settings/params.py
+src/term_deposit_model/speedups.py
 src/term_deposit_model/stages/__init__.py
 src/term_deposit_model/stages/card.py
 src/term_deposit_model/stages/drift.py
@@ -260,6 +261,7 @@ tests/test_docs.py
 tests/test_dvc_yaml.py
 tests/test_package.py
 tests/test_pipeline.py
+tests/test_speedups.py
 tests/test_template_updates.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py
