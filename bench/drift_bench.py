@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import glob
 import importlib
+import os
 import platform
 import statistics
 import subprocess
@@ -59,6 +60,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--full-repeats", type=int, default=1)
+    parser.add_argument(
+        "--plain", action="store_true", help="also time the sampled check with SPEEDUPS=off"
+    )
     parser.add_argument("--project", type=Path, help="a baked project whose pipeline has run")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -109,6 +113,17 @@ def main() -> None:
             started = time.perf_counter()
             sampled = drift.run_check(reference, current, model, sampled_config, params.seed)
             times.append(time.perf_counter() - started)
+        plain_times = []  # the same sampled check with the speed-ups off (`SPEEDUPS=off`)
+        for _ in range(args.repeats if args.plain else 0):
+            os.environ["SPEEDUPS"] = "off"
+            try:
+                started = time.perf_counter()
+                plain = drift.run_check(reference, current, model, sampled_config, params.seed)
+                plain_times.append(time.perf_counter() - started)
+            finally:
+                del os.environ["SPEEDUPS"]
+            if plain.summary != sampled.summary:
+                raise SystemExit(f"{name}: the speed-ups changed the drift summary")
         full_times = []
         for _ in range(args.full_repeats):
             started = time.perf_counter()
@@ -120,6 +135,7 @@ def main() -> None:
             {
                 "name": name,
                 "sampled": statistics.median(times),
+                "plain": statistics.median(plain_times) if plain_times else None,
                 "full": statistics.median(full_times),
                 "same": a == b,
                 "differing": differing,
@@ -161,13 +177,15 @@ def main() -> None:
         f"{sampled_config.sample_rows:,} rows per side, seed {params.seed}.\n"
     )
     print(
-        "| current data | sampled (s) | full data (s) | speed-up | dataset drift (sampled / full) "
+        "| current data | sampled (s) | sampled, SPEEDUPS=off (s) | full data (s) | speed-up "
+        "| dataset drift (sampled / full) "
         "| drifted columns | prediction drift | `age` score | verdicts identical |"
     )
-    print("|---|---:|---:|---:|---|---|---|---|---|")
+    print("|---|---:|---:|---:|---:|---|---|---|---|---|")
     for r in rows:
+        plain = "-" if r["plain"] is None else f"{r['plain']:.2f}"
         print(
-            f"| {r['name']} | {r['sampled']:.1f} | {r['full']:.1f} "
+            f"| {r['name']} | {r['sampled']:.2f} | {plain} | {r['full']:.1f} "
             f"| {r['full'] / r['sampled']:.0f}x "
             f"| {r['dataset'][0]} / {r['dataset'][1]} | {r['drifted'][0]} / {r['drifted'][1]} "
             f"| {r['prediction'][0]} / {r['prediction'][1]} "
@@ -193,6 +211,7 @@ def outside(args: argparse.Namespace) -> None:
     command = [
         "uv", "run", "--frozen", "python", str(Path(__file__).resolve()), "--inside",
         "--repeats", str(args.repeats), "--full-repeats", str(args.full_repeats),
+        *(["--plain"] if args.plain else []),
     ]  # fmt: skip
     subprocess.run(command, cwd=project, check=True)
 
