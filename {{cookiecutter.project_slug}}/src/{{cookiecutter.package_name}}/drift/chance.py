@@ -109,8 +109,8 @@ def _counted_jensenshannon_floor(
         order = rng.permutation(size)
         left, right = codes[order[:left_size]], codes[order[left_size:]]
         left_counts = np.bincount(left, minlength=len(values))
-        listed = {values[c] for c in _in_order_of_appearance(left)} | {
-            values[c] for c in _in_order_of_appearance(right)
+        listed = {values[c] for c in _in_order_of_appearance(left, len(values))} | {
+            values[c] for c in _in_order_of_appearance(right, len(values))
         }
         keys = np.array([code_of[value] for value in listed], dtype=np.intp)
         shares_left = left_counts[keys] / left_size
@@ -119,9 +119,13 @@ def _counted_jensenshannon_floor(
     return highest
 
 
-def _in_order_of_appearance(codes: np.ndarray) -> list[int]:
-    found, first = np.unique(codes, return_index=True)
-    return found[np.argsort(first)].tolist()
+def _in_order_of_appearance(codes: np.ndarray, count: int) -> list[int]:
+    """The distinct values of `codes` (each below `count`) in order of first appearance."""
+    first = np.full(count, len(codes), dtype=np.intp)
+    # Assigning through repeated indices keeps the last value: reversed, that is the first.
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.intp)
+    present = np.flatnonzero(first < len(codes))
+    return present[np.argsort(first[present], kind="stable")].tolist()
 
 
 def column_thresholds(
