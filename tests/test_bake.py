@@ -196,6 +196,7 @@ src/term_deposit_model/text/__init__.py
 src/term_deposit_model/text/charts.py
 src/term_deposit_model/text/markdown.py
 src/term_deposit_model/tuning/__init__.py
+src/term_deposit_model/tuning/progress.py
 src/term_deposit_model/tuning/report.py
 src/term_deposit_model/tuning/space.py
 src/term_deposit_model/tuning/study.py
@@ -263,6 +264,7 @@ tests/test_package.py
 tests/test_pipeline.py
 tests/test_speedups.py
 tests/test_template_updates.py
+tests/tuning/test_progress.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py
 tests/tuning/test_tasks.py
