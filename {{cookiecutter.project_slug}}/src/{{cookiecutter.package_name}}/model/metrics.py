@@ -89,7 +89,8 @@ def _remember(
 
     The same model outputs on the same shared draws give the same values: the evaluate stage
     asks for them once for its intervals and again for each comparison with the trivial model.
-    Keys are object identities; the entry keeps the objects, so no identity is reused.
+    Keys are object identities; the entry keeps the objects, so no identity is reused (and
+    the values are read-only: callers build new arrays from them, as they must from inputs).
     """
     if not _is_shared(weights):
         return compute(*inputs, weights)
