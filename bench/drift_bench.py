@@ -109,12 +109,13 @@ def main() -> None:
     rows = []
     for name, current in scenarios.items():
         times = []
+        plain_times = []  # the same sampled check with the speed-ups off, run alternately
         for _ in range(args.repeats):
             started = time.perf_counter()
             sampled = drift.run_check(reference, current, model, sampled_config, params.seed)
             times.append(time.perf_counter() - started)
-        plain_times = []  # the same sampled check with the speed-ups off (`SPEEDUPS=off`)
-        for _ in range(args.repeats if args.plain else 0):
+            if not args.plain:
+                continue
             os.environ["SPEEDUPS"] = "off"
             try:
                 started = time.perf_counter()
