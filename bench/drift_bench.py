@@ -1,6 +1,6 @@
 """Benchmark of the drift check: 1M rows against a 1M-row reference, sampled vs full data.
 
-    uv run python bench/drift_bench.py [--repeats 3] [--full-repeats 1]
+    uv run python bench/drift_bench.py [--repeats 3] [--full-repeats 1] [--plain]
 
 bakes the default project, runs its pipeline, and runs the measurement inside the project's
 environment (`--project DIR` reuses a baked project whose pipeline has run).
@@ -15,6 +15,8 @@ to 1,000,000 rows; the current data is, per scenario, 1,000,000 rows resampled f
   moved to job `student` (Jensen-Shannon distance about 0.2).
 Timed: `drift.run_check` with the default sample (drift.sample_rows) against the full data
 (sample_rows: 0) on the same frames; verdicts (per column, dataset, prediction) compared.
+With `--plain`, each sampled run is followed by the same check with the generated package's
+speed-ups off (`SPEEDUPS=off`): its time is a column, and a different summary stops the run.
 Prints a Markdown section for docs/benchmarks.md.
 """
 
