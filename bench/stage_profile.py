@@ -2,8 +2,8 @@
 
     uv run python bench/stage_profile.py [--runs 3] [--project DIR]
 
-bakes the default project (or uses `--project`, a baked project whose `.venv` is synced), runs
-every stage once to make its inputs, then runs each stage `--runs` times with the generated
+bakes the default project and runs every stage once to make its inputs (or uses `--project`, a
+baked project whose stages have run), then runs each stage `--runs` times with the generated
 package's speed-ups on and `--runs` times with `SPEEDUPS=off`, alternating, and prints medians:
 - start-up: the process's wall time not spent in the stage module (interpreter, `site`, exit),
 - imports: importing the stage module (and everything it imports at the top),
@@ -127,9 +127,11 @@ def outside(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from common import baked_project, machine
 
-    project = args.project or baked_project()
-    for stage in STAGES:  # inputs for every stage, and bytecode caches written
-        run_stage(project, stage, "on")
+    project = args.project
+    if project is None:
+        project = baked_project()
+        for stage in STAGES:  # inputs for every stage, and bytecode caches written
+            run_stage(project, stage, "on")
     rows = []
     for stage in args.stages:
         times: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
