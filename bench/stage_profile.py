@@ -141,6 +141,8 @@ def outside(args: argparse.Namespace) -> None:
                 found, digest = run_stage(project, stage, mode)
                 times[mode].append(found)
                 hashes[mode].append(digest)
+        if args.runs < 2:  # one more run, untimed, tells which files vary from run to run
+            hashes["on"].append(run_stage(project, stage, "on")[1])
         unstable = {
             name
             for mode in hashes
