@@ -1,6 +1,6 @@
 """Benchmark of the drift check: 1M rows against a 1M-row reference, sampled vs full data.
 
-    uv run python bench/drift_bench.py [--repeats 3] [--full-repeats 1]
+    uv run python bench/drift_bench.py [--repeats 3] [--full-repeats 1] [--plain]
 
 bakes the default project, runs its pipeline, and runs the measurement inside the project's
 environment (`--project DIR` reuses a baked project whose pipeline has run).
@@ -15,6 +15,8 @@ to 1,000,000 rows; the current data is, per scenario, 1,000,000 rows resampled f
   moved to job `student` (Jensen-Shannon distance about 0.2).
 Timed: `drift.run_check` with the default sample (drift.sample_rows) against the full data
 (sample_rows: 0) on the same frames; verdicts (per column, dataset, prediction) compared.
+With `--plain`, each sampled run is followed by the same check with the generated package's
+speed-ups off (`SPEEDUPS=off`): its time is a column, and a different summary stops the run.
 Prints a Markdown section for docs/benchmarks.md.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import glob
 import importlib
+import os
 import platform
 import statistics
 import subprocess
@@ -59,6 +62,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--full-repeats", type=int, default=1)
+    parser.add_argument(
+        "--plain", action="store_true", help="also time the sampled check with SPEEDUPS=off"
+    )
     parser.add_argument("--project", type=Path, help="a baked project whose pipeline has run")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -105,10 +111,22 @@ def main() -> None:
     rows = []
     for name, current in scenarios.items():
         times = []
+        plain_times = []  # the same sampled check with the speed-ups off, run alternately
         for _ in range(args.repeats):
             started = time.perf_counter()
             sampled = drift.run_check(reference, current, model, sampled_config, params.seed)
             times.append(time.perf_counter() - started)
+            if not args.plain:
+                continue
+            os.environ["SPEEDUPS"] = "off"
+            try:
+                started = time.perf_counter()
+                plain = drift.run_check(reference, current, model, sampled_config, params.seed)
+                plain_times.append(time.perf_counter() - started)
+            finally:
+                del os.environ["SPEEDUPS"]
+            if plain.summary != sampled.summary:
+                raise SystemExit(f"{name}: the speed-ups changed the drift summary")
         full_times = []
         for _ in range(args.full_repeats):
             started = time.perf_counter()
@@ -120,6 +138,7 @@ def main() -> None:
             {
                 "name": name,
                 "sampled": statistics.median(times),
+                "plain": statistics.median(plain_times) if plain_times else None,
                 "full": statistics.median(full_times),
                 "same": a == b,
                 "differing": differing,
@@ -161,13 +180,15 @@ def main() -> None:
         f"{sampled_config.sample_rows:,} rows per side, seed {params.seed}.\n"
     )
     print(
-        "| current data | sampled (s) | full data (s) | speed-up | dataset drift (sampled / full) "
+        "| current data | sampled (s) | sampled, SPEEDUPS=off (s) | full data (s) | speed-up "
+        "| dataset drift (sampled / full) "
         "| drifted columns | prediction drift | `age` score | verdicts identical |"
     )
-    print("|---|---:|---:|---:|---|---|---|---|---|")
+    print("|---|---:|---:|---:|---:|---|---|---|---|---|")
     for r in rows:
+        plain = "-" if r["plain"] is None else f"{r['plain']:.2f}"
         print(
-            f"| {r['name']} | {r['sampled']:.1f} | {r['full']:.1f} "
+            f"| {r['name']} | {r['sampled']:.2f} | {plain} | {r['full']:.1f} "
             f"| {r['full'] / r['sampled']:.0f}x "
             f"| {r['dataset'][0]} / {r['dataset'][1]} | {r['drifted'][0]} / {r['drifted'][1]} "
             f"| {r['prediction'][0]} / {r['prediction'][1]} "
@@ -193,6 +214,7 @@ def outside(args: argparse.Namespace) -> None:
     command = [
         "uv", "run", "--frozen", "python", str(Path(__file__).resolve()), "--inside",
         "--repeats", str(args.repeats), "--full-repeats", str(args.full_repeats),
+        *(["--plain"] if args.plain else []),
     ]  # fmt: skip
     subprocess.run(command, cwd=project, check=True)
 

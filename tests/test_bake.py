@@ -202,6 +202,7 @@ src/term_deposit_model/settings/__init__.py
 src/term_deposit_model/settings/command.py
 src/term_deposit_model/settings/compose.py
 src/term_deposit_model/settings/params.py
+src/term_deposit_model/speedups.py
 src/term_deposit_model/stages/__init__.py
 src/term_deposit_model/stages/card.py
 src/term_deposit_model/stages/drift.py
@@ -216,6 +217,7 @@ src/term_deposit_model/text/html.py
 src/term_deposit_model/text/markdown.py
 src/term_deposit_model/text/svg.py
 src/term_deposit_model/tuning/__init__.py
+src/term_deposit_model/tuning/progress.py
 src/term_deposit_model/tuning/report.py
 src/term_deposit_model/tuning/space.py
 src/term_deposit_model/tuning/study.py
@@ -287,8 +289,10 @@ tests/test_docs.py
 tests/test_dvc_yaml.py
 tests/test_package.py
 tests/test_pipeline.py
+tests/test_speedups.py
 tests/test_template_updates.py
 tests/text/test_html.py
+tests/tuning/test_progress.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py
 tests/tuning/test_tasks.py

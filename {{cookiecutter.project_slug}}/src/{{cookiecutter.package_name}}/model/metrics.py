@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import speedups
+
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier")
 MULTICLASS_METRICS = ("accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr")
 REGRESSION_METRICS = ("rmse", "mae", "r2", "mape")
@@ -41,7 +43,31 @@ def bootstrap_weights(
 
     Chunks bound memory (k * n_rows stays near `chunk_rows`); the same arguments always yield
     the same draws, so two models scored on the same rows get the same resamples (paired).
+    With the `shared_bootstrap` speed-up (see `speedups`) the chunks of the last arguments
+    asked for are kept (read-only, up to `SHARED_DRAW_CELLS` weights) and served again: the
+    evaluate stage's metrics, trivial-model comparison and fairness all use the same draws.
     """
+    if not speedups.enabled("shared_bootstrap") or n_rows * resamples > SHARED_DRAW_CELLS:
+        return _draw_weights(n_rows, resamples, seed, chunk_rows)
+    key = (n_rows, resamples, seed, chunk_rows)
+    if key not in _shared_draws:
+        _shared_draws.clear()
+        _remembered.clear()
+        chunks = list(_draw_weights(n_rows, resamples, seed, chunk_rows))
+        for chunk in chunks:
+            chunk.setflags(write=False)
+        _shared_draws[key] = chunks
+    return iter(_shared_draws[key])
+
+
+# Up to 128 MB of resample weights are kept for the next caller (`bootstrap_weights`).
+SHARED_DRAW_CELLS = 16_000_000
+_shared_draws: dict[tuple[int, int, int, int], list[np.ndarray]] = {}
+# Metric values of shared chunks, per (metric function, its arrays and settings, chunk).
+_remembered: dict[tuple[object, ...], tuple[tuple[object, ...], dict[str, np.ndarray]]] = {}
+
+
+def _draw_weights(n_rows: int, resamples: int, seed: int, chunk_rows: int) -> Iterator[np.ndarray]:
     rng = np.random.default_rng(seed)
     per_chunk = max(1, min(resamples, chunk_rows // max(n_rows, 1)))
     probabilities = np.full(n_rows, 1.0 / n_rows)
@@ -50,10 +76,44 @@ def bootstrap_weights(
         yield rng.multinomial(n_rows, probabilities, size=size).astype(np.float64)
 
 
+def _is_shared(weights: np.ndarray) -> bool:
+    return any(weights is chunk for chunks in _shared_draws.values() for chunk in chunks)
+
+
+def _remember(
+    compute: Callable[..., dict[str, np.ndarray]],
+    inputs: tuple[object, ...],
+    weights: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """`compute(*inputs, weights)`, computed once per shared chunk of weights.
+
+    The same model outputs on the same shared draws give the same values: the evaluate stage
+    asks for them once for its intervals and again for each comparison with the trivial model.
+    Keys are object identities; the entry keeps the objects, so no identity is reused (and
+    the values are read-only: callers build new arrays from them, as they must from inputs).
+    """
+    if not _is_shared(weights):
+        return compute(*inputs, weights)
+    key = (compute, *(id(x) if isinstance(x, np.ndarray) else x for x in inputs), id(weights))
+    hit = _remembered.get(key)
+    if hit is None:
+        values = compute(*inputs, weights)
+        for array in values.values():
+            array.setflags(write=False)
+        hit = _remembered[key] = ((*inputs, weights), values)
+    return dict(hit[1])
+
+
 def metric_values(
     labels: np.ndarray, scores: np.ndarray, threshold: float, weights: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Each metric for each row of `weights` (shape (k, n)); returns arrays of length k."""
+    return _remember(_binary_values, (labels, scores, float(threshold)), weights)
+
+
+def _binary_values(
+    labels: np.ndarray, scores: np.ndarray, threshold: float, weights: np.ndarray
+) -> dict[str, np.ndarray]:
     y = labels.astype(np.float64)
     w = np.atleast_2d(weights)
     predicted = (scores >= threshold).astype(np.float64)
@@ -88,8 +148,15 @@ def _ranking_metrics(
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores = scores[order]
     group_starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    pos = np.add.reduceat(w[:, order] * y[order], group_starts, axis=1)
-    neg = np.add.reduceat(w[:, order] * (1 - y[order]), group_starts, axis=1)
+    drawn = w[:, order]
+    pos_rows = drawn * y[order]
+    # y is 0/1, so the negatives' weights are the rest (bit for bit `drawn * (1 - y)`).
+    neg_rows = drawn - pos_rows if np.all((y == 0) | (y == 1)) else drawn * (1 - y[order])
+    if len(group_starts) == len(scores):  # no tied scores: every group is one row
+        pos, neg = pos_rows, neg_rows
+    else:
+        pos = np.add.reduceat(pos_rows, group_starts, axis=1)
+        neg = np.add.reduceat(neg_rows, group_starts, axis=1)
     total_pos = pos.sum(axis=1)
     total_neg = neg.sum(axis=1)
     # Descending scores: a positive outranks every negative in later groups, ties count half.
@@ -131,6 +198,12 @@ def multiclass_values(
     scikit-learn's do over the labels it finds; per class: `precision_<class>`,
     `recall_<class>`; `roc_auc_ovr` is the mean one-vs-rest ROC-AUC of the classes present.
     """
+    return _remember(_multiclass_values, (labels, probabilities, tuple(classes)), weights)
+
+
+def _multiclass_values(
+    labels: np.ndarray, probabilities: np.ndarray, classes: tuple[str, ...], weights: np.ndarray
+) -> dict[str, np.ndarray]:
     w = np.atleast_2d(weights)
     n_classes = probabilities.shape[1]
     truth = np.eye(n_classes)[labels]
@@ -168,6 +241,12 @@ def regression_values(
     targets: np.ndarray, predictions: np.ndarray, weights: np.ndarray
 ) -> dict[str, np.ndarray]:
     """RMSE, MAE, R² and (when no target is 0) MAPE for each row of `weights` (shape (k, n))."""
+    return _remember(_regression_values, (targets, predictions), weights)
+
+
+def _regression_values(
+    targets: np.ndarray, predictions: np.ndarray, weights: np.ndarray
+) -> dict[str, np.ndarray]:
     w = np.atleast_2d(weights)
     y = targets.astype(np.float64)
     error = predictions.astype(np.float64) - y

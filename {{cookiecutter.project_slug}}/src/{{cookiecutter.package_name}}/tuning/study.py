@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
 from ..errors import PipelineError, guarded
 from ..settings.params import PARAMS_FILE, Params, load_params, parse_params
+from .progress import TrialProgress, short
 from .report import REPORT_DIR, render_markdown, study_summary
 from .space import TuneConfig, apply_values, load_tune_config
 
@@ -185,11 +187,15 @@ def run(
         trial.set_user_attr("rounds", cv.rounds)
         return float(cv.summary[f"cv_{metric}_mean"])
 
-    def progress(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        log.info("tune: trial %d %s %s", trial.number, trial.state.name.lower(), trial.value)
-
     finished = sum(t.state.is_finished() for t in study.trials)
     remaining = trials - finished
+    counter = TrialProgress(remaining, metric, maximise=study.direction.name == "MAXIMIZE")
+    lock = threading.Lock()  # parallel trials report from their own threads
+
+    def progress(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        with lock:
+            log.info(counter.line(trial.number, trial.state.name.lower(), trial.value))
+
     if remaining > 0:
         study.optimize(
             objective,
@@ -254,8 +260,8 @@ def tune(
     log.info(
         "tune: best %s = %s with %s",
         summary["metric"],
-        summary["best"]["value"],
-        summary["best"]["params"],
+        short(summary["best"]["value"]),
+        short(summary["best"]["params"]),
     )
     return summary
 

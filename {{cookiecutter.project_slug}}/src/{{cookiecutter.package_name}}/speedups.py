@@ -1,0 +1,54 @@
+"""The performance tricks, in one place, each behind one switch.
+
+Every trick here gives the same answers as the plain code it replaces (bit for bit: the tests
+in `tests/test_speedups.py` run both and compare); it only does less work:
+- `shared_bootstrap`: the evaluate stage draws its bootstrap resample weights once and serves
+  them to the test metrics, the comparison with the trivial model and fairness (each used to
+  draw the same weights again from the same seed).
+- `counted_chance_floor`: the drift check's chance floor (`drift.chance`) scores every random
+  split of a column from one sort (Wasserstein) or one count (Jensen-Shannon) of the pooled
+  values, instead of handing each split to Evidently's scorer as two pandas series.
+
+Set the environment variable `SPEEDUPS=off` (or `SPEEDUPS=off:<name>,<name>`) to run the
+plain code paths, e.g. to rule a trick out when a result looks wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+TRICKS = ("shared_bootstrap", "counted_chance_floor")
+_ENV = "SPEEDUPS"
+_forced_off: set[str] = set()
+
+
+def enabled(name: str) -> bool:
+    """Whether trick `name` (one of `TRICKS`) is on: on unless `SPEEDUPS` or `disabled` says."""
+    if name not in TRICKS:
+        raise ValueError(f"unknown speed-up '{name}': expected one of {', '.join(TRICKS)}")
+    if name in _forced_off:
+        return False
+    setting = os.environ.get(_ENV, "").strip().lower()
+    if setting in ("", "on"):
+        return True
+    if setting == "off":
+        return False
+    if setting.startswith("off:"):
+        return name not in {part.strip() for part in setting[4:].split(",")}
+    raise ValueError(f"{_ENV}={setting!r}: expected 'on', 'off' or 'off:<name>,<name>'")
+
+
+@contextmanager
+def disabled(*names: str) -> Iterator[None]:
+    """Run the plain code paths of `names` (all tricks when none is named) inside the block."""
+    chosen = set(names or TRICKS)
+    for name in chosen:
+        enabled(name)  # refuses an unknown name
+    added = chosen - _forced_off
+    _forced_off.update(added)
+    try:
+        yield
+    finally:
+        _forced_off.difference_update(added)

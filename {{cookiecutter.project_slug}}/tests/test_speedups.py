@@ -1,0 +1,172 @@
+"""The performance tricks (`speedups`) change no answer: each is run on and off and compared.
+
+Equality here is exact (`==` on floats): a trick may only skip work, never change arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import module
+
+speedups = module("speedups")
+metrics = module("model.metrics")
+comparison = module("model.comparison")
+fairness = module("governance.fairness")
+chance = module("drift.chance")
+
+RESAMPLES = 200
+SEED = 7
+
+
+def binary_case(rows: int = 1500) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    labels = (rng.random(rows) < 0.3).astype(np.int64)
+    scores = np.clip(0.3 * labels + rng.random(rows) * 0.7, 0, 1).round(2)  # many tied scores
+    groups = rng.choice(np.array(["north", "south", "east"], dtype=object), size=rows)
+    return labels, scores, groups
+
+
+def evaluate_like(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> tuple:
+    """What the evaluate stage asks of the metrics: intervals, trivial comparisons, fairness."""
+    intervals = metrics.task_intervals(
+        "binary",
+        labels,
+        scores,
+        threshold=0.5,
+        classes=("no", "yes"),
+        resamples=RESAMPLES,
+        confidence_level=0.95,
+        seed=SEED,
+    )
+    trivial = np.full(len(labels), labels.mean())
+    compared = [
+        comparison.paired_comparison(
+            labels,
+            scores,
+            trivial,
+            [metric],
+            threshold=0.5,
+            baseline_threshold=cut,
+            resamples=RESAMPLES,
+            confidence_level=0.95,
+            seed=SEED,
+        )
+        for metric, cut in (("f1", 0.0), ("roc_auc", 0.5))
+    ]
+    outcomes = fairness.Outcomes(
+        "binary", labels.astype(float), (scores >= 0.5).astype(float), scores, ("no", "yes")
+    )
+    fair = fairness.assess_columns({"region": groups}, outcomes, 30, RESAMPLES, 0.95, SEED)
+    return intervals, compared, fair
+
+
+def test_shared_bootstrap_gives_the_same_evaluation_from_one_draw(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    draws = []
+    real = metrics._draw_weights
+
+    def counted(*args: int):
+        draws.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(metrics, "_draw_weights", counted)
+    case = binary_case()
+    with speedups.disabled("shared_bootstrap"):
+        plain = evaluate_like(*case)
+    plain_draws = len(draws)
+    draws.clear()
+    fast = evaluate_like(*case)
+    assert fast == plain
+    assert plain_draws == 4  # intervals, two comparisons, fairness: each drew the same weights
+    assert len(draws) == 1
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_shared_bootstrap_gives_the_same_intervals_for_other_tasks(task: str) -> None:
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 900)
+    if task == "multiclass":
+        outputs = rng.dirichlet(np.ones(3), size=900)
+    else:
+        labels = labels.astype(np.float64) + 1.0
+        outputs = labels + rng.normal(size=900)
+
+    def both() -> tuple:
+        compute = metrics.task_values(task, labels, outputs, classes=("a", "b", "c"))
+        baseline = metrics.task_values(task, labels, outputs[::-1].copy(), classes=("a", "b", "c"))
+        return (
+            metrics.intervals_of(compute, len(labels), RESAMPLES, 0.9, SEED),
+            comparison.paired_of(
+                compute,
+                baseline,
+                len(labels),
+                ["accuracy" if task == "multiclass" else "rmse"],
+                resamples=RESAMPLES,
+                confidence_level=0.9,
+                seed=SEED,
+            ),
+        )
+
+    with speedups.disabled():
+        plain = both()
+    assert both() == plain
+
+
+def test_shared_draws_are_read_only() -> None:
+    (weights,) = list(metrics.bootstrap_weights(50, 10, seed=3))
+    with pytest.raises(ValueError, match="read-only"):
+        weights[0, 0] = 1.0
+
+
+def floors(reference: pd.Series, current: pd.Series, kind: str, method: str) -> list[float]:
+    return [chance.chance_floor(reference, current, kind, method, 20, seed) for seed in (0, 1, 2)]
+
+
+def numeric_sides(rows: int, seed: int) -> tuple[pd.Series, pd.Series]:
+    rng = np.random.default_rng(seed)
+    values = pd.Series(rng.normal(size=rows).round(1))  # ties
+    values[rng.random(rows) < 0.05] = np.nan
+    return values[: rows * 3 // 4], pd.Series(rng.integers(-2, 3, rows // 3)).astype("Int64")
+
+
+def category_sides(rows: int, seed: int) -> tuple[pd.Series, pd.Series]:
+    rng = np.random.default_rng(seed)
+    names = np.array([f"value {i}" for i in range(40)] + ["rare"], dtype=object)
+    weights = np.r_[np.full(40, 0.999 / 40), 0.001]
+    reference = pd.Series(rng.choice(names, size=rows, p=weights))
+    reference[rng.random(rows) < 0.05] = None
+    current = pd.Series(rng.choice(names[:30], size=rows // 4)).astype("category")
+    return reference, current
+
+
+@pytest.mark.parametrize("rows", [60, 700, 5000])
+def test_counted_chance_floor_equals_evidentlys_scores(rows: int) -> None:
+    ref, cur = numeric_sides(rows, rows)
+    with speedups.disabled("counted_chance_floor"):
+        plain_numeric = floors(ref, cur, "numeric", "wasserstein")
+    fast_numeric = floors(ref, cur, "numeric", "wasserstein")
+    ref_c, cur_c = category_sides(rows, rows)
+    with speedups.disabled("counted_chance_floor"):
+        plain_category = floors(ref_c, cur_c, "category", "jensenshannon")
+    fast_category = floors(ref_c, cur_c, "category", "jensenshannon")
+    assert fast_numeric == plain_numeric
+    assert fast_category == plain_category
+    assert min(plain_numeric + plain_category) > 0  # the floors compared are real scores
+
+
+def test_speedups_switch_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPEEDUPS", "off:counted_chance_floor")
+    assert speedups.enabled("shared_bootstrap")
+    assert not speedups.enabled("counted_chance_floor")
+    monkeypatch.setenv("SPEEDUPS", "off")
+    assert not speedups.enabled("shared_bootstrap")
+    monkeypatch.setenv("SPEEDUPS", "fast")
+    with pytest.raises(ValueError, match="SPEEDUPS='fast': expected 'on', 'off'"):
+        speedups.enabled("shared_bootstrap")
+    monkeypatch.delenv("SPEEDUPS")
+    with pytest.raises(ValueError, match="unknown speed-up 'warp'"):
+        speedups.enabled("warp")
