@@ -33,8 +33,16 @@ def test_writes_splits_and_report(workspace, sample_slice: pd.DataFrame) -> None
     report = run_prepare()
     train, test = pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)
     assert len(train) + len(test) == len(sample_slice) == report["rows_out"]
-    # Features in the declared order, then the target: ids, timestamps, dropped columns out.
-    assert list(train.columns) == list(test.columns) == [*records.features(), records.target()]
+    # Features in the declared order, then the target, then hashed personal-data columns (never
+    # model inputs): ids, timestamps, dropped columns out. Fairness groups that are not features
+    # stay in the test split only (evaluation groups by them).
+    params = config.load_params()
+    hashed = params.data.hashed_columns
+    kept = [*records.features(), records.target(), *hashed]
+    groups = [g.column for g in params.evaluate.fairness.groups]
+    carried = [c for c in dict.fromkeys(groups) if c not in kept]
+    assert list(train.columns) == kept
+    assert list(test.columns) == [*kept, *carried]
     assert report["test_rows"] == round(len(sample_slice) * 0.2)
     expected_share = records.is_positive(sample_slice[records.target()]).mean()
     assert report["positive_share"]["test"] == pytest.approx(expected_share, abs=1 / len(test))

@@ -72,10 +72,12 @@ def prepare(params: Params) -> dict[str, Any]:
 
 
 def fairness_columns(params: Params) -> list[str]:
-    """The columns of `evaluate.fairness.groups` that are neither features nor the target."""
+    """The columns of `evaluate.fairness.groups` that are neither features nor the target
+    (each once: a column may be grouped twice, e.g. with and without bins)."""
     data = params.data
     used = {*data.feature_columns, data.target}
-    return [g.column for g in params.evaluate.fairness.groups if g.column not in used]
+    groups = dict.fromkeys(g.column for g in params.evaluate.fairness.groups)
+    return [column for column in groups if column not in used]
 
 
 def time_period(frame: pd.DataFrame, data: DataConfig) -> dict[str, str] | None:
