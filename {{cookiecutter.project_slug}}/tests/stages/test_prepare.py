@@ -28,8 +28,13 @@ def run_prepare() -> dict:
     return prepare.prepare(config.load_params())
 
 
+def stratified(params: dict[str, Any]) -> None:
+    """The random split, whichever split the project is configured for."""
+    params["split"]["method"] = "stratified"
+
+
 def test_writes_splits_and_report(workspace, sample_slice: pd.DataFrame) -> None:
-    workspace()
+    workspace(edit=stratified)  # each side keeps the sample's class shares
     report = run_prepare()
     train, test = pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)
     assert len(train) + len(test) == len(sample_slice) == report["rows_out"]
@@ -126,12 +131,12 @@ def test_time_split_keeps_the_last_rows_for_testing(workspace, sample_slice) -> 
 
 
 def test_split_depends_on_the_seed_only(workspace) -> None:
-    workspace()
+    workspace(edit=stratified)  # the time split has no seed
     run_prepare()
     first = pd.read_parquet(paths.TEST_DATA)
     run_prepare()
     pd.testing.assert_frame_equal(first, pd.read_parquet(paths.TEST_DATA))
-    workspace(edit=lambda p: p.update(seed=7))
+    workspace(edit=lambda p: (stratified(p), p.update(seed=7)))
     run_prepare()
     assert not first.equals(pd.read_parquet(paths.TEST_DATA))
 
