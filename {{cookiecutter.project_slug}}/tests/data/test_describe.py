@@ -78,7 +78,8 @@ def test_id_columns_declared_or_named_and_unique(tmp_path, reader) -> None:
     codes = [f"C{i:05d}" for i in range(ROWS)]
     found = run(tmp_path, table(customerID=codes, ref=range(ROWS)), ids=("ref",))
     assert column(found, "customerID").spec["role"] == "id"
-    assert column(found, "ref").spec == {"dtype": "string", "role": "id", "nullable": True}
+    # no value is missing: nullable false (the comment says so too)
+    assert column(found, "ref").spec == {"dtype": "string", "role": "id", "nullable": False}
 
 
 def test_blank_strings_in_a_numeric_column_are_missing_values(tmp_path, reader) -> None:

@@ -143,7 +143,7 @@ def test_data_init_suggests_pii_and_prepare_drops_or_hashes(people: Path, monkey
     init.init(people, "churned", name="people")
     text = Path("conf/data/people.yaml").read_text()
     columns = yaml.safe_load(text)["columns"]
-    assert columns["email"] == {"dtype": "string", "role": "pii", "pii": "drop", "nullable": True}
+    assert columns["email"] == {"dtype": "string", "role": "pii", "pii": "drop", "nullable": False}
     assert columns["reach_on"]["role"] == "pii"
     assert "@example.org" not in text
     monkeypatch.delenv(KEY_VARIABLE, raising=False)

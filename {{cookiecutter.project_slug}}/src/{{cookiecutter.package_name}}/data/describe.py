@@ -123,7 +123,7 @@ def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], in
         counted = pc.value_counts(table[name])
         values, counts = counted.field("values"), counted.field("counts")
         compact = _compact(values, counts) if len(values) > MAX_LEVELS else None
-        found[name] = compact or Counts(
+        found[name.strip()] = compact or Counts(
             values.to_pylist(), counts.to_numpy(zero_copy_only=False), "text"
         )
     return found, table.num_rows
@@ -167,7 +167,7 @@ def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], i
     found = {}
     for name in frame.columns:
         counted = frame[name].value_counts(sort=False)
-        found[str(name)] = Counts(list(counted.index), counted.to_numpy(), "text")
+        found[str(name).strip()] = Counts(list(counted.index), counted.to_numpy(), "text")
     return found, len(frame)
 
 
@@ -178,8 +178,8 @@ def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int]:
 
     table = pq.read_table(path)
     found = {}
-    for name in table.column_names:
-        column = table[name]
+    for written in table.column_names:
+        name, column = written.strip(), table[written]
         kind = (
             "bool" if pa.types.is_boolean(column.type)
             else "int" if pa.types.is_integer(column.type)
@@ -204,10 +204,38 @@ def _header(path: Path, separator: str) -> list[str]:
         header = next(csv.reader(handle, delimiter=separator), [])
     if not header:
         raise PipelineError(f"{path} has no header line")
-    twice = sorted({h for h in header if header.count(h) > 1})
+    stripped = [h.strip() for h in header]
+    twice = sorted({h for h in stripped if stripped.count(h) > 1})
     if twice:
-        raise PipelineError(f"{path}: the header names column(s) {twice} more than once")
+        raise PipelineError(
+            f"{path}: the header names column(s) {twice} more than once (names are compared "
+            "without surrounding spaces)"
+        )
     return header
+
+
+def header_spelling(path: Path, separator: str | None) -> dict[str, str]:
+    """Names whose header spelling has surrounding spaces: stripped name -> as written."""
+    if separator is None:
+        import pyarrow.parquet as pq
+
+        written = list(pq.ParquetFile(path).schema_arrow.names)
+    else:
+        written = _header(path, separator)
+    return {name.strip(): name for name in written if name != name.strip()}
+
+
+def column_named(name: str, columns: list[str], role: str, path: Path) -> str:
+    """The column `name` designates (compared without surrounding spaces); else an error
+    that lists the columns and suggests close names."""
+    if name.strip() in columns:
+        return name.strip()
+    import difflib
+
+    lowered = {c.lower(): c for c in columns}
+    close = difflib.get_close_matches(name.strip().lower(), list(lowered), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(lowered[c]) for c in close)}?" if close else ""
+    raise PipelineError(f"{role} {name!r} is not a column of {path}{hint} (found {columns})")
 
 
 def describe(
@@ -225,14 +253,19 @@ def describe(
     counts, rows = read_counts(path, separator, fast)
     if rows == 0:
         raise PipelineError(f"{path} has a header but no rows")
-    for name, role in [(target, "--target"), *((i, "--id") for i in ids), (time, "--time")]:
-        if name is not None and name not in counts:
-            raise PipelineError(f"{role} {name!r} is not a column of {path}; found {list(counts)}")
+    names = list(counts)
+    target = column_named(target, names, "--target", path)
+    ids = tuple(column_named(i, names, "--id", path) for i in ids)
+    time = column_named(time, names, "--time", path) if time is not None else None
+    spelled = header_spelling(path, separator)
     columns, notes, thousands = [], [], False
     for name, found in counts.items():
         column, uses_thousands = infer_column(name, found, rows, ids=ids, time=time)
         if name != target:
             column = suggest_pii(column, found)
+        if name in spelled:
+            why = f"{column.why}; written {spelled[name]!r} in the file (read without the spaces)"
+            column = Column(column.name, column.spec, why)
         columns.append(column)
         thousands |= uses_thousands
     datetimes = [c.name for c in columns if c.spec["dtype"] == "datetime"]
@@ -264,7 +297,7 @@ def infer_column(
     markers = sorted({v for v in missing if v is not None and v != ""}, key=str)
     gaps = f"{n_missing} missing" + (f" (spelled {markers})" if markers else "")
     gaps = gaps if n_missing else "no missing value"
-    base: dict[str, Any] = {"nullable": True}
+    base: dict[str, Any] = {"nullable": n_missing > 0}  # as found; loosen it if values may lack
     if markers:
         base["missing_values"] = markers
     if name in ids:
@@ -467,10 +500,11 @@ def _as_timestamp(column: Column) -> Column:
 
 
 def _as_written(value: Any) -> Any:
-    """A text value that is a whole number as that number (`1`, not `'1'`); others unchanged."""
+    """A text value that is a whole number as that number (`1`, not `'1'`); other text
+    without surrounding spaces (`' >50K'` is `'>50K'`); others unchanged."""
     if isinstance(value, str) and NUMBER.match(value.strip()) and _integral_text(value.strip()):
         return int(value.strip())
-    return value
+    return value.strip() if isinstance(value, str) else value
 
 
 def _is_marker(value: Any) -> bool:

@@ -151,7 +151,10 @@ def init(
     target_file.write_text(text, encoding="utf-8")
     done.append(f"wrote {target_file} ({len(description.columns)} columns)")
     previous = switch_default(name)
-    done.append(f"switched conf/config.yaml's data default from {previous} to {name}")
+    if previous == name:
+        done.append(f"conf/config.yaml's data default is {name} already")
+    else:
+        done.append(f"switched conf/config.yaml's data default from {previous} to {name}")
     done += move_aside_batches(checked, previous)
     from ..settings.compose import compose
     from ..settings.params import PARAMS_FILE

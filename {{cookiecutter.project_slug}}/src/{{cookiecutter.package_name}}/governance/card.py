@@ -88,8 +88,8 @@ def build_card(inputs: CardInputs) -> dict[str, Any]:
             "decision_threshold": inputs.metadata.get("decision_threshold"),
             "features": [f["name"] for f in inputs.metadata["feature_spec"]["features"]],
             "target": data.target,
-            "classes": list(data.classes),
-            "positive_class": data.positive_class,
+            "classes": list(data.class_labels),
+            "positive_class": data.label_spelling.get(data.positive_class or ""),
         },
         "intended_use": card.intended_use or None,
         "out_of_scope_use": card.out_of_scope_use or None,
@@ -303,12 +303,13 @@ def render(card: Mapping[str, Any]) -> str:
 def _details(card: Mapping[str, Any]) -> str:
     m = card["model"]
     threshold = (m.get("decision_threshold") or {}).get("value")
+    classes = ", ".join(m["classes"])  # none for regression
     rows = [
         ["task", m["task"]],
         ["objective", f"`{m['objective']}`"],
         ["library", ", ".join(f"{k} {v}" for k, v in m["library"].items())],
         ["boosting rounds", plain(m["rounds"])],
-        ["target", f"`{m['target']}` (classes: {', '.join(m['classes'])})"],
+        ["target", f"`{m['target']}`" + (f" (classes: {classes})" if classes else "")],
         ["decision threshold", plain(threshold)],
         ["features", f"{len(m['features'])}: " + ", ".join(f"`{f}`" for f in m["features"])],
         *([f"`{k}`", v] for k, v in m["hyperparameters"].items()),

@@ -59,6 +59,15 @@ def level_text(value: object) -> str:
     return normalise_category(str(value))
 
 
+def spelled_level(value: object) -> str:
+    """A level as written in YAML or data, as text: stripped, its case kept."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 Level = str | int | float | bool
 Role = Literal["feature", "target", "id", "timestamp", "drop", "pii"]
 NON_FEATURE_DTYPES = frozenset({"string", "datetime"})
@@ -137,10 +146,22 @@ class DataConfig(_Strict):
     positive_class: str | None = None
     # binary and multiclass: the target's levels (binary: negative first); regression: none.
     classes: tuple[str, ...] = ()
+    # The classes spelled as `classes` is written (stripped): what answers say. `classes`
+    # itself holds the compared spelling (lower-cased). Filled from `classes` when not given.
+    class_labels: tuple[str, ...] = ()
     drop_columns: list[str] = Field(default_factory=list)
     min_rows: int = Field(default=100, ge=1)
     drop_duplicates: bool = True
     columns: dict[str, ColumnSpec]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _class_spelling(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value.get("class_labels"):
+            classes = value.get("classes")
+            if isinstance(classes, (list, tuple)):
+                value = {**value, "class_labels": [spelled_level(c) for c in classes]}
+        return value
 
     @field_validator("positive_class", mode="before")
     @classmethod
@@ -170,6 +191,11 @@ class DataConfig(_Strict):
             raise ValueError(f"'drop_columns' names columns not in 'columns': {unknown}")
         if self.target in self.drop_columns:
             raise ValueError("'drop_columns' must not drop the target")
+        if [level_text(c) for c in self.class_labels] != list(self.classes):
+            raise ValueError(
+                f"'class_labels' {list(self.class_labels)} must spell 'classes' "
+                f"{list(self.classes)} (compared stripped and lower-cased)"
+            )
         if len(self.timestamp_columns) > 1:
             raise ValueError(
                 f"at most one column may have role timestamp: {self.timestamp_columns}"
@@ -214,6 +240,11 @@ class DataConfig(_Strict):
             for name, column in self.columns.items()
             if column.role == "feature" and name != self.target and name not in self.drop_columns
         ]
+
+    @property
+    def label_spelling(self) -> dict[str, str]:
+        """Each class (compared spelling) -> as `classes` writes it."""
+        return dict(zip(self.classes, self.class_labels, strict=True))
 
     @property
     def id_columns(self) -> list[str]:
