@@ -16,6 +16,7 @@ import records
 from helpers import PACKAGE, ROOT, module
 
 config = module("settings.params")
+dates = module("data.dates")
 errors = module("errors")
 paths = module("artifacts.paths")
 prepare = module("stages.prepare")
@@ -49,9 +50,13 @@ def test_writes_splits_and_report(workspace, sample_slice: pd.DataFrame) -> None
     assert list(train.columns) == kept
     assert list(test.columns) == [*kept, *carried]
     assert report["test_rows"] == round(len(sample_slice) * 0.2)
-    expected_share = records.is_positive(sample_slice[records.target()]).mean()
-    assert report["positive_share"]["test"] == pytest.approx(expected_share, abs=1 / len(test))
-    assert report["positive_share"]["train"] == pytest.approx(expected_share, abs=1 / len(train))
+    task = params.data.task
+    shares = {"binary": "positive_share", "multiclass": "class_shares"}.get(task, "target_mean")
+    assert set(report[shares]) == {"all", "train", "test"}
+    if task == "binary":  # stratified: each side keeps the positive share
+        expected_share = records.is_positive(sample_slice[records.target()]).mean()
+        assert report[shares]["test"] == pytest.approx(expected_share, abs=1 / len(test))
+        assert report[shares]["train"] == pytest.approx(expected_share, abs=1 / len(train))
     for name in records.category_features():
         assert isinstance(train[name].dtype, pd.CategoricalDtype), name
     for name in records.numeric_features():
@@ -123,8 +128,9 @@ def test_time_split_keeps_the_last_rows_for_testing(workspace, sample_slice) -> 
     run_prepare()
     test = pd.read_parquet(paths.TEST_DATA)
     ordered = sample_slice
-    for name in records.data_config().timestamp_columns:  # prepare orders rows by it
-        ordered = ordered.assign(_t=pd.to_datetime(ordered[name])).sort_values("_t", kind="stable")
+    for name in records.data_config().timestamp_columns:  # prepare orders rows by its time
+        times = dates.parse(ordered[name], records.data_config().columns[name].format)
+        ordered = ordered.assign(_t=times).sort_values("_t", kind="stable")
     tail = ordered[records.target()].tail(len(test))
     expected = [config.normalise_category(value) for value in tail]
     assert test[records.target()].astype(str).tolist() == expected

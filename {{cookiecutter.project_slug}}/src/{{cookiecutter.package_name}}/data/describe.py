@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import PipelineError
 from ..settings.params import level_text
+from .dates import SHAPES, DateFormat, epoch_format, infer_format
 from .pii_detect import personal_kind
 
 FAST_READ = True  # the default: PyArrow reading and counting; False: pandas
@@ -31,8 +32,8 @@ MAX_CLASSES = 20  # a target with more distinct values is a regression target (i
 ID_NAME = re.compile(r"(^|[\s_.-])id$|^id([\s_.-]|$)|[a-z]Id$|ID$", re.IGNORECASE)
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 SEPARATORS = ",;\t|"
+MIN_ID_ROWS = 20  # from this many rows, a column unique per row is an id by its values
 PII_SAMPLE = 500  # present values looked at to spot personal data
 
 
@@ -151,12 +152,28 @@ def _compact(values: Any, counts: Any) -> Counts | None:
         grouped = f"({NUMBER.pattern})|({THOUSANDS.pattern})"
         if pc.all(pc.match_substring_regex(spelled, grouped)).as_py():
             return None  # numbers with thousands separators: the value-by-value path
-        dates = pc.all(pc.match_substring_regex(spelled, DATE.pattern)).as_py()
         sample = tuple(spelled.slice(0, PII_SAMPLE).to_pylist())
+        dates = any(pc.all(pc.match_substring_regex(spelled, shape)).as_py() for shape in SHAPES)
+        if dates:  # the values with the highest first and second number settle day vs month
+            sample += _extremes(spelled)
         return Counts(np.empty(0), present, "dates" if dates else "many", markers, sample)
     integral = not pc.any(pc.match_substring_regex(spelled, "[.eE]")).as_py()
     numbers = pc.cast(spelled, pa.float64()).to_numpy(zero_copy_only=False)
     return Counts(numbers, present, "int" if integral else "float", markers)
+
+
+def _extremes(spelled: Any) -> tuple[str, ...]:
+    """Of `d/m/yyyy`-like text, the values with the highest first and second number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.extract_regex(spelled, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{4}")
+    found = []
+    for part in ("a", "b"):
+        numbers = pc.cast(pc.struct_field(parts, part), pa.int64())
+        if len(numbers) and numbers.null_count < len(numbers):
+            found.append(spelled[pc.index(numbers, pc.max(numbers)).as_py()].as_py())
+    return tuple(found)
 
 
 def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int]:
@@ -246,6 +263,7 @@ def describe(
     positive_class: str | None = None,
     ids: tuple[str, ...] = (),
     time: str | None = None,
+    dayfirst: bool | None = None,
     fast: bool = FAST_READ,
 ) -> Description:
     """Infer the data config of `path`; raise `PipelineError` when it cannot be used."""
@@ -260,7 +278,9 @@ def describe(
     spelled = header_spelling(path, separator)
     columns, notes, thousands = [], [], False
     for name, found in counts.items():
-        column, uses_thousands = infer_column(name, found, rows, ids=ids, time=time)
+        column, uses_thousands = infer_column(
+            name, found, rows, ids=ids, time=time, dayfirst=dayfirst
+        )
         if name != target:
             column = suggest_pii(column, found)
         if name in spelled:
@@ -268,6 +288,12 @@ def describe(
             column = Column(column.name, column.spec, why)
         columns.append(column)
         thousands |= uses_thousands
+    if time is not None and column_of(columns, time).spec["dtype"] != "datetime":
+        raise PipelineError(
+            f"--time {time!r}: its values are not dates or times in a format data init reads "
+            f"({column_of(columns, time).why}); declare it in conf/data/ yourself: dtype: "
+            "datetime, role: timestamp, format: how the values are written (e.g. '%d/%m/%Y')"
+        )
     datetimes = [c.name for c in columns if c.spec["dtype"] == "datetime"]
     if time is None and len(datetimes) == 1:
         columns = [_as_timestamp(c) if c.name == datetimes[0] else c for c in columns]
@@ -281,8 +307,18 @@ def describe(
     )  # fmt: skip
 
 
+def column_of(columns: list[Column], name: str) -> Column:
+    return next(c for c in columns if c.name == name)
+
+
 def infer_column(
-    name: str, found: Counts, rows: int, *, ids: tuple[str, ...] = (), time: str | None = None
+    name: str,
+    found: Counts,
+    rows: int,
+    *,
+    ids: tuple[str, ...] = (),
+    time: str | None = None,
+    dayfirst: bool | None = None,
 ) -> tuple[Column, bool]:
     """One column's config entry and the reason; and whether it needs thousands separators."""
     values, counts = found.values, found.counts
@@ -303,17 +339,19 @@ def infer_column(
     if name in ids:
         return Column(name, {"dtype": "string", "role": "id", **base}, f"id (--id); {gaps}"), False
     if found.kind == "dates":
-        return _datetime(name, time, base, gaps), False
-    if found.kind == "many":
+        written = infer_format(found.sample, dayfirst)
+        if written is not None:
+            return _datetime(name, time, base, gaps, written), False
+    if found.kind in ("many", "dates"):
         distinct = len(counts)
-        if distinct == rows - n_missing and ID_NAME.search(name):
-            spec = {"dtype": "string", "role": "id", **base}
-            return Column(
-                name, spec, f"id: named like an identifier, unique per row; {gaps}"
-            ), False
+        if distinct == rows - n_missing and _id_like(name, found.sample, rows):
+            return _text_id(name, base, gaps), False
         return _free_text(name, distinct, base), False
     if isinstance(values, np.ndarray):
         integral = found.kind == "int"
+        epoch = _epoch(name, values, integral, time)
+        if epoch is not None:
+            return _datetime(name, time, base, gaps, epoch), False
         return _numeric(name, values, integral, False, len(values), rows - n_missing, base, gaps)
     if not present:
         spec = {"dtype": "string", "role": "drop", **base}
@@ -328,15 +366,20 @@ def infer_column(
         integral = found.kind == "int" or (
             found.kind == "text" and all(_integral_text(str(v)) for v, _ in present)
         )
+        epoch = _epoch(name, numbers, integral, time)
+        if epoch is not None:
+            return _datetime(name, time, base, gaps, epoch), False
         return _numeric(name, numbers, integral, thousands, distinct, rows - n_missing, base, gaps)
-    if found.kind == "datetime" or all(DATE.match(str(v).strip()) for v, _ in present):
-        return _datetime(name, time, base, gaps), False
+    if found.kind == "datetime":
+        return _datetime(name, time, base, gaps, None), False
+    written = infer_format([str(v) for v, _ in present], dayfirst)
+    if written is not None:
+        return _datetime(name, time, base, gaps, written), False
     if distinct == 1:
         spec = {"dtype": "string", "role": "drop", **base}
         return Column(name, spec, f"constant ({present[0][0]!r}): no information"), False
-    if distinct == rows - n_missing and ID_NAME.search(name):
-        spec = {"dtype": "string", "role": "id", **base}
-        return Column(name, spec, f"id: named like an identifier, unique per row; {gaps}"), False
+    if distinct == rows - n_missing and _id_like(name, [v for v, _ in present], rows):
+        return _text_id(name, base, gaps), False
     levels = _levels([v for v, _ in present])
     if len(levels) > MAX_LEVELS:
         return _free_text(name, distinct, base), False
@@ -363,20 +406,58 @@ def suggest_pii(column: Column, found: Counts) -> Column:
     kind = personal_kind(column.name, sample, len(found.counts))
     if kind is None:
         return column
-    how = "hash" if column.spec.get("role") == "id" else "drop"
+    # a declared or named id still joins under a hash; a column unique by its values is dropped
+    joins = column.spec.get("role") == "id" and (
+        column.why.startswith("id (--id)") or bool(ID_NAME.search(column.name))
+    )
+    how = "hash" if joins else "drop"
     base = {k: column.spec[k] for k in ("nullable", "missing_values") if k in column.spec}
     spec = {"dtype": "string", "role": "pii", "pii": how, **base}
     why = f"personal data? {kind}: pii: {how} (hash: joinable, needs the key; drop: out)"
     return Column(column.name, spec, why)
 
 
-def _datetime(name: str, time: str | None, base: dict[str, Any], gaps: str) -> Column:
+def _datetime(
+    name: str, time: str | None, base: dict[str, Any], gaps: str, written: DateFormat | None
+) -> Column:
     role = "timestamp" if name == time else "drop"
-    why = "datetime: every present value is a date" + (
+    how = f" ({written.how})" if written else ""
+    why = f"datetime: every present value is a date{how}" + (
         " (--time: orders the time split)" if role == "timestamp"
         else "; not a model input (give --time to order the time split by it)"
     )  # fmt: skip
-    return Column(name, {"dtype": "datetime", "role": role, **base}, f"{why}; {gaps}")
+    spec = {"dtype": "datetime", "role": role, **base}
+    if written is not None:
+        spec["format"] = written.format
+    return Column(name, spec, f"{why}; {gaps}")
+
+
+def _epoch(name: str, numbers: np.ndarray, integral: bool, time: str | None) -> DateFormat | None:
+    """Epoch seconds or milliseconds: whole numbers in range, in a column named like a time
+    (or the --time column)."""
+    if not integral or len(numbers) < 2:
+        return None
+    low, high = float(np.min(numbers)), float(np.max(numbers))
+    return epoch_format(name if name != time else "timestamp", low, high)
+
+
+def _id_like(name: str, values: Any, rows: int) -> bool:
+    """Whether a text column unique per row is an id: named like one, or (from MIN_ID_ROWS
+    rows) written like codes: no space inside, at most 64 characters (free text has spaces)."""
+    if ID_NAME.search(name):
+        return True
+    texts = [str(v).strip() for v in values]
+    return (
+        rows >= MIN_ID_ROWS
+        and bool(texts)
+        and all(len(t) <= 64 and not any(c.isspace() for c in t) for t in texts)
+    )
+
+
+def _text_id(name: str, base: dict[str, Any], gaps: str) -> Column:
+    named = "named like an identifier, " if ID_NAME.search(name) else "written like codes, "
+    why = f"id: {named}unique per row (never a feature); {gaps}"
+    return Column(name, {"dtype": "string", "role": "id", **base}, why)
 
 
 def _free_text(name: str, distinct: int, base: dict[str, Any]) -> Column:
@@ -409,6 +490,15 @@ def _numeric(
     if integral and distinct == present_rows and ID_NAME.search(name):
         spec = {"dtype": "string", "role": "id", **base}
         why = "id: named like an identifier, one distinct whole number per row"
+        return Column(name, spec, why), thousands
+    unique = integral and distinct == present_rows >= MIN_ID_ROWS and not base["nullable"]
+    if unique and float(np.max(numbers) - np.min(numbers)) == distinct - 1:
+        spec = {"dtype": "int", "role": "id", **base}
+        why = (
+            "id: one whole number per row, consecutive (a row number, whatever its name): "
+            "never a feature (make it `dtype: int` without `role: id` if it measures "
+            "something)"
+        )
         return Column(name, spec, why), thousands
     if bool(np.all(numbers >= 0)):
         spec["min"] = 0

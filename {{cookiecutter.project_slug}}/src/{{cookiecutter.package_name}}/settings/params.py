@@ -96,6 +96,9 @@ class ColumnSpec(_Strict):
     # Personal data (role pii): `drop` never leaves `prepare`; `hash` is replaced by a keyed
     # hash (HMAC-SHA256, data/pii.py) before anything is written.
     pii: Literal["drop", "hash"] | None = None
+    # datetime columns: how values are written (strftime, e.g. '%d-%m-%Y %H:%M', ISO8601,
+    # epoch_s or epoch_ms); none: pandas infers it.
+    format: str | None = None
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -124,6 +127,14 @@ class ColumnSpec(_Strict):
             raise ValueError(
                 f"dtype {self.dtype} is for id, timestamp or drop columns; a {self.role} "
                 "column is int, float or category"
+            )
+        if self.format is not None and self.dtype != "datetime":
+            raise ValueError("'format' applies to datetime columns only")
+        if self.role == "timestamp" and self.dtype in ("string", "category"):
+            raise ValueError(
+                f"a timestamp column declared as {self.dtype} would be ordered as text; declare "
+                "it `dtype: datetime` with the `format` its values are written in (e.g. "
+                "format: '%d-%m-%Y'), or int/float if it is a number that orders time"
             )
         if (self.role == "pii") != (self.pii is not None):
             raise ValueError("role pii goes with 'pii: drop' or 'pii: hash', and only it")
