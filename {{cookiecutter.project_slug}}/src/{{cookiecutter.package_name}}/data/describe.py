@@ -33,6 +33,7 @@ ID_NAME = re.compile(r"(^|[\s_.-])id$|^id([\s_.-]|$)|[a-z]Id$|ID$", re.IGNORECAS
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 SEPARATORS = ",;\t|"
+MAX_HARMLESS_LEVELS = 3  # a category this small is never personal data, whatever its name
 MIN_ID_ROWS = 20  # from this many rows, a column unique per row is an id by its values
 PII_SAMPLE = 500  # present values looked at to spot personal data
 
@@ -393,16 +394,22 @@ def suggest_pii(column: Column, found: Counts) -> Column:
     """`column` as role pii when it looks like personal data (names, emails, phones, ids).
 
     Suggested `pii: drop`; an `--id` column that looks personal is suggested `pii: hash` (it
-    still joins). The comment names the kind, never a value. Booleans and dates are left
-    alone; numbers are judged by their name only.
+    still joins). The comment says the evidence (the name, or the share of values that look
+    personal), never a value. A column whose values cannot be personal data is left alone
+    whatever its name: dates, booleans, a category of at most MAX_HARMLESS_LEVELS levels,
+    numbers of fewer than 7 digits (a phone number has more).
     """
     dtype = column.spec["dtype"]
     if dtype == "datetime" or (dtype == "category" and "true/false" in column.why):
         return column
+    if dtype == "category" and len(column.spec.get("categories", ())) <= MAX_HARMLESS_LEVELS:
+        return column
     values = found.values if isinstance(found.values, list) else found.sample
     sample = [v for v in values[:PII_SAMPLE] if v is not None and not _is_marker(v)]
     if dtype in ("int", "float"):
-        sample = []  # numbers: by the name only (a phone number written as digits)
+        if _largest(found) < 1e6:
+            return column  # fewer than 7 digits: no phone, card or national number
+        sample = []  # long numbers: by the name only (a phone number written as digits)
     kind = personal_kind(column.name, sample, len(found.counts))
     if kind is None:
         return column
@@ -415,6 +422,23 @@ def suggest_pii(column: Column, found: Counts) -> Column:
     spec = {"dtype": "string", "role": "pii", "pii": how, **base}
     why = f"personal data? {kind}: pii: {how} (hash: joinable, needs the key; drop: out)"
     return Column(column.name, spec, why)
+
+
+def _largest(found: Counts) -> float:
+    """The largest absolute number among a numeric column's present values."""
+    if isinstance(found.values, np.ndarray):
+        return float(np.max(np.abs(found.values))) if len(found.values) else 0.0
+    numbers = [
+        abs(float(str(v).strip().replace(",", "")))
+        for v in found.values
+        if v is not None and not _is_marker(v) and _is_number(str(v))
+    ]
+    return max(numbers, default=0.0)
+
+
+def _is_number(text: str) -> bool:
+    text = text.strip()
+    return bool(NUMBER.match(text) or THOUSANDS.match(text))
 
 
 def _datetime(
