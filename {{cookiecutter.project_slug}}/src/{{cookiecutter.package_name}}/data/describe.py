@@ -300,12 +300,76 @@ def describe(
         columns = [_as_timestamp(c) if c.name == datetimes[0] else c for c in columns]
     task, classes, positive = infer_target(counts[target], target, rows, task, positive_class)
     columns = [_as_target(c, classes) if c.name == target else c for c in columns]
+    columns = drop_leaks(path, separator, columns, target, task)
     if not any(c.spec.get("role", "feature") == "feature" for c in columns if c.name != target):
         raise PipelineError(f"{path}: no column is left as a feature (see the roles inferred)")
     return Description(
         path, separator or ",", rows, task, target, classes, positive, columns,
         "," if thousands else None, notes,
     )  # fmt: skip
+
+
+def drop_leaks(
+    path: Path, separator: str | None, columns: list[Column], target: str, task: str
+) -> list[Column]:
+    """The columns, with features that leak the target (`data.leaks`) as role drop."""
+    from .leaks import find_leaks
+
+    features = [
+        c.name for c in columns if c.name != target and c.spec.get("role", "feature") == "feature"
+    ]
+    rows = sample_rows(path, separator, [*features, target], columns)
+    suspects = {}
+    for suspect in find_leaks(rows, target, task, features):
+        for name in suspect.columns:
+            suspects.setdefault(name, suspect.why)
+    return [
+        Column(
+            c.name,
+            {**c.spec, "role": "drop"},
+            f"leak? {suspects[c.name]}: dropped. If it is known before the outcome (when the "
+            f"model will be used), remove `role: drop`; was: {c.why}",
+        )
+        if c.name in suspects
+        else c
+        for c in columns
+    ]
+
+
+def sample_rows(
+    path: Path, separator: str | None, names: list[str], columns: list[Column]
+) -> pd.DataFrame:
+    """At most LEAK_ROWS seeded rows of `names`, numbers read as numbers (markers missing)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyarrow import csv as pa_csv
+
+    from .leaks import MAX_ROWS
+
+    if separator is None:
+        table = pq.read_table(path, columns=None)
+    else:
+        header = _header(path, separator)
+        table = pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(delimiter=separator),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header}
+            ),
+        )
+    table = table.rename_columns([n.strip() for n in table.column_names])
+    if table.num_rows > MAX_ROWS:
+        picked = np.random.default_rng(0).choice(table.num_rows, MAX_ROWS, replace=False)
+        table = table.take(pa.array(np.sort(picked)))
+    frame = table.select(names).to_pandas()
+    spec = {c.name: c.spec for c in columns}
+    for name in names:
+        if spec[name]["dtype"] in ("int", "float") and not pd.api.types.is_numeric_dtype(
+            frame[name]
+        ):
+            text = frame[name].astype("string").str.strip().str.replace(",", "", regex=False)
+            frame[name] = pd.to_numeric(text, errors="coerce")
+    return frame
 
 
 def column_of(columns: list[Column], name: str) -> Column:

@@ -182,6 +182,7 @@ def training_data(inputs: CardInputs) -> dict[str, Any]:
         "class_balance": report.get("positive_share"),
         "target_distribution": report.get("target_distribution"),
         "columns_dropped": dropped,
+        "leak_suspects": report.get("leak_suspects") or [],
         "split": inputs.params.split.model_dump(),
     }
 
@@ -350,6 +351,9 @@ def _training_data(data: Mapping[str, Any]) -> str:
         lines.append(f"- Positive class share: {shares}")
     if data.get("target_distribution"):
         lines.append(f"- Target distribution: {data['target_distribution']}")
+    for suspect in data.get("leak_suspects") or []:
+        columns = ", ".join(f"`{c}`" for c in suspect["columns"])
+        lines.append(f"- **Possible target leak** (prepare's check): {columns}: {suspect['why']}")
     dropped = data.get("columns_dropped") or []
     if dropped:
         lines += ["", "Columns read but not used as features:", ""]
