@@ -80,7 +80,8 @@ def render(description: Description, name: str, data_path: str) -> str:
         "# pii (personal data; with pii: drop, never leaves `prepare`; with pii: hash, kept as",
         "# a keyed hash: the key from the environment, see the README's Personal data).",
         "# dtype: int | float | category (levels compared stripped and lower-cased) | string |",
-        "# datetime (string and datetime only for id, timestamp and drop columns).",
+        "# datetime (string and datetime only for id, timestamp and drop columns); format: how a",
+        "# datetime column is written (strftime such as '%d-%m-%Y', ISO8601, epoch_s, epoch_ms).",
         "columns:",
     ]
     for column in description.columns:
