@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import clone_project, run, uv_run
+from conftest import bake, ensure_git_repository, run, uv_run, uv_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -45,9 +45,11 @@ def edit_column(text: str, name: str, old: str, new: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def variants_project(default_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone of the default bake on the variant table, every documented option at once."""
-    project = clone_project(default_project, tmp_path_factory.mktemp("variants") / "project")
+def variants_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default bake on the variant table, every documented option at once."""
+    project = bake(tmp_path_factory.mktemp("variants"))
+    ensure_git_repository(project)
+    uv_sync(project)
     source = project.parent / "clients.csv"
     uv_run(project, "python", "-c", WRITE_TABLE.format(path=source))
     init = run(["make", "data", f"DATA={source}", "TARGET=y"], project).stdout
