@@ -123,3 +123,27 @@ def test_the_report_shows_a_line_per_suspect() -> None:
     text = sections.data_section(None, current, {})
     assert "> **Possible target leak:** `status`: alone predicts the target." in text
     assert "Possible target leak" not in sections.data_section(None, {}, {})
+
+
+def test_the_card_shows_a_line_per_suspect_and_no_empty_classes_for_regression() -> None:
+    card = module("governance.card")
+    data = {
+        "source": "data/raw/bike.csv",
+        "md5": "0" * 32,
+        "rows": {"rows_in": 10, "rows_out": 10, "train_rows": 8, "test_rows": 2},
+        "split": {"method": "time", "test_size": 0.2},
+        "leak_suspects": [{"columns": ["casual", "registered"], "why": "a weighted sum"}],
+    }
+    text = card._training_data(data)
+    assert (
+        "- **Possible target leak** (prepare's check): `casual`, `registered`: a weighted sum"
+        in text
+    )
+    model = {
+        "task": "regression", "objective": "reg:squarederror", "library": {"xgboost": "3"},
+        "rounds": 10, "decision_threshold": None, "features": ["temp"], "target": "cnt",
+        "classes": [], "hyperparameters": {},
+    }  # fmt: skip
+    details = card._details({"model": model})
+    assert "| target | `cnt` |" in details
+    assert "classes:" not in details
