@@ -92,8 +92,9 @@ def sniff_separator(path: Path) -> str:
 
 def read_counts(
     path: Path, separator: str | None, fast: bool = FAST_READ
-) -> tuple[dict[str, Counts], int]:
-    """Per column, in file order, the distinct values and counts; and the number of rows."""
+) -> tuple[dict[str, Counts], int, pd.DataFrame]:
+    """Per column, in file order, the distinct values and counts; the number of rows; and a
+    seeded sample of at most `leaks.MAX_ROWS` rows (for the leak check: no second read)."""
     if path.name.lower().endswith(".parquet"):
         return _parquet_counts(path)
     if separator is None:
@@ -101,7 +102,7 @@ def read_counts(
     return (_arrow_csv_counts if fast else _pandas_csv_counts)(path, separator)
 
 
-def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int]:
+def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int, pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as pa_csv
@@ -128,7 +129,21 @@ def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], in
         found[name.strip()] = compact or Counts(
             values.to_pylist(), counts.to_numpy(zero_copy_only=False), "text"
         )
-    return found, table.num_rows
+    return found, table.num_rows, _sampled(table)
+
+
+def _sampled(table: Any) -> pd.DataFrame:
+    """At most `leaks.MAX_ROWS` seeded rows of an Arrow table, names stripped."""
+    import pyarrow as pa
+
+    from .leaks import MAX_ROWS
+
+    if table.num_rows > MAX_ROWS:
+        picked = np.random.default_rng(0).choice(table.num_rows, MAX_ROWS, replace=False)
+        table = table.take(pa.array(np.sort(picked)))
+    frame = table.to_pandas()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def _compact(values: Any, counts: Any) -> Counts | None:
@@ -177,7 +192,7 @@ def _extremes(spelled: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int]:
+def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int, pd.DataFrame]:
     try:
         frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -186,10 +201,14 @@ def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], i
     for name in frame.columns:
         counted = frame[name].value_counts(sort=False)
         found[str(name).strip()] = Counts(list(counted.index), counted.to_numpy(), "text")
-    return found, len(frame)
+    from .leaks import MAX_ROWS
+
+    sample = frame.sample(min(len(frame), MAX_ROWS), random_state=0).sort_index()
+    sample.columns = [str(c).strip() for c in sample.columns]
+    return found, len(frame), sample
 
 
-def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int]:
+def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int, pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -213,7 +232,7 @@ def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int]:
             counted.field("counts").to_numpy(zero_copy_only=False),
             kind,
         )
-    return found, table.num_rows
+    return found, table.num_rows, _sampled(table)
 
 
 def _header(path: Path, separator: str) -> list[str]:
@@ -269,7 +288,7 @@ def describe(
 ) -> Description:
     """Infer the data config of `path`; raise `PipelineError` when it cannot be used."""
     separator = None if path.name.lower().endswith(".parquet") else sniff_separator(path)
-    counts, rows = read_counts(path, separator, fast)
+    counts, rows, sample = read_counts(path, separator, fast)
     if rows == 0:
         raise PipelineError(f"{path} has a header but no rows")
     names = list(counts)
@@ -300,7 +319,7 @@ def describe(
         columns = [_as_timestamp(c) if c.name == datetimes[0] else c for c in columns]
     task, classes, positive = infer_target(counts[target], target, rows, task, positive_class)
     columns = [_as_target(c, classes) if c.name == target else c for c in columns]
-    columns = drop_leaks(path, separator, columns, target, task)
+    columns = drop_leaks(sample, columns, target, task)
     if not any(c.spec.get("role", "feature") == "feature" for c in columns if c.name != target):
         raise PipelineError(f"{path}: no column is left as a feature (see the roles inferred)")
     return Description(
@@ -309,16 +328,14 @@ def describe(
     )  # fmt: skip
 
 
-def drop_leaks(
-    path: Path, separator: str | None, columns: list[Column], target: str, task: str
-) -> list[Column]:
+def drop_leaks(sample: pd.DataFrame, columns: list[Column], target: str, task: str) -> list[Column]:
     """The columns, with features that leak the target (`data.leaks`) as role drop."""
     from .leaks import find_leaks
 
     features = [
         c.name for c in columns if c.name != target and c.spec.get("role", "feature") == "feature"
     ]
-    rows = sample_rows(path, separator, [*features, target], columns)
+    rows = as_inferred(sample, [*features, target], columns)
     suspects = {}
     for suspect in find_leaks(rows, target, task, features):
         for name in suspect.columns:
@@ -336,37 +353,13 @@ def drop_leaks(
     ]
 
 
-def sample_rows(
-    path: Path, separator: str | None, names: list[str], columns: list[Column]
-) -> pd.DataFrame:
-    """At most LEAK_ROWS seeded rows of `names`, numbers read as numbers (markers missing)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from pyarrow import csv as pa_csv
-
-    from .leaks import MAX_ROWS
-
-    if separator is None:
-        table = pq.read_table(path, columns=None)
-    else:
-        header = _header(path, separator)
-        table = pa_csv.read_csv(
-            path,
-            parse_options=pa_csv.ParseOptions(delimiter=separator),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in header}
-            ),
-        )
-    table = table.rename_columns([n.strip() for n in table.column_names])
-    if table.num_rows > MAX_ROWS:
-        picked = np.random.default_rng(0).choice(table.num_rows, MAX_ROWS, replace=False)
-        table = table.take(pa.array(np.sort(picked)))
-    frame = table.select(names).to_pandas()
+def as_inferred(sample: pd.DataFrame, names: list[str], columns: list[Column]) -> pd.DataFrame:
+    """`names` of the sample, numeric columns as numbers (markers and blanks missing)."""
+    frame = sample[names].copy()
     spec = {c.name: c.spec for c in columns}
     for name in names:
-        if spec[name]["dtype"] in ("int", "float") and not pd.api.types.is_numeric_dtype(
-            frame[name]
-        ):
+        numeric = spec[name]["dtype"] in ("int", "float")
+        if numeric and not pd.api.types.is_numeric_dtype(frame[name]):
             text = frame[name].astype("string").str.strip().str.replace(",", "", regex=False)
             frame[name] = pd.to_numeric(text, errors="coerce")
     return frame
