@@ -59,3 +59,15 @@ def test_bad_overrides_name_the_key(tmp_path: Path, override: str, message: str)
     with pytest.raises(errors.PipelineError, match=message):
         compose.compose(out, [override])
     assert not out.exists()
+
+
+def test_a_composition_error_names_conf_and_the_keys_not_a_scratch_file(tmp_path: Path) -> None:
+    out = tmp_path / "params.yaml"
+    with pytest.raises(errors.PipelineError) as failed:
+        compose.compose(out, ["evaluate.fairness.groups=[{column:no_such_column}]"])
+    message = str(failed.value)
+    assert message.startswith("conf/: 1 invalid setting(s)")
+    assert "evaluate.fairness.groups.0.column: 'no_such_column' is not one of" in message
+    assert "(top level)" not in message
+    assert "/tmp" not in message
+    assert not out.exists()

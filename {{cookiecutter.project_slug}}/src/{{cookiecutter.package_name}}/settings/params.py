@@ -673,7 +673,9 @@ def parse_params(raw: Any, source: str = "params") -> Params:
 
 def _describe(error: Any) -> str:
     loc = [str(part) for part in error["loc"]]
-    key = ".".join(loc) or "(top level)"
+    key = ".".join(loc)
+    if not key:  # a rule across settings: its message names the keys
+        return error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         known = _known_keys(error["loc"][:-1])
         hint = difflib.get_close_matches(loc[-1], known, n=1)
