@@ -269,13 +269,13 @@ POSITIVE = "high"
 
 
 def binary_version(frame: pd.DataFrame) -> tuple[pd.DataFrame, Callable[[dict[str, Any]], None]]:
-    """`frame` and a params edit for tests of binary-only behaviour (decision threshold, F1).
+    """A copy of `frame` and a params edit for tests of binary-only behaviour (threshold, F1).
 
     The configured data unchanged where the task is binary; otherwise its target made two
     classes (regression: above the median is "high"; multiclass: the first class is "high").
     """
     if task() == "binary":
-        return frame, lambda params: None
+        return frame.copy(), lambda params: None
     labels = frame[target()]
     if task() == "regression":
         numbers = pd.to_numeric(labels)
