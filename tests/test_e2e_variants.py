@@ -1,10 +1,12 @@
 """The generated tests hold for every configuration the generated docs describe, not one.
 
-One bake (no pipeline run: the fast lane needs none) is switched with `make data` to a table
-made from the bundled sample with a row number, a client code, a day-first date and an e-mail
-column added, and configured the documented ways at once: a fairness group that is not a
-feature (`role: drop`), the time split ordered by the date column, the e-mail hashed
-(`pii: hash`). The project's own `make lint` and fast lane `make test` must pass on it.
+One bake (no pipeline run: the fast lane needs none) is switched with `make data` to a
+regression table (scikit-learn's diabetes, target `progression`) with a row number, a client
+code, a day-first date and an e-mail column added, and configured the documented ways at once:
+a fairness group that is not a feature (`role: drop`), the time split ordered by the date
+column, the e-mail hashed (`pii: hash`). The project's own `make lint` and fast lane `make test`
+must pass on it: the generated tests hold for a regression task too (binary: the breast-cancer
+table in test_e2e_own_data.py; multiclass: the wine clone in test_e2e_tasks.py).
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from conftest import bake, ensure_git_repository, run, uv_run, uv_sync
 
 pytestmark = pytest.mark.e2e
 
-# Every 10th row of the sample (it is in time order), with the documented kinds of column: a
-# row number and a client code (ids by their values), a day-first time (the time split's
-# order), an e-mail (personal data, hashed).
+# The diabetes table (442 rows, a numeric target), with the documented kinds of column: a row
+# number and a client code (ids by their values), a day-first time (the time split's order), an
+# e-mail (personal data, hashed).
 WRITE_TABLE = """
 import pandas as pd
-table = pd.read_csv("data/raw/bank-additional-full.csv.gz", sep=";", dtype=str).iloc[::10]
-table = table.reset_index(drop=True)
+from sklearn.datasets import load_diabetes
+table = load_diabetes(as_frame=True, scaled=False).frame
+table = table.rename(columns={{"target": "progression"}})
 table.insert(0, "row", range(1, len(table) + 1))
 table.insert(1, "client", [f"C{{i:06d}}" for i in range(len(table))])
 table.insert(2, "contacted_on", pd.date_range("2008-05-01", periods=len(table), freq="6h")
@@ -33,7 +36,7 @@ table.to_csv("{path}", sep=";", index=False)
 """
 FAIRNESS = """# @package evaluate.fairness
 groups:
-  - {column: marital}
+  - {column: sex}
   - {column: age, bins: [17, 30, 45, 60, 120]}
 """
 
@@ -55,14 +58,15 @@ def variants_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     uv_sync(project)
     source = project.parent / "clients.csv"
     uv_run(project, "python", "-c", WRITE_TABLE.format(path=source))
-    init = run(["make", "data", f"DATA={source}", "TARGET=y"], project).stdout
+    init = run(["make", "data", f"DATA={source}", "TARGET=progression"], project).stdout
+    assert "regression of 'progression'" in init, init
     assert "columns with role id: ['row', 'client']" in init, init
     assert "columns with role timestamp: ['contacted_on']" in init, init
     described = project / "conf" / "data" / "clients.yaml"
     text = described.read_text()
     assert "format: '%d/%m/%Y %H:%M'" in text, text
     text = edit_column(text, "email", "pii: drop", "pii: hash")  # found by its values
-    text = edit_column(text, "marital", "{", "{role: drop, ")
+    text = edit_column(text, "sex", "{", "{role: drop, ")
     described.write_text(text)
     (project / "conf" / "fairness" / "clients.yaml").write_text(FAIRNESS)
     config = project / "conf" / "config.yaml"
