@@ -127,10 +127,12 @@ src/term_deposit_model/artifacts/paths.py
 src/term_deposit_model/cli.py
 src/term_deposit_model/compat.py
 src/term_deposit_model/data/__init__.py
+src/term_deposit_model/data/dates.py
 src/term_deposit_model/data/describe.py
 src/term_deposit_model/data/example.py
 src/term_deposit_model/data/incorporate.py
 src/term_deposit_model/data/init.py
+src/term_deposit_model/data/leaks.py
 src/term_deposit_model/data/pii.py
 src/term_deposit_model/data/pii_detect.py
 src/term_deposit_model/data/raw.py
@@ -224,10 +226,12 @@ src/term_deposit_model/tuning/study.py
 tests/artifacts/test_atomic.py
 tests/artifacts/test_keep.py
 tests/conftest.py
+tests/data/test_dates.py
 tests/data/test_describe.py
 tests/data/test_describe_tasks.py
 tests/data/test_example.py
 tests/data/test_init.py
+tests/data/test_leaks.py
 tests/data/test_pii.py
 tests/drift/test_chance.py
 tests/drift/test_check.py

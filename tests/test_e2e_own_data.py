@@ -54,6 +54,9 @@ def test_the_pipeline_runs_and_the_gate_passes(breast_cancer_project: Path) -> N
     evaluation = read_json(breast_cancer_project, "metrics/evaluate.json")
     assert evaluation["test_rows"] == 114  # 20% of 569
     assert evaluation["metrics"]["roc_auc"]["value"] > 0.95  # a well-separated table
+    # well separated, yet no feature determines the diagnosis: no leak suspect, no warning
+    assert "leak_suspects" not in read_json(breast_cancer_project, "reports/data.json")
+    assert "warnings" not in read_json(breast_cancer_project, "reports/gate.json")
 
 
 def test_the_projects_own_lint_and_tests_pass_on_the_new_data(breast_cancer_project: Path) -> None:

@@ -126,6 +126,7 @@ def test_the_task_is_inferred_and_the_gate_beats_the_trivial_model(
         assert evaluation["metrics"]["r2"]["value"] > 0.2
         assert [r["metric"] for r in gate["rules"]] == ["rmse"]
         assert len(read_json(project, "plots/predicted_actual.json")) == 88
+    assert "leak_suspects" not in read_json(project, "reports/data.json")  # no false alarm
     drift = read_json(project, "reports/drift.json")
     assert drift["dataset_drift"] is False, drift["per_column"]
     assert drift["task"] == task

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,16 @@ def features() -> list[str]:
 
 def target() -> str:
     return str(data_config().target)
+
+
+def task() -> str:
+    """The configured task: binary, multiclass or regression."""
+    return str(data_config().task)
+
+
+def proper_score() -> str:
+    """XGBoost's name of the task's proper score (the default training and tuning metric)."""
+    return {"binary": "logloss", "multiclass": "mlogloss", "regression": "rmse"}[task()]
 
 
 def _features_of(*dtypes: str) -> list[str]:
@@ -232,16 +243,56 @@ def positive_class() -> str:
     return str(data_config().positive_class)
 
 
-def is_positive(labels: pd.Series) -> pd.Series:
-    """Which text labels of the target are the positive class (as the pipeline compares them)."""
+def is_positive(labels: pd.Series, positive: str | None = None) -> pd.Series:
+    """Which text labels of the target are the positive class (as the pipeline compares them;
+    the configured one unless `positive` names another)."""
     normalise = module("settings.params").normalise_category
-    return labels.map(lambda v: normalise(v) == positive_class())
+    wanted = positive_class() if positive is None else normalise(positive)
+    return labels.map(lambda v: normalise(v) == wanted)
 
 
-def imbalanced(frame: pd.DataFrame, share: float = 0.1, seed: int = 0) -> pd.DataFrame:
-    """`frame` with positive rows dropped at random until they are at most `share` of it."""
-    positive = is_positive(frame[target()])
+def imbalanced(
+    frame: pd.DataFrame, share: float = 0.1, seed: int = 0, label: str | None = None
+) -> pd.DataFrame:
+    """`frame` with positive rows (of class `label` if given) dropped at random until they are
+    at most `share` of it."""
+    positive = is_positive(frame[target()], label)
     negatives = int((~positive).sum())
     keep = min(int(positive.sum()), int(share * negatives / (1 - share)))
     kept = frame[positive].sample(keep, random_state=seed)
     return pd.concat([frame[~positive], kept]).sort_index().reset_index(drop=True)
+
+
+# Two classes of the configured data: above the median or the first class are "high".
+BINARY_CLASSES = ["high", "low"]
+POSITIVE = "high"
+
+
+def binary_version(frame: pd.DataFrame) -> tuple[pd.DataFrame, Callable[[dict[str, Any]], None]]:
+    """A copy of `frame` and a params edit for tests of binary-only behaviour (threshold, F1).
+
+    The configured data unchanged where the task is binary; otherwise its target made two
+    classes (regression: above the median is "high"; multiclass: the first class is "high").
+    """
+    if task() == "binary":
+        return frame.copy(), lambda params: None
+    labels = frame[target()]
+    if task() == "regression":
+        numbers = pd.to_numeric(labels)
+        high = numbers > numbers.median()
+    else:
+        normalise = module("settings.params").normalise_category
+        high = labels.map(normalise) == normalise(str(data_config().classes[0]))
+    binary = frame.copy()
+    binary[target()] = high.map({True: POSITIVE, False: "low"})
+
+    def edit(params: dict[str, Any]) -> None:
+        data = params["data"]
+        data.pop("class_labels", None)
+        data.update(task="binary", classes=BINARY_CLASSES, positive_class=POSITIVE)
+        declared = data["columns"][target()]
+        kept = {key: declared[key] for key in ("role",) if key in declared}
+        declared.clear()
+        declared.update(dtype="category", nullable=False, categories=BINARY_CLASSES, **kept)
+
+    return binary, edit

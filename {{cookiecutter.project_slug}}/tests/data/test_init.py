@@ -120,3 +120,52 @@ def test_the_command_fails_with_a_message(project, capsys) -> None:
     status = init.main(["init", str(churn(project)), "--target", "nope", "--name", NAME])
     assert status == 1
     assert "--target 'nope' is not a column" in capsys.readouterr().err
+
+
+def census(tmp_path: Path) -> Path:
+    """A census-like table written with `, ` separators: names and values start with a space,
+    the classes are capitalised (` <=50K`, ` >50K`)."""
+    rng = np.random.default_rng(2)
+    hours = rng.integers(10, 80, ROWS)
+    work = rng.choice(["Private", "Self-emp", "Gov"], ROWS)
+    income = np.where(hours + rng.normal(0, 15, ROWS) > 50, ">50K", "<=50K")
+    rows = zip(range(ROWS), work, hours, income, strict=True)
+    lines = ["age, workclass, hours per week, income"]
+    lines += [f"{20 + i % 50}, {w}, {h}, {c}" for i, w, h, c in rows]
+    path = tmp_path.parent / f"{tmp_path.name}-census" / "census.csv"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_spaced_headers_are_read_stripped_and_classes_keep_their_spelling(project) -> None:
+    source = census(project)
+    init.init(source, " income", name=NAME)  # as the header spells it, or stripped: the same
+    text = (project / f"conf/data/{NAME}.yaml").read_text()
+    written = yaml.safe_load(text)
+    assert list(written["columns"]) == ["age", "workclass", "hours per week", "income"]
+    assert (written["separator"], written["target"]) == (",", "income")
+    assert written["classes"] == ["<=50K", ">50K"]
+    assert "written ' workclass' in the file" in text
+    assert "written 'age'" not in text  # the spelling is recorded only where it differs
+    params = config.load_params()
+    assert params.data.class_labels == ("<=50K", ">50K")
+    prepare.prepare(params)
+    train = pd.read_parquet("data/prepared/train.parquet")
+    assert list(train.columns) == ["age", "workclass", "hours per week", "income"]
+    assert set(train["workclass"].astype(str)) == {"private", "self-emp", "gov"}
+    assert pd.api.types.is_integer_dtype(train["hours per week"])  # read as numbers
+
+
+def test_a_mistyped_target_gets_close_names(project, capsys) -> None:
+    status = init.main(["init", str(census(project)), "--target", "incme", "--name", NAME])
+    assert status == 1
+    assert "did you mean 'income'?" in capsys.readouterr().err
+
+
+def test_running_init_again_does_not_claim_a_switch(project) -> None:
+    source = churn(project)
+    init.init(source, "Churn", name=NAME)
+    again = init.init(source, "Churn", name=NAME, force=True)
+    assert f"conf/config.yaml's data default is {NAME} already" in again
+    assert not [line for line in again if line.startswith("switched")]

@@ -86,19 +86,21 @@ def test_protect_drops_and_hashes_and_asks_for_the_key_only_to_hash(monkeypatch)
     assert frame["email"].iloc[0] == "a@x.io"  # the input is left alone
 
 
+SEEN = "by its values: 50 of 50 sampled values look like one"
+
+
 @pytest.mark.parametrize(
     ("name", "values", "kind"),
     [
-        ("contact", [f"user{i}@mail.example.com" for i in range(50)], "email (by its values)"),
-        ("reach", [f"+1 (555) 010-{i:04d}" for i in range(50)], "phone number (by its values)"),
-        ("ref", [f"{i:03d}-45-{i:04d}" for i in range(100, 150)], "national id (by its values)"),
-        ("who", [f"Person Number{chr(97 + i % 26)}x" for i in range(50)], "name (by its values)"),
-        ("customerEmail", ["x"], "email (by its name)"),
-        ("Mobile Phone", [], "phone number (by its name)"),
-        ("last_name", [], "name (by its name)"),
-        ("SSN", [], "national id (by its name)"),
+        ("contact", [f"user{i}@mail.example.com" for i in range(50)], f"email ({SEEN})"),
+        ("reach", [f"+1 (555) 010-{i:04d}" for i in range(50)], f"phone number ({SEEN})"),
+        ("ref", [f"{i}-45-{i:04d}" for i in range(100, 150)], f"national id ({SEEN})"),
+        ("who", [f"Ann Nu{chr(97 + i % 26)}x" for i in range(50)], f"name ({SEEN})"),
+        ("Mobile Phone", [], "phone number (by its name 'Mobile Phone')"),  # long numbers
+        ("last_name", ["smith", "jones"], "name (by its name 'last_name')"),
+        ("SSN", [], "national id (by its name 'SSN')"),
     ],
-)
+)  # fmt: skip
 def test_personal_columns_are_recognised(name: str, values: list[str], kind: str) -> None:
     assert detect.personal_kind(name, values, len(set(values))) == kind
 
@@ -110,10 +112,38 @@ def test_personal_columns_are_recognised(name: str, values: list[str], kind: str
         ("customerID", [f"{i:04d}-AB" for i in range(50)]),
         ("plan", ["Basic Plan", "Gold Plan"] * 30),
         ("amount", ["1,234.50", "12.00"]),
+        # a name hint whose values show something else: not personal data
+        ("PhoneService", ["Yes", "No"] * 30),
+        ("customerEmail", ["x", "y"]),
+        ("MultiplePhoneLines", ["No phone service", "Yes", "No"] * 20),
     ],
 )
 def test_other_columns_are_not_flagged(name: str, values: list[str]) -> None:
     assert detect.personal_kind(name, values, len(set(values))) is None
+
+
+def test_harmless_values_are_never_personal_data_whatever_the_name(tmp_path: Path) -> None:
+    """The false positives seen on real tables: a Yes/No column named like a phone, a date,
+    small numbers named like an id document."""
+    describe = module("data.describe")
+    rows = 60
+    frame = pd.DataFrame(
+        {
+            "PhoneService": ["Yes", "No", "Yes"] * (rows // 3),
+            "email_opt_in": [True, False] * (rows // 2),
+            "passport_count": [i % 4 for i in range(rows)],
+            "dateday": pd.date_range("2011-01-01", periods=rows).strftime("%d-%m-%Y"),
+            "customer_email": [f"c{i}@example.org" for i in range(rows)],  # a real positive
+            "y": ["a", "b"] * (rows // 2),
+        }
+    )
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    found = {c.name: c for c in describe.describe(path, "y").columns}
+    for name in ("PhoneService", "email_opt_in", "passport_count", "dateday"):
+        assert found[name].spec.get("role") != "pii", (name, found[name].why)
+    assert found["customer_email"].spec["role"] == "pii"
+    assert f"email (by its values: {rows} of {rows} sampled" in found["customer_email"].why
 
 
 @pytest.fixture
@@ -143,7 +173,7 @@ def test_data_init_suggests_pii_and_prepare_drops_or_hashes(people: Path, monkey
     init.init(people, "churned", name="people")
     text = Path("conf/data/people.yaml").read_text()
     columns = yaml.safe_load(text)["columns"]
-    assert columns["email"] == {"dtype": "string", "role": "pii", "pii": "drop", "nullable": True}
+    assert columns["email"] == {"dtype": "string", "role": "pii", "pii": "drop", "nullable": False}
     assert columns["reach_on"]["role"] == "pii"
     assert "@example.org" not in text
     monkeypatch.delenv(KEY_VARIABLE, raising=False)

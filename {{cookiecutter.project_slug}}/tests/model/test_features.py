@@ -200,10 +200,18 @@ def test_spec_round_trips_through_metadata(spec) -> None:
 
 
 def test_target_encoding(spec) -> None:
-    positive = records.positive_class()
-    negative = next(c for c in records.data_config().classes if c != positive)
-    labels = pd.Series([positive, f" {negative}", positive.upper()])
-    assert features.encode_target(labels, spec).tolist() == [1, 0, 1]
+    """Per task: 1 for the positive class, the class's index, or the number."""
+    classes = list(records.data_config().classes)
+    if spec.task == "regression":
+        labels, expected = pd.Series(["1.5", " 2", "-3e1"]), [1.5, 2.0, -30.0]
+    elif spec.task == "multiclass":
+        labels = pd.Series([classes[1], f" {classes[0]}", classes[-1].upper()])
+        expected = [1, 0, len(classes) - 1]
+    else:
+        positive = records.positive_class()
+        negative = next(c for c in classes if c != positive)
+        labels, expected = pd.Series([positive, f" {negative}", positive.upper()]), [1, 0, 1]
+    assert features.encode_target(labels, spec).tolist() == expected
     quoted = re.escape(f"'{records.target()}'")
     with pytest.raises(errors.PipelineError, match=rf"column {quoted}.*\['maybe'\]"):
-        features.encode_target(pd.Series([positive, "maybe"]), spec)
+        features.encode_target(pd.Series([labels[0], "maybe"]), spec)

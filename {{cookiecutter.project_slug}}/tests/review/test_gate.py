@@ -122,12 +122,13 @@ def stump(params: dict) -> None:
 
 
 def test_a_useless_model_fails_the_default_gate_naming_the_rule(workspace, sample_slice) -> None:
-    """One tree of depth 1 trained on the data with its target shuffled."""
-    shuffled = sample_slice.copy()
+    """One tree of depth 1 trained on the data with its target shuffled (binary's default
+    gate, on two classes of the configured data whatever its task)."""
+    shuffled, binary = records.binary_version(sample_slice)
     rng = np.random.default_rng(0)
     target = records.target()
     shuffled[target] = rng.permutation(shuffled[target].to_numpy())
-    verdict = run_stages(workspace, shuffled, stump)
+    verdict = run_stages(workspace, shuffled, lambda params: (binary(params), stump(params)))
     assert not verdict["passed"]
     failed = {r["metric"]: r for r in verdict["rules"] if not r["passed"]}
     assert "log_loss" in failed
@@ -140,11 +141,15 @@ def test_scores_near_the_base_rate_at_a_fixed_half_fail_on_f1(workspace, sample_
 
     On the data with positives made 10% of the rows (as rare as in the reported case)."""
 
+    frame, binary = records.binary_version(sample_slice)
+    positive = records.positive_class() if records.task() == "binary" else records.POSITIVE
+
     def edit(params: dict) -> None:
+        binary(params)
         stump(params)
         params["train"]["threshold"] = {"method": "fixed", "value": 0.5}
 
-    verdict = run_stages(workspace, records.imbalanced(sample_slice, share=0.1), edit)
+    verdict = run_stages(workspace, records.imbalanced(frame, share=0.1, label=positive), edit)
     metrics = json.loads(paths.EVALUATE_METRICS.read_text())
     assert metrics["metrics"]["f1"]["value"] == 0.0
     assert not verdict["passed"]

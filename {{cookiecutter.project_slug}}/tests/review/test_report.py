@@ -272,8 +272,9 @@ def test_a_baseline_on_another_data_set_or_task_is_named_and_not_compared() -> N
     assert f"`data.path` `data/raw/another_table.csv` → `{params.data.path}`" in why
     assert f"`data.target` `another_target` → `{params.data.target}`" in why
     other = committed_params()
-    other["data"]["task"] = "regression"
-    assert f"`data.task` `regression` → `{params.data.task}`" in report.other_problem(
+    another = "binary" if params.data.task == "regression" else "regression"
+    other["data"]["task"] = another
+    assert f"`data.task` `{another}` → `{params.data.task}`" in report.other_problem(
         yaml.safe_dump(other), params
     )
     current = {m: {"value": 0.8, "ci_low": 0.7, "ci_high": 0.9} for m in METRICS}

@@ -13,8 +13,26 @@ prometheus = module("serving.http.prometheus")
 scoring = module("model.scoring")
 
 
-def spec(task: str, classes: tuple[str, ...] = (), positive: str | None = None):
-    return features.FeatureSpec((), "y", classes, positive, task)
+def spec(
+    task: str,
+    classes: tuple[str, ...] = (),
+    positive: str | None = None,
+    labels: tuple[str, ...] = (),
+):
+    return features.FeatureSpec((), "y", classes, positive, task, labels)
+
+
+def test_answers_spell_classes_as_the_data_config_does() -> None:
+    binary = spec("binary", ("<=50k", ">50k"), ">50k", ("<=50K", ">50K"))
+    got = batch.answer_columns(binary, np.array([0.2, 0.7]), 0.5)
+    assert list(got["label"]) == ["<=50K", ">50K"]
+    three = spec("multiclass", ("a", "b", "c"), None, ("A", "b", "Cc"))
+    got = batch.answer_columns(three, np.array([[0.1, 0.2, 0.7]]), None)
+    assert list(got["label"]) == ["Cc"]
+    spelled = ("label", "probability_A", "probability_b", "probability_Cc")
+    assert batch.output_columns(three) == spelled
+    # the spelling travels with the model's metadata
+    assert features.FeatureSpec.from_dict(three.to_dict()).labels == ("A", "b", "Cc")
 
 
 def test_binary_answers_at_the_threshold() -> None:

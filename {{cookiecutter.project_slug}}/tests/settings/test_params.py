@@ -86,7 +86,9 @@ def test_category_levels_may_be_spelled_as_in_the_data() -> None:
 def test_targets_of_any_type_and_column_roles() -> None:
     raw = committed_params()
     first, second = records.features()[:2]
-    raw["data"]["columns"][records.target()]["categories"] = [False, True]
+    target = {"dtype": "category", "role": "target", "nullable": False, "categories": [False, True]}
+    raw["data"]["columns"][records.target()] = target  # whatever the configured task
+    raw["data"]["task"] = "binary"
     raw["data"]["classes"] = [False, True]
     raw["data"]["positive_class"] = True
     for column in raw["data"]["columns"].values():

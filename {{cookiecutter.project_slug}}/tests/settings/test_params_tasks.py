@@ -84,3 +84,25 @@ def test_an_early_stopping_metric_of_another_task_is_refused() -> None:
     raw["train"]["eval_metric"] = "logloss"
     with pytest.raises(errors.PipelineError, match="'logloss' does not fit task regression"):
         config.parse_params(raw)
+
+
+def test_class_labels_keep_the_spelling_of_classes() -> None:
+    data = config.DataConfig.model_validate(
+        {
+            "path": "t.csv",
+            "target": "income",
+            "classes": [" <=50K", ">50K"],
+            "positive_class": ">50K",
+            "columns": {
+                "x": {"dtype": "float"},
+                "income": {"dtype": "category", "role": "target", "categories": ["<=50K", ">50K"]},
+            },
+        }
+    )
+    assert data.classes == ("<=50k", ">50k")  # compared spelling
+    assert data.class_labels == ("<=50K", ">50K")  # as written, stripped
+    assert data.label_spelling == {"<=50k": "<=50K", ">50k": ">50K"}
+    again = config.DataConfig.model_validate(data.model_dump())  # metadata round trip
+    assert again.class_labels == ("<=50K", ">50K")
+    with pytest.raises(ValueError, match="'class_labels'"):
+        config.DataConfig.model_validate({**data.model_dump(), "class_labels": ["a", "b"]})

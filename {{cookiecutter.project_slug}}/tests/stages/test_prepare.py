@@ -16,6 +16,7 @@ import records
 from helpers import PACKAGE, ROOT, module
 
 config = module("settings.params")
+dates = module("data.dates")
 errors = module("errors")
 paths = module("artifacts.paths")
 prepare = module("stages.prepare")
@@ -28,17 +29,34 @@ def run_prepare() -> dict:
     return prepare.prepare(config.load_params())
 
 
+def stratified(params: dict[str, Any]) -> None:
+    """The random split, whichever split the project is configured for."""
+    params["split"]["method"] = "stratified"
+
+
 def test_writes_splits_and_report(workspace, sample_slice: pd.DataFrame) -> None:
-    workspace()
+    workspace(edit=stratified)  # each side keeps the sample's class shares
     report = run_prepare()
     train, test = pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)
     assert len(train) + len(test) == len(sample_slice) == report["rows_out"]
-    # Features in the declared order, then the target: ids, timestamps, dropped columns out.
-    assert list(train.columns) == list(test.columns) == [*records.features(), records.target()]
+    # Features in the declared order, then the target, then hashed personal-data columns (never
+    # model inputs): ids, timestamps, dropped columns out. Fairness groups that are not features
+    # stay in the test split only (evaluation groups by them).
+    params = config.load_params()
+    hashed = params.data.hashed_columns
+    kept = [*records.features(), records.target(), *hashed]
+    groups = [g.column for g in params.evaluate.fairness.groups]
+    carried = [c for c in dict.fromkeys(groups) if c not in kept]
+    assert list(train.columns) == kept
+    assert list(test.columns) == [*kept, *carried]
     assert report["test_rows"] == round(len(sample_slice) * 0.2)
-    expected_share = records.is_positive(sample_slice[records.target()]).mean()
-    assert report["positive_share"]["test"] == pytest.approx(expected_share, abs=1 / len(test))
-    assert report["positive_share"]["train"] == pytest.approx(expected_share, abs=1 / len(train))
+    task = params.data.task
+    shares = {"binary": "positive_share", "multiclass": "class_shares"}.get(task, "target_mean")
+    assert set(report[shares]) == {"all", "train", "test"}
+    if task == "binary":  # stratified: each side keeps the positive share
+        expected_share = records.is_positive(sample_slice[records.target()]).mean()
+        assert report[shares]["test"] == pytest.approx(expected_share, abs=1 / len(test))
+        assert report[shares]["train"] == pytest.approx(expected_share, abs=1 / len(train))
     for name in records.category_features():
         assert isinstance(train[name].dtype, pd.CategoricalDtype), name
     for name in records.numeric_features():
@@ -110,20 +128,21 @@ def test_time_split_keeps_the_last_rows_for_testing(workspace, sample_slice) -> 
     run_prepare()
     test = pd.read_parquet(paths.TEST_DATA)
     ordered = sample_slice
-    for name in records.data_config().timestamp_columns:  # prepare orders rows by it
-        ordered = ordered.assign(_t=pd.to_datetime(ordered[name])).sort_values("_t", kind="stable")
+    for name in records.data_config().timestamp_columns:  # prepare orders rows by its time
+        times = dates.parse(ordered[name], records.data_config().columns[name].format)
+        ordered = ordered.assign(_t=times).sort_values("_t", kind="stable")
     tail = ordered[records.target()].tail(len(test))
     expected = [config.normalise_category(value) for value in tail]
     assert test[records.target()].astype(str).tolist() == expected
 
 
 def test_split_depends_on_the_seed_only(workspace) -> None:
-    workspace()
+    workspace(edit=stratified)  # the time split has no seed
     run_prepare()
     first = pd.read_parquet(paths.TEST_DATA)
     run_prepare()
     pd.testing.assert_frame_equal(first, pd.read_parquet(paths.TEST_DATA))
-    workspace(edit=lambda p: p.update(seed=7))
+    workspace(edit=lambda p: (stratified(p), p.update(seed=7)))
     run_prepare()
     assert not first.equals(pd.read_parquet(paths.TEST_DATA))
 

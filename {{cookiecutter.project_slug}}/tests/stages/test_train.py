@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
+import records
 from helpers import module
 
 config = module("settings.params")
@@ -56,23 +57,38 @@ def test_metadata_describes_model_features_and_data(prepared) -> None:
     assert booster.num_boosted_rounds() == metrics["best_iteration"] + 1
     assert booster.num_boosted_rounds() == metrics["cv_best_rounds"]  # the final fit's rounds
     assert metrics["fit_rows"] == len(pd.read_parquet(paths.TRAIN_DATA))  # every training row
+    assert metrics[f"cv_{records.proper_score()}_mean"] > 0
+    target = pd.read_parquet(paths.TRAIN_DATA)[params.data.target]
+    trivial = metadata["trivial_model"]
+    if params.data.task == "regression":
+        assert metadata["decision_threshold"] is None
+        assert trivial["prediction"] == pytest.approx(target.astype(float).mean(), abs=1e-6)
+        return
+    words = target.astype(str).str.strip().str.lower()
+    shares = {c: pytest.approx((words == c).mean(), abs=1e-6) for c in params.data.classes}
+    assert trivial["class_shares"] == shares
+    if params.data.task == "multiclass":
+        assert metadata["decision_threshold"] is None
+        return
     assert 0 < metrics["cv_logloss_mean"] < 1
     assert metrics["cv_auc_std"] >= 0
     chosen = metadata["decision_threshold"]
     assert chosen["method"] == "max_f1"
     assert "out-of-fold" in chosen["chosen_on"]
     assert 0 < chosen["value"] < 1
-    target = pd.read_parquet(paths.TRAIN_DATA)[params.data.target].astype(str).str.lower()
-    labels = (target.str.strip() == params.data.positive_class).mean()
-    assert metadata["trivial_model"]["positive_score"] == pytest.approx(labels, abs=1e-6)
+    assert trivial["positive_score"] == shares[params.data.positive_class]
 
 
-def test_without_cross_validation_the_final_fit_early_stops(workspace) -> None:
+def test_without_cross_validation_the_final_fit_early_stops(workspace, sample_slice) -> None:
+    """On the binary version of the configured data (a fixed decision threshold is binary's)."""
+    frame, binary = records.binary_version(sample_slice)
+
     def edit(params: dict) -> None:
+        binary(params)
         params["train"]["cv_folds"] = 0
         params["train"]["threshold"] = {"method": "fixed", "value": 0.3}
 
-    workspace(edit=edit)
+    workspace(frame, edit)
     params = config.load_params()
     prepare.prepare(params)
     metrics = train.train(params, log_with_dvclive=False)
@@ -86,7 +102,7 @@ def test_without_cross_validation_the_final_fit_early_stops(workspace) -> None:
 
 def test_dvclive_logs_the_learning_curve(prepared) -> None:
     train.train(config.load_params())
-    curve = paths.DVCLIVE_DIR / "plots" / "metrics" / "train" / "logloss.tsv"
+    curve = paths.DVCLIVE_DIR / "plots" / "metrics" / "train" / f"{records.proper_score()}.tsv"
     assert curve.is_file()
     assert len(curve.read_text().splitlines()) > 2
     assert not Path("dvc.yaml").exists()

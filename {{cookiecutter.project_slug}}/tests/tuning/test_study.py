@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+import records
 from helpers import ROOT, module
 
 study = module("tuning.study")
@@ -78,7 +79,7 @@ def test_a_study_is_reproducible_prunes_and_writes_a_composable_experiment(
     report = root / "reports" / "tune"
     summary = json.loads((report / "summary.json").read_text())
     assert summary["best"]["value"] == first["best"]["value"]
-    assert summary["metric"] == "cv_logloss_mean"
+    assert summary["metric"] == f"cv_{records.proper_score()}_mean"
     trials = json.loads((report / "trials.json").read_text())
     assert len(trials) == SPACE["trials"]
     markdown = (report / "summary.md").read_text()

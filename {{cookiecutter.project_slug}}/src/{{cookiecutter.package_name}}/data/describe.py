@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import PipelineError
 from ..settings.params import level_text
+from .dates import SHAPES, DateFormat, epoch_format, infer_format
 from .pii_detect import personal_kind
 
 FAST_READ = True  # the default: PyArrow reading and counting; False: pandas
@@ -31,8 +32,9 @@ MAX_CLASSES = 20  # a target with more distinct values is a regression target (i
 ID_NAME = re.compile(r"(^|[\s_.-])id$|^id([\s_.-]|$)|[a-z]Id$|ID$", re.IGNORECASE)
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 SEPARATORS = ",;\t|"
+MAX_HARMLESS_LEVELS = 3  # a category this small is never personal data, whatever its name
+MIN_ID_ROWS = 20  # from this many rows, a column unique per row is an id by its values
 PII_SAMPLE = 500  # present values looked at to spot personal data
 
 
@@ -90,8 +92,9 @@ def sniff_separator(path: Path) -> str:
 
 def read_counts(
     path: Path, separator: str | None, fast: bool = FAST_READ
-) -> tuple[dict[str, Counts], int]:
-    """Per column, in file order, the distinct values and counts; and the number of rows."""
+) -> tuple[dict[str, Counts], int, pd.DataFrame]:
+    """Per column, in file order, the distinct values and counts; the number of rows; and a
+    seeded sample of at most `leaks.MAX_ROWS` rows (for the leak check: no second read)."""
     if path.name.lower().endswith(".parquet"):
         return _parquet_counts(path)
     if separator is None:
@@ -99,7 +102,7 @@ def read_counts(
     return (_arrow_csv_counts if fast else _pandas_csv_counts)(path, separator)
 
 
-def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int]:
+def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int, pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as pa_csv
@@ -123,10 +126,24 @@ def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], in
         counted = pc.value_counts(table[name])
         values, counts = counted.field("values"), counted.field("counts")
         compact = _compact(values, counts) if len(values) > MAX_LEVELS else None
-        found[name] = compact or Counts(
+        found[name.strip()] = compact or Counts(
             values.to_pylist(), counts.to_numpy(zero_copy_only=False), "text"
         )
-    return found, table.num_rows
+    return found, table.num_rows, _sampled(table)
+
+
+def _sampled(table: Any) -> pd.DataFrame:
+    """At most `leaks.MAX_ROWS` seeded rows of an Arrow table, names stripped."""
+    import pyarrow as pa
+
+    from .leaks import MAX_ROWS
+
+    if table.num_rows > MAX_ROWS:
+        picked = np.random.default_rng(0).choice(table.num_rows, MAX_ROWS, replace=False)
+        table = table.take(pa.array(np.sort(picked)))
+    frame = table.to_pandas()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def _compact(values: Any, counts: Any) -> Counts | None:
@@ -151,15 +168,31 @@ def _compact(values: Any, counts: Any) -> Counts | None:
         grouped = f"({NUMBER.pattern})|({THOUSANDS.pattern})"
         if pc.all(pc.match_substring_regex(spelled, grouped)).as_py():
             return None  # numbers with thousands separators: the value-by-value path
-        dates = pc.all(pc.match_substring_regex(spelled, DATE.pattern)).as_py()
         sample = tuple(spelled.slice(0, PII_SAMPLE).to_pylist())
+        dates = any(pc.all(pc.match_substring_regex(spelled, shape)).as_py() for shape in SHAPES)
+        if dates:  # the values with the highest first and second number settle day vs month
+            sample += _extremes(spelled)
         return Counts(np.empty(0), present, "dates" if dates else "many", markers, sample)
     integral = not pc.any(pc.match_substring_regex(spelled, "[.eE]")).as_py()
     numbers = pc.cast(spelled, pa.float64()).to_numpy(zero_copy_only=False)
     return Counts(numbers, present, "int" if integral else "float", markers)
 
 
-def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int]:
+def _extremes(spelled: Any) -> tuple[str, ...]:
+    """Of `d/m/yyyy`-like text, the values with the highest first and second number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.extract_regex(spelled, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{4}")
+    found = []
+    for part in ("a", "b"):
+        numbers = pc.cast(pc.struct_field(parts, part), pa.int64())
+        if len(numbers) and numbers.null_count < len(numbers):
+            found.append(spelled[pc.index(numbers, pc.max(numbers)).as_py()].as_py())
+    return tuple(found)
+
+
+def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], int, pd.DataFrame]:
     try:
         frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -167,19 +200,23 @@ def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], i
     found = {}
     for name in frame.columns:
         counted = frame[name].value_counts(sort=False)
-        found[str(name)] = Counts(list(counted.index), counted.to_numpy(), "text")
-    return found, len(frame)
+        found[str(name).strip()] = Counts(list(counted.index), counted.to_numpy(), "text")
+    from .leaks import MAX_ROWS
+
+    sample = frame.sample(min(len(frame), MAX_ROWS), random_state=0).sort_index()
+    sample.columns = [str(c).strip() for c in sample.columns]
+    return found, len(frame), sample
 
 
-def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int]:
+def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int, pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
     found = {}
-    for name in table.column_names:
-        column = table[name]
+    for written in table.column_names:
+        name, column = written.strip(), table[written]
         kind = (
             "bool" if pa.types.is_boolean(column.type)
             else "int" if pa.types.is_integer(column.type)
@@ -195,7 +232,7 @@ def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int]:
             counted.field("counts").to_numpy(zero_copy_only=False),
             kind,
         )
-    return found, table.num_rows
+    return found, table.num_rows, _sampled(table)
 
 
 def _header(path: Path, separator: str) -> list[str]:
@@ -204,10 +241,38 @@ def _header(path: Path, separator: str) -> list[str]:
         header = next(csv.reader(handle, delimiter=separator), [])
     if not header:
         raise PipelineError(f"{path} has no header line")
-    twice = sorted({h for h in header if header.count(h) > 1})
+    stripped = [h.strip() for h in header]
+    twice = sorted({h for h in stripped if stripped.count(h) > 1})
     if twice:
-        raise PipelineError(f"{path}: the header names column(s) {twice} more than once")
+        raise PipelineError(
+            f"{path}: the header names column(s) {twice} more than once (names are compared "
+            "without surrounding spaces)"
+        )
     return header
+
+
+def header_spelling(path: Path, separator: str | None) -> dict[str, str]:
+    """Names whose header spelling has surrounding spaces: stripped name -> as written."""
+    if separator is None:
+        import pyarrow.parquet as pq
+
+        written = list(pq.ParquetFile(path).schema_arrow.names)
+    else:
+        written = _header(path, separator)
+    return {name.strip(): name for name in written if name != name.strip()}
+
+
+def column_named(name: str, columns: list[str], role: str, path: Path) -> str:
+    """The column `name` designates (compared without surrounding spaces); else an error
+    that lists the columns and suggests close names."""
+    if name.strip() in columns:
+        return name.strip()
+    import difflib
+
+    lowered = {c.lower(): c for c in columns}
+    close = difflib.get_close_matches(name.strip().lower(), list(lowered), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(lowered[c]) for c in close)}?" if close else ""
+    raise PipelineError(f"{role} {name!r} is not a column of {path}{hint} (found {columns})")
 
 
 def describe(
@@ -218,28 +283,43 @@ def describe(
     positive_class: str | None = None,
     ids: tuple[str, ...] = (),
     time: str | None = None,
+    dayfirst: bool | None = None,
     fast: bool = FAST_READ,
 ) -> Description:
     """Infer the data config of `path`; raise `PipelineError` when it cannot be used."""
     separator = None if path.name.lower().endswith(".parquet") else sniff_separator(path)
-    counts, rows = read_counts(path, separator, fast)
+    counts, rows, sample = read_counts(path, separator, fast)
     if rows == 0:
         raise PipelineError(f"{path} has a header but no rows")
-    for name, role in [(target, "--target"), *((i, "--id") for i in ids), (time, "--time")]:
-        if name is not None and name not in counts:
-            raise PipelineError(f"{role} {name!r} is not a column of {path}; found {list(counts)}")
+    names = list(counts)
+    target = column_named(target, names, "--target", path)
+    ids = tuple(column_named(i, names, "--id", path) for i in ids)
+    time = column_named(time, names, "--time", path) if time is not None else None
+    spelled = header_spelling(path, separator)
     columns, notes, thousands = [], [], False
     for name, found in counts.items():
-        column, uses_thousands = infer_column(name, found, rows, ids=ids, time=time)
+        column, uses_thousands = infer_column(
+            name, found, rows, ids=ids, time=time, dayfirst=dayfirst
+        )
         if name != target:
             column = suggest_pii(column, found)
+        if name in spelled:
+            why = f"{column.why}; written {spelled[name]!r} in the file (read without the spaces)"
+            column = Column(column.name, column.spec, why)
         columns.append(column)
         thousands |= uses_thousands
+    if time is not None and column_of(columns, time).spec["dtype"] != "datetime":
+        raise PipelineError(
+            f"--time {time!r}: its values are not dates or times in a format data init reads "
+            f"({column_of(columns, time).why}); declare it in conf/data/ yourself: dtype: "
+            "datetime, role: timestamp, format: how the values are written (e.g. '%d/%m/%Y')"
+        )
     datetimes = [c.name for c in columns if c.spec["dtype"] == "datetime"]
     if time is None and len(datetimes) == 1:
         columns = [_as_timestamp(c) if c.name == datetimes[0] else c for c in columns]
     task, classes, positive = infer_target(counts[target], target, rows, task, positive_class)
     columns = [_as_target(c, classes) if c.name == target else c for c in columns]
+    columns = drop_leaks(sample, columns, target, task)
     if not any(c.spec.get("role", "feature") == "feature" for c in columns if c.name != target):
         raise PipelineError(f"{path}: no column is left as a feature (see the roles inferred)")
     return Description(
@@ -248,8 +328,55 @@ def describe(
     )  # fmt: skip
 
 
+def drop_leaks(sample: pd.DataFrame, columns: list[Column], target: str, task: str) -> list[Column]:
+    """The columns, with features that leak the target (`data.leaks`) as role drop."""
+    from .leaks import find_leaks
+
+    features = [
+        c.name for c in columns if c.name != target and c.spec.get("role", "feature") == "feature"
+    ]
+    rows = as_inferred(sample, [*features, target], columns)
+    suspects = {}
+    for suspect in find_leaks(rows, target, task, features):
+        for name in suspect.columns:
+            suspects.setdefault(name, suspect.why)
+    return [
+        Column(
+            c.name,
+            {**c.spec, "role": "drop"},
+            f"leak? {suspects[c.name]}: dropped. If it is known before the outcome (when the "
+            f"model will be used), remove `role: drop`; was: {c.why}",
+        )
+        if c.name in suspects
+        else c
+        for c in columns
+    ]
+
+
+def as_inferred(sample: pd.DataFrame, names: list[str], columns: list[Column]) -> pd.DataFrame:
+    """`names` of the sample, numeric columns as numbers (markers and blanks missing)."""
+    frame = sample[names].copy()
+    spec = {c.name: c.spec for c in columns}
+    for name in names:
+        numeric = spec[name]["dtype"] in ("int", "float")
+        if numeric and not pd.api.types.is_numeric_dtype(frame[name]):
+            text = frame[name].astype("string").str.strip().str.replace(",", "", regex=False)
+            frame[name] = pd.to_numeric(text, errors="coerce")
+    return frame
+
+
+def column_of(columns: list[Column], name: str) -> Column:
+    return next(c for c in columns if c.name == name)
+
+
 def infer_column(
-    name: str, found: Counts, rows: int, *, ids: tuple[str, ...] = (), time: str | None = None
+    name: str,
+    found: Counts,
+    rows: int,
+    *,
+    ids: tuple[str, ...] = (),
+    time: str | None = None,
+    dayfirst: bool | None = None,
 ) -> tuple[Column, bool]:
     """One column's config entry and the reason; and whether it needs thousands separators."""
     values, counts = found.values, found.counts
@@ -264,23 +391,25 @@ def infer_column(
     markers = sorted({v for v in missing if v is not None and v != ""}, key=str)
     gaps = f"{n_missing} missing" + (f" (spelled {markers})" if markers else "")
     gaps = gaps if n_missing else "no missing value"
-    base: dict[str, Any] = {"nullable": True}
+    base: dict[str, Any] = {"nullable": n_missing > 0}  # as found; loosen it if values may lack
     if markers:
         base["missing_values"] = markers
     if name in ids:
         return Column(name, {"dtype": "string", "role": "id", **base}, f"id (--id); {gaps}"), False
     if found.kind == "dates":
-        return _datetime(name, time, base, gaps), False
-    if found.kind == "many":
+        written = infer_format(found.sample, dayfirst)
+        if written is not None:
+            return _datetime(name, time, base, gaps, written), False
+    if found.kind in ("many", "dates"):
         distinct = len(counts)
-        if distinct == rows - n_missing and ID_NAME.search(name):
-            spec = {"dtype": "string", "role": "id", **base}
-            return Column(
-                name, spec, f"id: named like an identifier, unique per row; {gaps}"
-            ), False
+        if distinct == rows - n_missing and _id_like(name, found.sample, rows):
+            return _text_id(name, base, gaps), False
         return _free_text(name, distinct, base), False
     if isinstance(values, np.ndarray):
         integral = found.kind == "int"
+        epoch = _epoch(name, values, integral, time)
+        if epoch is not None:
+            return _datetime(name, time, base, gaps, epoch), False
         return _numeric(name, values, integral, False, len(values), rows - n_missing, base, gaps)
     if not present:
         spec = {"dtype": "string", "role": "drop", **base}
@@ -295,15 +424,20 @@ def infer_column(
         integral = found.kind == "int" or (
             found.kind == "text" and all(_integral_text(str(v)) for v, _ in present)
         )
+        epoch = _epoch(name, numbers, integral, time)
+        if epoch is not None:
+            return _datetime(name, time, base, gaps, epoch), False
         return _numeric(name, numbers, integral, thousands, distinct, rows - n_missing, base, gaps)
-    if found.kind == "datetime" or all(DATE.match(str(v).strip()) for v, _ in present):
-        return _datetime(name, time, base, gaps), False
+    if found.kind == "datetime":
+        return _datetime(name, time, base, gaps, None), False
+    written = infer_format([str(v) for v, _ in present], dayfirst)
+    if written is not None:
+        return _datetime(name, time, base, gaps, written), False
     if distinct == 1:
         spec = {"dtype": "string", "role": "drop", **base}
         return Column(name, spec, f"constant ({present[0][0]!r}): no information"), False
-    if distinct == rows - n_missing and ID_NAME.search(name):
-        spec = {"dtype": "string", "role": "id", **base}
-        return Column(name, spec, f"id: named like an identifier, unique per row; {gaps}"), False
+    if distinct == rows - n_missing and _id_like(name, [v for v, _ in present], rows):
+        return _text_id(name, base, gaps), False
     levels = _levels([v for v, _ in present])
     if len(levels) > MAX_LEVELS:
         return _free_text(name, distinct, base), False
@@ -317,33 +451,94 @@ def suggest_pii(column: Column, found: Counts) -> Column:
     """`column` as role pii when it looks like personal data (names, emails, phones, ids).
 
     Suggested `pii: drop`; an `--id` column that looks personal is suggested `pii: hash` (it
-    still joins). The comment names the kind, never a value. Booleans and dates are left
-    alone; numbers are judged by their name only.
+    still joins). The comment says the evidence (the name, or the share of values that look
+    personal), never a value. A column whose values cannot be personal data is left alone
+    whatever its name: dates, booleans, a category of at most MAX_HARMLESS_LEVELS levels,
+    numbers of fewer than 7 digits (a phone number has more).
     """
     dtype = column.spec["dtype"]
     if dtype == "datetime" or (dtype == "category" and "true/false" in column.why):
         return column
+    if dtype == "category" and len(column.spec.get("categories", ())) <= MAX_HARMLESS_LEVELS:
+        return column
     values = found.values if isinstance(found.values, list) else found.sample
     sample = [v for v in values[:PII_SAMPLE] if v is not None and not _is_marker(v)]
     if dtype in ("int", "float"):
-        sample = []  # numbers: by the name only (a phone number written as digits)
+        if _largest(found) < 1e6:
+            return column  # fewer than 7 digits: no phone, card or national number
+        sample = []  # long numbers: by the name only (a phone number written as digits)
     kind = personal_kind(column.name, sample, len(found.counts))
     if kind is None:
         return column
-    how = "hash" if column.spec.get("role") == "id" else "drop"
+    # a declared or named id still joins under a hash; a column unique by its values is dropped
+    joins = column.spec.get("role") == "id" and (
+        column.why.startswith("id (--id)") or bool(ID_NAME.search(column.name))
+    )
+    how = "hash" if joins else "drop"
     base = {k: column.spec[k] for k in ("nullable", "missing_values") if k in column.spec}
     spec = {"dtype": "string", "role": "pii", "pii": how, **base}
     why = f"personal data? {kind}: pii: {how} (hash: joinable, needs the key; drop: out)"
     return Column(column.name, spec, why)
 
 
-def _datetime(name: str, time: str | None, base: dict[str, Any], gaps: str) -> Column:
+def _largest(found: Counts) -> float:
+    """The largest absolute number among a numeric column's present values."""
+    if isinstance(found.values, np.ndarray):
+        return float(np.max(np.abs(found.values))) if len(found.values) else 0.0
+    numbers = [
+        abs(float(str(v).strip().replace(",", "")))
+        for v in found.values
+        if v is not None and not _is_marker(v) and _is_number(str(v))
+    ]
+    return max(numbers, default=0.0)
+
+
+def _is_number(text: str) -> bool:
+    text = text.strip()
+    return bool(NUMBER.match(text) or THOUSANDS.match(text))
+
+
+def _datetime(
+    name: str, time: str | None, base: dict[str, Any], gaps: str, written: DateFormat | None
+) -> Column:
     role = "timestamp" if name == time else "drop"
-    why = "datetime: every present value is a date" + (
+    how = f" ({written.how})" if written else ""
+    why = f"datetime: every present value is a date{how}" + (
         " (--time: orders the time split)" if role == "timestamp"
         else "; not a model input (give --time to order the time split by it)"
     )  # fmt: skip
-    return Column(name, {"dtype": "datetime", "role": role, **base}, f"{why}; {gaps}")
+    spec = {"dtype": "datetime", "role": role, **base}
+    if written is not None:
+        spec["format"] = written.format
+    return Column(name, spec, f"{why}; {gaps}")
+
+
+def _epoch(name: str, numbers: np.ndarray, integral: bool, time: str | None) -> DateFormat | None:
+    """Epoch seconds or milliseconds: whole numbers in range, in a column named like a time
+    (or the --time column)."""
+    if not integral or len(numbers) < 2:
+        return None
+    low, high = float(np.min(numbers)), float(np.max(numbers))
+    return epoch_format(name if name != time else "timestamp", low, high)
+
+
+def _id_like(name: str, values: Any, rows: int) -> bool:
+    """Whether a text column unique per row is an id: named like one, or (from MIN_ID_ROWS
+    rows) written like codes: no space inside, at most 64 characters (free text has spaces)."""
+    if ID_NAME.search(name):
+        return True
+    texts = [str(v).strip() for v in values]
+    return (
+        rows >= MIN_ID_ROWS
+        and bool(texts)
+        and all(len(t) <= 64 and not any(c.isspace() for c in t) for t in texts)
+    )
+
+
+def _text_id(name: str, base: dict[str, Any], gaps: str) -> Column:
+    named = "named like an identifier, " if ID_NAME.search(name) else "written like codes, "
+    why = f"id: {named}unique per row (never a feature); {gaps}"
+    return Column(name, {"dtype": "string", "role": "id", **base}, why)
 
 
 def _free_text(name: str, distinct: int, base: dict[str, Any]) -> Column:
@@ -376,6 +571,15 @@ def _numeric(
     if integral and distinct == present_rows and ID_NAME.search(name):
         spec = {"dtype": "string", "role": "id", **base}
         why = "id: named like an identifier, one distinct whole number per row"
+        return Column(name, spec, why), thousands
+    unique = integral and distinct == present_rows >= MIN_ID_ROWS and not base["nullable"]
+    if unique and float(np.max(numbers) - np.min(numbers)) == distinct - 1:
+        spec = {"dtype": "int", "role": "id", **base}
+        why = (
+            "id: one whole number per row, consecutive (a row number, whatever its name): "
+            "never a feature (make it `dtype: int` without `role: id` if it measures "
+            "something)"
+        )
         return Column(name, spec, why), thousands
     if bool(np.all(numbers >= 0)):
         spec["min"] = 0
@@ -467,10 +671,11 @@ def _as_timestamp(column: Column) -> Column:
 
 
 def _as_written(value: Any) -> Any:
-    """A text value that is a whole number as that number (`1`, not `'1'`); others unchanged."""
+    """A text value that is a whole number as that number (`1`, not `'1'`); other text
+    without surrounding spaces (`' >50K'` is `'>50K'`); others unchanged."""
     if isinstance(value, str) and NUMBER.match(value.strip()) and _integral_text(value.strip()):
         return int(value.strip())
-    return value
+    return value.strip() if isinstance(value, str) else value
 
 
 def _is_marker(value: Any) -> bool:

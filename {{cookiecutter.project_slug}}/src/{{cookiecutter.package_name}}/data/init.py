@@ -1,7 +1,7 @@
 """Command `data init`: describe a data file and make it the project's data.
 
 `python -m <package> data init FILE --target COL [--task binary] [--name NAME] [--id COL ...]
-[--time COL] [--positive-class VALUE]` (`make data DATA=FILE TARGET=COL`):
+[--time COL] [--dayfirst] [--positive-class VALUE]` (`make data DATA=FILE TARGET=COL`):
 1. infers every column's type, role, missing markers and levels (`data.describe`);
 2. writes `conf/data/<name>.yaml`, with a comment per column saying what was inferred and why;
 3. switches the `data` default in `conf/config.yaml` and recomposes `params.yaml`;
@@ -80,7 +80,8 @@ def render(description: Description, name: str, data_path: str) -> str:
         "# pii (personal data; with pii: drop, never leaves `prepare`; with pii: hash, kept as",
         "# a keyed hash: the key from the environment, see the README's Personal data).",
         "# dtype: int | float | category (levels compared stripped and lower-cased) | string |",
-        "# datetime (string and datetime only for id, timestamp and drop columns).",
+        "# datetime (string and datetime only for id, timestamp and drop columns); format: how a",
+        "# datetime column is written (strftime such as '%d-%m-%Y', ISO8601, epoch_s, epoch_ms).",
         "columns:",
     ]
     for column in description.columns:
@@ -97,7 +98,7 @@ TASK_TEXT = {
 
 
 def _ordered(column: Column) -> dict[str, Any]:
-    keys = ("dtype", "role", "pii", "nullable", "min", "missing_values", "categories")
+    keys = ("dtype", "format", "role", "pii", "nullable", "min", "missing_values", "categories")
     spec = {k: column.spec[k] for k in keys if k in column.spec}
     if spec.get("role") == "feature":
         del spec["role"]
@@ -119,6 +120,7 @@ def init(
     name: str | None = None,
     ids: Sequence[str] = (),
     time: str | None = None,
+    dayfirst: bool | None = None,
     positive_class: str | None = None,
     dvc_above: int = DVC_ABOVE_BYTES,
     force: bool = False,
@@ -137,7 +139,7 @@ def init(
         raise PipelineError(f"{target_file} exists: choose another --name, or pass --force")
     description = describe(
         file, target, task=task, positive_class=positive_class, ids=tuple(ids), time=time,
-        fast=fast,
+        dayfirst=dayfirst, fast=fast,
     )  # fmt: skip
     data_path = _project_path(file)
     text = render(description, name, data_path.as_posix())
@@ -151,7 +153,10 @@ def init(
     target_file.write_text(text, encoding="utf-8")
     done.append(f"wrote {target_file} ({len(description.columns)} columns)")
     previous = switch_default(name)
-    done.append(f"switched conf/config.yaml's data default from {previous} to {name}")
+    if previous == name:
+        done.append(f"conf/config.yaml's data default is {name} already")
+    else:
+        done.append(f"switched conf/config.yaml's data default from {previous} to {name}")
     done += move_aside_batches(checked, previous)
     from ..settings.compose import compose
     from ..settings.params import PARAMS_FILE
@@ -280,6 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     command.add_argument("--name", help="the config's name (default: from the file name)")
     command.add_argument("--id", action="append", default=[], help="an identifier column")
     command.add_argument("--time", help="the column that orders records in time")
+    command.add_argument(
+        "--dayfirst",
+        action="store_true",
+        default=None,
+        help="dates such as 01/02/2011 whose every number is 12 or less: day first",
+    )
     command.add_argument("--positive-class", help="binary: the positive class")
     command.add_argument("--dvc-above", type=int, default=DVC_ABOVE_BYTES, help="bytes")
     command.add_argument("--force", action="store_true", help="overwrite conf/data/<name>.yaml")
@@ -296,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             name=args.name,
             ids=args.id,
             time=args.time,
+            dayfirst=args.dayfirst,
             positive_class=args.positive_class,
             dvc_above=args.dvc_above,
             force=args.force,

@@ -42,21 +42,30 @@ def personal_kind(name: str, sample: Sequence[object], distinct: int) -> str | N
     """The kind of personal data column `name` seems to hold, or None.
 
     `sample` is some of its present values (text), `distinct` its number of distinct values.
-    Person names are recognised by value only when values are mostly distinct (a category
-    spelled in capitals is not a name).
+    Values decide first: MIN_SHARE of them must match one pattern. A name hint alone flags
+    a column only where values could not show the kind anyway (long numbers, person names,
+    national ids of other countries' formats); an `email` or `phone` column whose text does
+    not look like one is not flagged. Person names are recognised by value only when values
+    are mostly distinct (a category spelled in capitals is not a name).
     """
-    found = words(name)
-    for kind, vocabulary in NAME_WORDS.items():
-        if vocabulary & set(found) or "".join(found) in vocabulary:
-            return f"{kind} (by its name)"
-    for kind, phrases in NAME_PHRASES.items():
-        if any(all(w in found for w in phrase) for phrase in phrases):
-            return f"{kind} (by its name)"
     texts = [str(v).strip() for v in sample if isinstance(v, str) and v.strip()]
-    if not texts:
-        return None
     for kind, pattern in VALUE_PATTERNS.items():
-        share = sum(1 for t in texts if pattern.match(t)) / len(texts)
-        if share >= MIN_SHARE and (kind != "name" or distinct >= max(20, len(texts) // 2)):
-            return f"{kind} (by its values)"
-    return None
+        if not texts:
+            break
+        matched = sum(1 for t in texts if pattern.match(t))
+        if matched / len(texts) >= MIN_SHARE and (
+            kind != "name" or distinct >= max(20, len(texts) // 2)
+        ):
+            return f"{kind} (by its values: {matched} of {len(texts)} sampled values look like one)"
+    found = words(name)
+    named = [k for k, vocabulary in NAME_WORDS.items() if vocabulary & set(found)]
+    named += [k for k, v in NAME_WORDS.items() if "".join(found) in v]
+    named += [
+        k for k, phrases in NAME_PHRASES.items() if any(all(w in found for w in p) for p in phrases)
+    ]
+    if not named:
+        return None
+    kind = named[0]
+    if texts and kind in ("email", "phone number"):
+        return None  # values that would show it and do not: the name alone is too little
+    return f"{kind} (by its name {name!r})"

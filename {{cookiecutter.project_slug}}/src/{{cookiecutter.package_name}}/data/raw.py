@@ -6,8 +6,9 @@ import csv
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -35,15 +36,19 @@ def read_table(path: str | Path, data: DataConfig) -> pd.DataFrame:
     try:
         if name.endswith(".parquet"):
             frame = pd.read_parquet(path)
+            frame = frame.rename(columns=stripped_names(frame.columns))
         elif name.endswith(CSV_SUFFIXES):
+            written = header_spellings(path, data.separator)
             frame = pd.read_csv(
                 path,
                 sep=data.separator,
                 thousands=data.thousands,
-                dtype=text_columns(data),
-                na_values=marker_values(data),
+                dtype=as_written(text_columns(data), written),
+                na_values=as_written(marker_values(data), written),
+                skipinitialspace=True,
                 low_memory=False,
             )
+            frame = frame.rename(columns=stripped_names(frame.columns))
         else:
             raise PipelineError(
                 f"input file {path}: unsupported format; expected .csv, .csv.gz or .parquet"
@@ -65,10 +70,11 @@ def table_columns(path: str | Path, data: DataConfig) -> tuple[list[str], int | 
     try:
         if path.name.lower().endswith(".parquet"):
             metadata = pq.ParquetFile(path).metadata
-            return list(metadata.schema.to_arrow_schema().names), metadata.num_rows
+            names = metadata.schema.to_arrow_schema().names
+            return [str(n).strip() for n in names], metadata.num_rows
         if path.name.lower().endswith(CSV_SUFFIXES):
-            header = pd.read_csv(path, sep=data.separator, nrows=0)
-            columns = [str(c) for c in header.columns]
+            header = pd.read_csv(path, sep=data.separator, nrows=0, skipinitialspace=True)
+            columns = [str(c).strip() for c in header.columns]
             check_separator(path, columns, data)
             return columns, None
     except pd.errors.EmptyDataError:
@@ -90,21 +96,25 @@ def iter_table(path: str | Path, data: DataConfig, chunk_rows: int) -> Iterator[
             start = 0
             for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
                 chunk = batch.to_pandas()
+                chunk = chunk.rename(columns=stripped_names(chunk.columns))
                 # Row labels count through the file, as the CSV reader's do: messages name rows.
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
                 yield chunk
             return
+        written = header_spellings(path, data.separator)
         with pd.read_csv(
             path,
             sep=data.separator,
             thousands=data.thousands,
-            dtype=text_columns(data),
-            na_values=marker_values(data),
+            dtype=as_written(text_columns(data), written),
+            na_values=as_written(marker_values(data), written),
+            skipinitialspace=True,
             chunksize=chunk_rows,
             low_memory=False,
         ) as reader:
-            yield from reader
+            for chunk in reader:
+                yield chunk.rename(columns=stripped_names(chunk.columns))
     except UnicodeDecodeError:
         raise _not_utf8(path, data) from None
     except (pd.errors.ParserError, OSError, ValueError) as exc:
@@ -165,6 +175,31 @@ def _first_undecodable(path: Path, separator: str) -> str | None:
             if number == 0:
                 header = fields
     return None
+
+
+def header_spellings(path: Path, separator: str) -> dict[str, str]:
+    """A CSV header's names as configured (stripped of surrounding spaces) -> as written.
+
+    Headers such as `age, workclass` (a space after each separator) or `name ` are read under
+    their stripped names: the config, the service and the reports never see the spaces.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle, delimiter=separator), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}  # the reader itself reports what is wrong with the file
+    return {name.strip(): name.lstrip() for name in header}
+
+
+def as_written(by_name: dict[str, Any], written: dict[str, str]) -> dict[str, Any]:
+    """`by_name` (keyed by configured names) keyed by the header's spelling of each name."""
+    return {written.get(name, name): value for name, value in by_name.items()}
+
+
+def stripped_names(columns: Iterable[object]) -> dict[object, str]:
+    """Renames of header names with surrounding spaces to their stripped spelling."""
+    return {c: str(c).strip() for c in columns if isinstance(c, str) and c != c.strip()}
 
 
 def text_columns(data: DataConfig) -> dict[str, str]:

@@ -10,6 +10,7 @@ import pandera.pandas as pa
 
 from ..errors import PipelineError
 from ..settings.params import ColumnSpec, DataConfig, normalise_category
+from . import dates
 
 MAX_EXAMPLES = 3
 
@@ -121,8 +122,27 @@ def _normalise(values: pd.Series, spec: ColumnSpec) -> pd.Series:
         found = pd.Categorical.from_codes(lookup[codes], categories=levels)
         return pd.Series(found, index=values.index, name=values.name)
     if spec.missing_values:
-        return values.mask(values.isin(spec.missing_values))
+        values = values.mask(values.isin(spec.missing_values))
+    if spec.dtype == "datetime":
+        return _times(values, spec)
     return values
+
+
+def _times(values: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """A datetime column read by its declared format; the first value that is not one is an
+    error naming the column, the row, the value and the format expected."""
+    parsed = dates.parse(values, spec.format)
+    failed = parsed.isna() & values.notna()
+    if failed.any():
+        row = failed.idxmax()
+        expected = spec.format or "a date or time pandas can read (no format declared)"
+        raise PipelineError(
+            f"column '{values.name}': {int(failed.sum())} of {len(values)} values are not dates "
+            f"or times in the format {expected!r}; the first is {_shown(values[row])} "
+            f"(row {int(row) + 1}, counting from 1 after the header). Fix the value, or set "
+            f"data.columns.{values.name}.format to how the values are written"
+        )
+    return parsed
 
 
 def _check_all_null(frame: pd.DataFrame, data: DataConfig) -> None:

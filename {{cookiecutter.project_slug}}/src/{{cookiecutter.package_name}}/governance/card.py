@@ -88,8 +88,8 @@ def build_card(inputs: CardInputs) -> dict[str, Any]:
             "decision_threshold": inputs.metadata.get("decision_threshold"),
             "features": [f["name"] for f in inputs.metadata["feature_spec"]["features"]],
             "target": data.target,
-            "classes": list(data.classes),
-            "positive_class": data.positive_class,
+            "classes": list(data.class_labels),
+            "positive_class": data.label_spelling.get(data.positive_class or ""),
         },
         "intended_use": card.intended_use or None,
         "out_of_scope_use": card.out_of_scope_use or None,
@@ -182,6 +182,7 @@ def training_data(inputs: CardInputs) -> dict[str, Any]:
         "class_balance": report.get("positive_share"),
         "target_distribution": report.get("target_distribution"),
         "columns_dropped": dropped,
+        "leak_suspects": report.get("leak_suspects") or [],
         "split": inputs.params.split.model_dump(),
     }
 
@@ -303,12 +304,13 @@ def render(card: Mapping[str, Any]) -> str:
 def _details(card: Mapping[str, Any]) -> str:
     m = card["model"]
     threshold = (m.get("decision_threshold") or {}).get("value")
+    classes = ", ".join(m["classes"])  # none for regression
     rows = [
         ["task", m["task"]],
         ["objective", f"`{m['objective']}`"],
         ["library", ", ".join(f"{k} {v}" for k, v in m["library"].items())],
         ["boosting rounds", plain(m["rounds"])],
-        ["target", f"`{m['target']}` (classes: {', '.join(m['classes'])})"],
+        ["target", f"`{m['target']}`" + (f" (classes: {classes})" if classes else "")],
         ["decision threshold", plain(threshold)],
         ["features", f"{len(m['features'])}: " + ", ".join(f"`{f}`" for f in m["features"])],
         *([f"`{k}`", v] for k, v in m["hyperparameters"].items()),
@@ -349,6 +351,9 @@ def _training_data(data: Mapping[str, Any]) -> str:
         lines.append(f"- Positive class share: {shares}")
     if data.get("target_distribution"):
         lines.append(f"- Target distribution: {data['target_distribution']}")
+    for suspect in data.get("leak_suspects") or []:
+        columns = ", ".join(f"`{c}`" for c in suspect["columns"])
+        lines.append(f"- **Possible target leak** (prepare's check): {columns}: {suspect['why']}")
     dropped = data.get("columns_dropped") or []
     if dropped:
         lines += ["", "Columns read but not used as features:", ""]

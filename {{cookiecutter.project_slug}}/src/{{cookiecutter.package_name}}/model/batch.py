@@ -35,7 +35,7 @@ def output_columns(spec: FeatureSpec | None = None) -> tuple[str, ...]:
     if spec is None or spec.task == "binary":
         return OUTPUT_COLUMNS
     if spec.task == "multiclass":
-        return ("label", *(f"probability_{c}" for c in spec.classes))
+        return ("label", *(f"probability_{c}" for c in spec.spelled(spec.classes)))
     return ("prediction",)
 
 
@@ -75,7 +75,7 @@ def answer_columns(
     """The model's outputs as the task's answer columns (see `output_columns`)."""
     if spec.task == "regression":
         return {"prediction": outputs}
-    labels = decide(spec, outputs, threshold)
+    labels = np.asarray(spec.spelled(decide(spec, outputs, threshold)), dtype=object)
     if spec.task == "binary":
         return {"label": labels, "score": outputs}
     names = output_columns(spec)[1:]

@@ -48,6 +48,13 @@ class FeatureSpec:
     classes: tuple[str, ...]
     positive_class: str | None
     task: Task = "binary"
+    # The classes as the data config spells them (answers use these); `classes` when empty.
+    labels: tuple[str, ...] = ()
+
+    def spelled(self, classes: Any) -> list[str]:
+        """Class names (compared spelling) as the data config writes them."""
+        spelling = dict(zip(self.classes, self.labels or self.classes, strict=True))
+        return [spelling.get(c, c) for c in classes]
 
     @property
     def classifier(self) -> bool:
@@ -76,13 +83,17 @@ class FeatureSpec:
                     missing_values=tuple(column.missing_values),
                 )
             )
-        return cls(tuple(features), data.target, data.classes, data.positive_class, data.task)
+        return cls(
+            tuple(features), data.target, data.classes, data.positive_class, data.task,
+            data.class_labels,
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "task": self.task,
             "target": self.target,
             "classes": list(self.classes),
+            "labels": list(self.labels or self.classes),
             "positive_class": self.positive_class,
             "features": [
                 {
@@ -111,7 +122,10 @@ class FeatureSpec:
         wanted = {"binary": len(classes) == 2, "multiclass": len(classes) >= 2}
         if not wanted.get(task, not classes):
             raise PipelineError(f"model metadata: task {task} with classes {list(classes)}")
-        return cls(features, payload["target"], classes, payload.get("positive_class"), task)
+        labels = tuple(payload.get("labels") or classes)
+        return cls(
+            features, payload["target"], classes, payload.get("positive_class"), task, labels
+        )
 
 
 Columns = Union[pd.DataFrame, Mapping[str, Any]]  # noqa: UP007 (runtime alias)

@@ -87,6 +87,36 @@ def check_gate(config: GateConfig, evaluation: Mapping[str, Any]) -> dict[str, A
     return {"passed": all(r["passed"] for r in rules), "rules": rules}
 
 
+# "Too good to be true": a test score this close to perfect, with this share of the
+# attributions on the top two features, is more often a leak than a model.
+TOO_GOOD = {
+    "binary": ("roc_auc", 0.999),
+    "multiclass": ("accuracy", 0.999),
+    "regression": ("r2", 0.99),
+}
+DOMINANT_SHARE = 0.8
+
+
+def too_good_warnings(evaluation: Mapping[str, Any], attributions: Mapping[str, Any]) -> list[str]:
+    """Warnings (never failures) for near-perfect results that one or two features carry."""
+    metric, limit = TOO_GOOD[evaluation.get("task", "binary")]
+    value = (evaluation.get("metrics", {}).get(metric) or {}).get("value")
+    ranked = attributions.get("features") or []
+    total = sum(float(r["mean_abs_contribution"]) for r in ranked)
+    if value is None or value < limit or total <= 0:
+        return []
+    top = ranked[:2]
+    share = sum(float(r["mean_abs_contribution"]) for r in top) / total
+    if share < DOMINANT_SHARE:
+        return []
+    names = " and ".join(f"'{r['feature']}'" for r in top)
+    return [
+        f"too good to be true? {metric} {value:.4f} with {share:.0%} of the attributions on "
+        f"{names}: check that they are known before the outcome (a target leak passes every "
+        "other rule)"
+    ]
+
+
 def trivial_rules(
     comparisons: Mapping[str, Mapping[str, Mapping[str, float]]], confidence_level: float
 ) -> list[dict[str, Any]]:
@@ -307,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for rule in verdict["rules"]:
         mark = "PASS" if rule["passed"] else "FAIL"
         print(f"{mark}  {rule.get('message') or rule['rule'] + ': ' + str(rule['value'])}")
+    for warning in verdict.get("warnings", []):
+        print(f"WARN  {warning}")
     print("quality gate:", "PASSED" if verdict["passed"] else "FAILED")
     return 0 if verdict["passed"] else 1
 

@@ -159,6 +159,9 @@ def data_section(
         new = (current.get("positive_share") or {}).get(split)
         facts.append([f"positive share ({split})", figure(old), figure(new)])
     parts = ["### Data", "", table(["", "baseline", "this PR"], facts), ""]
+    for suspect in current.get("leak_suspects") or []:
+        columns = ", ".join(f"`{c}`" for c in suspect["columns"])
+        parts += [f"> **Possible target leak:** {columns}: {suspect['why']}.", ""]
     parts.append(
         table(["file", "baseline md5", "this PR md5", ""], rows)
         if rows

@@ -90,18 +90,19 @@ def classifier(packaged: PackagedModel, models: Any) -> Scorer:
     from .http.request_schema import records_columns, records_ids
 
     spec, threshold, ids = packaged.model.spec, packaged.threshold, packaged.data.id_columns
-    classes = list(spec.classes)
+    classes = spec.spelled(spec.classes)  # answers spell classes as the data config does
+    positive = spec.spelled([spec.positive_class])[0] if spec.positive_class else ""
+    negative = next((c for c in classes if c != positive), "")
 
     def classified(self: Any, records: list[Any]) -> list[Prediction]:
         prometheus.observe_batch(len(records))
         columns = records_columns(records, spec)
         outputs = predictions(models.for_rows(len(records)), columns)
-        labels = decide(spec, outputs, threshold).tolist()
+        labels = spec.spelled(decide(spec, outputs, threshold))
         if spec.task == "binary":
             scores = outputs
-            negative = next(c for c in classes if c != spec.positive_class)
             answers: list[Prediction] = [
-                {"label": label, "probabilities": {negative: 1.0 - s, spec.positive_class: s}}
+                {"label": label, "probabilities": {negative: 1.0 - s, positive: s}}
                 for label, s in zip(labels, outputs.tolist(), strict=True)
             ]
         else:

@@ -7,8 +7,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from ..errors import PipelineError
-from .params import PARAMS_FILE, load_params
+from .params import PARAMS_FILE, parse_params
 
 CONFIG_DIR = Path("conf")
 
@@ -32,7 +34,8 @@ def compose(output: Path, overrides: Sequence[str] = (), config_dir: Path = CONF
             )
         except (HydraException, OmegaConfBaseException) as exc:
             raise PipelineError(f"conf/ could not be composed: {exc}") from None
-        load_params(candidate)
+        # errors name conf/ (what the user edits), not the scratch file
+        parse_params(yaml.safe_load(candidate.read_text(encoding="utf-8")), source="conf/")
         output.write_text(candidate.read_text(encoding="utf-8"), encoding="utf-8")
 
 

@@ -59,6 +59,15 @@ def level_text(value: object) -> str:
     return normalise_category(str(value))
 
 
+def spelled_level(value: object) -> str:
+    """A level as written in YAML or data, as text: stripped, its case kept."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 Level = str | int | float | bool
 Role = Literal["feature", "target", "id", "timestamp", "drop", "pii"]
 NON_FEATURE_DTYPES = frozenset({"string", "datetime"})
@@ -87,6 +96,9 @@ class ColumnSpec(_Strict):
     # Personal data (role pii): `drop` never leaves `prepare`; `hash` is replaced by a keyed
     # hash (HMAC-SHA256, data/pii.py) before anything is written.
     pii: Literal["drop", "hash"] | None = None
+    # datetime columns: how values are written (strftime, e.g. '%d-%m-%Y %H:%M', ISO8601,
+    # epoch_s or epoch_ms); none: pandas infers it.
+    format: str | None = None
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -116,6 +128,14 @@ class ColumnSpec(_Strict):
                 f"dtype {self.dtype} is for id, timestamp or drop columns; a {self.role} "
                 "column is int, float or category"
             )
+        if self.format is not None and self.dtype != "datetime":
+            raise ValueError("'format' applies to datetime columns only")
+        if self.role == "timestamp" and self.dtype in ("string", "category"):
+            raise ValueError(
+                f"a timestamp column declared as {self.dtype} would be ordered as text; declare "
+                "it `dtype: datetime` with the `format` its values are written in (e.g. "
+                "format: '%d-%m-%Y'), or int/float if it is a number that orders time"
+            )
         if (self.role == "pii") != (self.pii is not None):
             raise ValueError("role pii goes with 'pii: drop' or 'pii: hash', and only it")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -137,10 +157,22 @@ class DataConfig(_Strict):
     positive_class: str | None = None
     # binary and multiclass: the target's levels (binary: negative first); regression: none.
     classes: tuple[str, ...] = ()
+    # The classes spelled as `classes` is written (stripped): what answers say. `classes`
+    # itself holds the compared spelling (lower-cased). Filled from `classes` when not given.
+    class_labels: tuple[str, ...] = ()
     drop_columns: list[str] = Field(default_factory=list)
     min_rows: int = Field(default=100, ge=1)
     drop_duplicates: bool = True
     columns: dict[str, ColumnSpec]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _class_spelling(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value.get("class_labels"):
+            classes = value.get("classes")
+            if isinstance(classes, (list, tuple)):
+                value = {**value, "class_labels": [spelled_level(c) for c in classes]}
+        return value
 
     @field_validator("positive_class", mode="before")
     @classmethod
@@ -170,6 +202,11 @@ class DataConfig(_Strict):
             raise ValueError(f"'drop_columns' names columns not in 'columns': {unknown}")
         if self.target in self.drop_columns:
             raise ValueError("'drop_columns' must not drop the target")
+        if [level_text(c) for c in self.class_labels] != list(self.classes):
+            raise ValueError(
+                f"'class_labels' {list(self.class_labels)} must spell 'classes' "
+                f"{list(self.classes)} (compared stripped and lower-cased)"
+            )
         if len(self.timestamp_columns) > 1:
             raise ValueError(
                 f"at most one column may have role timestamp: {self.timestamp_columns}"
@@ -214,6 +251,11 @@ class DataConfig(_Strict):
             for name, column in self.columns.items()
             if column.role == "feature" and name != self.target and name not in self.drop_columns
         ]
+
+    @property
+    def label_spelling(self) -> dict[str, str]:
+        """Each class (compared spelling) -> as `classes` writes it."""
+        return dict(zip(self.classes, self.class_labels, strict=True))
 
     @property
     def id_columns(self) -> list[str]:
@@ -631,7 +673,9 @@ def parse_params(raw: Any, source: str = "params") -> Params:
 
 def _describe(error: Any) -> str:
     loc = [str(part) for part in error["loc"]]
-    key = ".".join(loc) or "(top level)"
+    key = ".".join(loc)
+    if not key:  # a rule across settings: its message names the keys
+        return error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         known = _known_keys(error["loc"][:-1])
         hint = difflib.get_close_matches(loc[-1], known, n=1)

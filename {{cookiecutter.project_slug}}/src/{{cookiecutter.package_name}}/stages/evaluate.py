@@ -19,7 +19,13 @@ from ..governance.evaluation import governance_results, task_outcomes
 from ..model.comparison import paired_comparison, paired_of
 from ..model.features import encode_target
 from ..model.files import LoadedModel, load_model
-from ..model.gate import check_gate, trivial_metrics, trivial_threshold, with_fairness_rules
+from ..model.gate import (
+    check_gate,
+    too_good_warnings,
+    trivial_metrics,
+    trivial_threshold,
+    with_fairness_rules,
+)
 from ..model.metrics import HEADLINE_METRIC, task_intervals, task_values
 from ..model.scoring import decide, predictions, predictions_frame, trivial_outputs
 from ..settings.command import run_stage
@@ -69,6 +75,11 @@ def evaluate(params: Params) -> dict[str, Any]:
     outcomes = task_outcomes(spec, labels, outputs, threshold)
     fairness, attributions = governance_results(params, model, test, outcomes)
     verdict = with_fairness_rules(check_gate(config.gate, summary), config.fairness.gate, fairness)
+    warnings = too_good_warnings(summary, attributions)
+    if warnings:  # only then: a verdict without warnings is unchanged
+        verdict["warnings"] = warnings
+        for warning in warnings:
+            log.warning("evaluate: WARN %s", warning)
     with staged_outputs() as staged:
         staged.write_json(paths.EVALUATE_METRICS, summary)
         staged.write_json(paths.GATE_FILE, verdict)

@@ -51,6 +51,9 @@ def prepare(params: Params) -> dict[str, Any]:
     report = data_report(Path(data.path), cleaning, cleaned, train, test, data)
     if period:
         report["period"] = period
+    suspects = leak_suspects(train, data, params.seed)
+    if suspects:  # only then: the report of a table without suspects is unchanged
+        report["leak_suspects"] = suspects
     report["pii"] = {
         "dropped": [c for c, how in data.pii_columns.items() if how == "drop"],
         "hashed": data.hashed_columns,
@@ -71,11 +74,28 @@ def prepare(params: Params) -> dict[str, Any]:
     return report
 
 
+def leak_suspects(train: pd.DataFrame, data: DataConfig, seed: int) -> list[dict[str, Any]]:
+    """Features that nearly determine the target (data.leaks), each logged as a warning."""
+    from ..data.leaks import find_leaks
+
+    found = find_leaks(train, data.target, data.task, data.feature_columns, seed=seed)
+    for suspect in found:
+        log.warning(
+            "prepare: WARN possible target leak %s: %s. If it is known only after the outcome, "
+            "give it role: drop in conf/data/",
+            list(suspect.columns),
+            suspect.why,
+        )
+    return [suspect.to_dict() for suspect in found]
+
+
 def fairness_columns(params: Params) -> list[str]:
-    """The columns of `evaluate.fairness.groups` that are neither features nor the target."""
+    """The columns of `evaluate.fairness.groups` that are neither features nor the target
+    (each once: a column may be grouped twice, e.g. with and without bins)."""
     data = params.data
     used = {*data.feature_columns, data.target}
-    return [g.column for g in params.evaluate.fairness.groups if g.column not in used]
+    groups = dict.fromkeys(g.column for g in params.evaluate.fairness.groups)
+    return [column for column in groups if column not in used]
 
 
 def time_period(frame: pd.DataFrame, data: DataConfig) -> dict[str, str] | None:
