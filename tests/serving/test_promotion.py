@@ -251,6 +251,10 @@ def test_main_workflow_is_least_privilege_and_pinned(promoted: dict) -> None:
     )
     assert workflow["permissions"] == {}
     assert workflow[True]["push"]["branches"] == ["main"]  # `on:` parses as True
+    # A merged prod overlay pull request changes deployment state only: no new version.
+    assert workflow[True]["push"]["paths-ignore"] == [
+        "deploy/base/**", "deploy/overlays/**", "deploy/agents/**",
+    ]  # fmt: skip
     job = workflow["jobs"]["publish"]
     assert job["permissions"] == {
         "contents": "read",
@@ -336,6 +340,7 @@ def test_the_promote_workflow_is_manual_protected_and_pinned(promoted: dict) -> 
         "packages": "write",
         "attestations": "read",
         "pull-requests": "write",
+        "actions": "write",
     }
     stages = workflow[True]["workflow_dispatch"]["inputs"]["stage"]["options"]
     assert stages == ["dev", "staging", "prod"]
