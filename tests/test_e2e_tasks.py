@@ -205,3 +205,20 @@ def test_batch_scoring_and_the_service_answer_in_the_task_shape(
         assert asked["metadata"]["classes"] == []
         assert asked["metadata"]["threshold"] is None
         assert set(schemas["Regression"]["properties"]) == {"prediction"}
+
+
+# Regression's fast lane runs in test_e2e_variants.py (its table is a regression one); binary's
+# in test_e2e_own_data.py: here only the multiclass clone's, on the run it already has.
+@pytest.mark.parametrize("task_project", ["multiclass"], indirect=True)
+def test_the_projects_own_lint_and_fast_lane_pass_on_a_multiclass_table(
+    task_project: tuple[str, Path],
+) -> None:
+    task, project = task_project
+    assert task == "multiclass"
+    run(["make", "lint"], project)
+    tested = run(["make", "test"], project, timeout=900).stdout
+    summary = [line for line in tested.splitlines() if line.startswith("=") and " passed" in line]
+    assert summary, tested[-3000:]
+    assert " failed" not in summary[-1], summary[-1]
+    assert " error" not in summary[-1], summary[-1]
+    assert "the configured data (data/raw/wine.csv) is another data set" in tested

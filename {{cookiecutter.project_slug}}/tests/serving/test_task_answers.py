@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from helpers import module
 batch = module("model.batch")
 features = module("model.features")
 prometheus = module("serving.http.prometheus")
+service = module("serving.service")
 scoring = module("model.scoring")
 
 
@@ -33,6 +36,23 @@ def test_answers_spell_classes_as_the_data_config_does() -> None:
     assert batch.output_columns(three) == spelled
     # the spelling travels with the model's metadata
     assert features.FeatureSpec.from_dict(three.to_dict()).labels == ("A", "b", "Cc")
+
+
+def test_metadata_spells_classes_as_the_data_config_does() -> None:
+    info = {"model_name": "m", "model_version": "1", "model_md5": "0", "test_metrics": {}}
+    limits = SimpleNamespace(max_records=10, max_body_bytes=100)
+    binary = spec("binary", ("<=50k", ">50k"), ">50k", ("<=50K", ">50K"))
+    packaged = SimpleNamespace(
+        info={**info, "gate": {}},
+        model=SimpleNamespace(spec=binary),
+        settings=limits,
+        threshold=0.5,
+    )
+    metadata = service.metadata_of(packaged)
+    assert (metadata.classes, metadata.positive_class) == (["<=50K", ">50K"], ">50K")
+    packaged.model.spec = spec("regression")
+    metadata = service.metadata_of(packaged)
+    assert (metadata.classes, metadata.positive_class) == ([], None)
 
 
 def test_binary_answers_at_the_threshold() -> None:

@@ -69,8 +69,8 @@ def metadata_of(packaged: PackagedModel) -> Metadata:
         training_data_md5=info.get("training_data_md5"),
         task=spec.task,
         threshold=packaged.threshold,
-        classes=list(spec.classes),
-        positive_class=spec.positive_class,
+        classes=spec.spelled(spec.classes),  # as the data config writes them, as answers do
+        positive_class=spec.spelled([spec.positive_class])[0] if spec.positive_class else None,
         features=spec.names,
         test_metrics=info["test_metrics"],
         gate=info["gate"],
