@@ -175,7 +175,7 @@ def raw_values(table: list[dict[str, str]]) -> list[str]:
 def test_data_init_suggests_pii_for_names_emails_and_phones(pii_run: dict) -> None:
     for name in PII:
         assert (
-            f"  {name}: {{dtype: string, role: pii, pii: drop, nullable: true}}"
+            f"  {name}: {{dtype: string, role: pii, pii: drop, nullable: false}}"  # none missing
             in (pii_run["suggested"])
         )
     assert "  age: {dtype: int" in pii_run["suggested"]  # not personal: a feature
