@@ -136,6 +136,7 @@ def pipeline_repo(tmp_path_factory: pytest.TempPathFactory, sample_slice: pd.Dat
     for name in ("dvc.yaml", ".dvcignore", "bentofile.yaml", "pyproject.toml", "uv.lock"):
         shutil.copy(ROOT / name, repo / name)
     shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "deploy" / "image", repo / "deploy" / "image")  # the bento's Dockerfile
     (repo / ".dvc").mkdir()
     (repo / ".dvc" / "config").write_text(
         "[core]\n    analytics = false\n    check_update = false\n"

@@ -57,10 +57,11 @@ def git(repo: Path, *args: str) -> str:
 def tag_version(repo: Path, name: str, commit: str, email: str, digest: str) -> None:
     record = {"event": "publish", "tag": name, "commit": commit, "image": IMAGE,
               "image_digest": digest}  # fmt: skip
+    # The tagger is the committer identity: the environment's (CI sets one) wins over config.
+    tagger = {**os.environ, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_NAME": "tagger"}
     subprocess.run(
-        ["git", "-c", f"user.email={email}", "-c", "user.name=tagger", "tag", "--annotate",
-         "--file=-", name, commit],
-        cwd=repo, input=json.dumps(record), text=True, check=True,
+        ["git", "tag", "--annotate", "--file=-", name, commit],
+        cwd=repo, input=json.dumps(record), text=True, check=True, env=tagger,
     )  # fmt: skip
 
 

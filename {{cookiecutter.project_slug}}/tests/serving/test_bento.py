@@ -151,6 +151,7 @@ def test_a_project_under_a_hidden_folder_builds(pipeline_repo: Path, tmp_path: P
         shutil.copy(pipeline_repo / name, project / name)
     for name in ("metadata.json", "service.bentomodel"):
         shutil.copy(pipeline_repo / "models" / name, project / "models" / name)
+    shutil.copytree(pipeline_repo / "deploy", project / "deploy")  # bentofile.yaml's Dockerfile
     home = tmp_path / "home"
     name, version = build_bento(project, home).split(":")
     assert (home / "bentos" / name / version / "bento.yaml").is_file()
