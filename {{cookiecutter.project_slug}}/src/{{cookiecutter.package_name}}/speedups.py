@@ -1,7 +1,8 @@
 """The performance tricks, in one place, each behind one switch.
 
-Every trick here gives the same answers as the plain code it replaces (bit for bit: the tests
-in `tests/test_speedups.py` run both and compare); it only does less work:
+Every trick here gives the same answers as the plain code it replaces (the tests in
+`tests/test_speedups.py` run both and compare: the bootstrap bit for bit, the chance floors to
+1e-12, as numpy's sums may differ in the last bit with memory alignment); it does less work:
 - `shared_bootstrap`: the evaluate stage draws its bootstrap resample weights once and serves
   them to the test metrics, the comparison with the trivial model and fairness (each used to
   draw the same weights again from the same seed).
