@@ -133,7 +133,8 @@ def main() -> None:
     print(f"| measure | {header}{ratio} |")
     print("|---|" + "---:|" * (len(names) + (len(names) > 1)))
     for key, label, unit in ROWS:
-        cells = " | ".join(f"{figures[name][key]:.2f} {unit}" for name in names)
+        suffix = "x" if unit == "x" else " s"
+        cells = " | ".join(f"{figures[name][key]:.2f}{suffix}" for name in names)
         compared = f" | {figures[names[0]][key] / figures[names[1]][key]:.2f}x" if ratio else ""
         print(f"| {label} | {cells}{compared} |")
 
