@@ -1,85 +1,143 @@
-"""Benchmark: the pipeline from a fresh bake, and a no-op re-run.
+"""Benchmark: a fresh bake to every stage done, DVC's cost around the stages, the no-op run.
 
-Targets (issue 2): fresh bake + setup (warm package cache) + the pipeline under 30 s on 2 cores;
-a no-op `dvc exp run` / `dvc repro` under 3 s. "The pipeline" of issue 2 is prepare -> train ->
-evaluate (`dvc exp run evaluate`); the drift and package stages added later are timed apart.
-The baseline, run in the same script, is every stage command run directly with no DVC around
-them: the ratio is DVC's cost.
+    uv run python bench/pipeline.py [runs] [--baseline REF]
+
+Each run bakes the default project into a new folder (git repository, `uv sync` from a warm
+package cache) and times:
+- bake + setup, then `dvc exp run` (what `make run` runs: Hydra composes `conf/`, every stage
+  runs): together, "fresh bake to every stage done";
+- the no-op: `dvc repro`, then `dvc version` and `dvc exp run` alternating (nothing changed);
+- the baseline: a second fresh bake whose stages run directly (`python -m <package>.stages.<s>`
+  in dvc.yaml's order, no DVC). Both bakes start with no bytecode cached (a new `.venv`), so
+  the ratio `dvc exp run` / direct is DVC's own cost: its start-up, Hydra, the experiment's
+  stash and commit, and per stage the status check, hashing, caching, the lock and run cache.
+With `--baseline REF` the same is done, in the same runs, for a bake of the template at git ref
+`REF` (an older commit): old and new side by side, ratios printed.
 
 Commands run with Python's default bytecode caching (`PYTHONDONTWRITEBYTECODE` unset, as on a
-user's machine or a GitHub runner: the first import of a module writes its `.pyc`). The test
-environment and this machine set `PYTHONDONTWRITEBYTECODE=1`, which makes every process compile
-every module it imports from source (about 1.7 s of each DVC command): the no-op run is also
-timed that way (with an empty `PYTHONPYCACHEPREFIX`, so no cached bytecode is read either).
-
-Usage: uv run python bench/pipeline.py [runs]
+user's machine or a GitHub runner: the first import of a module writes its `.pyc`). The machine
+may be shared: read the ratios; the seconds move with the load.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
-import sys
+import statistics
+import subprocess
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 import yaml
-from common import baked_project, machine, median, timed
+from common import ROOT, ensure_git_repository, machine, median, package_of, timed
+from cookiecutter.main import cookiecutter
 
-STAGES = tuple(
-    yaml.safe_load(
-        (Path(__file__).parents[1] / "{{cookiecutter.project_slug}}" / "dvc.yaml")
-        .read_text()
-        .replace("{{ cookiecutter.package_name }}", "pkg")
-    )["stages"]
+USER_ENV = {"PYTHONDONTWRITEBYTECODE": ""}  # empty = unset: Python writes its bytecode cache
+DVC = ["uv", "run", "--frozen", "dvc"]
+
+
+def template_at(ref: str) -> Path:
+    """The template's files at git ref `ref`, exported into a new temporary folder."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    folder = Path(tempfile.mkdtemp(prefix="bench-template-"))
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def fresh_project(template: Path) -> tuple[Path, float]:
+    """A default bake of `template` as a git repository with .venv synced; its wall seconds."""
+    start = time.perf_counter()
+    project = Path(
+        cookiecutter(
+            str(template), no_input=True, output_dir=tempfile.mkdtemp(prefix="bench-pipeline-")
+        )
+    )
+    ensure_git_repository(project)
+    timed(["uv", "sync", "--frozen", "--extra", "cpu", "--quiet"], project)
+    return project, time.perf_counter() - start
+
+
+def stages_of(project: Path) -> list[str]:
+    return list(yaml.safe_load((project / "dvc.yaml").read_text())["stages"])
+
+
+def measure(template: Path) -> dict[str, float]:
+    """One run's figures for bakes of `template` (see the module docstring)."""
+    project, setup = fresh_project(template)
+    figures = {"setup": setup, "exp run": timed([*DVC, "exp", "run"], project, USER_ENV)}
+    figures["fresh to every stage"] = setup + figures["exp run"]
+    figures["no-op repro"] = timed([*DVC, "repro"], project, USER_ENV)
+    versions, noops = [], []
+    for _ in range(3):
+        versions.append(timed([*DVC, "version"], project, USER_ENV))
+        noops.append(timed([*DVC, "exp", "run"], project, USER_ENV))
+    figures["dvc version"] = statistics.median(versions)
+    figures["no-op exp run"] = statistics.median(noops)
+    shutil.rmtree(project.parent)
+
+    direct, _ = fresh_project(template)
+    package = package_of(direct)
+    python = ["uv", "run", "--frozen", "python", "-m"]
+    figures["direct"] = sum(
+        timed([*python, f"{package}.stages.{stage}"], direct, USER_ENV)
+        for stage in stages_of(direct)
+    )
+    shutil.rmtree(direct.parent)
+    return figures
+
+
+ROWS = (
+    ("setup", "bake + setup (warm package cache)", "s"),
+    ("exp run", "`dvc exp run`, every stage, cold bytecode", "s"),
+    ("fresh to every stage", "**fresh bake to every stage done**", "s"),
+    ("direct", "the stages run directly, cold bytecode", "s"),
+    ("dvc / direct", "DVC around the stages / direct", "x"),
+    ("no-op repro", "no-op `dvc repro`", "s"),
+    ("dvc version", "`dvc version`", "s"),
+    ("no-op exp run", "**no-op `dvc exp run`**", "s"),
+    ("no-op / version", "no-op `dvc exp run` / `dvc version`", "x"),
 )
 
 
-USER_ENV = {"PYTHONDONTWRITEBYTECODE": ""}  # empty = unset: Python writes its bytecode cache
-# No bytecode read or written: an empty cache folder, and writing off (this machine's default).
-NO_CACHE_ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": tempfile.mkdtemp()}
+def summary(runs: list[dict[str, float]]) -> dict[str, float]:
+    figures = {key: median([run[key] for run in runs]) for key in runs[0]}
+    figures["dvc / direct"] = median([run["exp run"] / run["direct"] for run in runs])
+    figures["no-op / version"] = median([run["no-op exp run"] / run["dvc version"] for run in runs])
+    return figures
 
 
-def main(runs: int = 3) -> None:
-    totals, setups, exp_runs, rest, direct = [], [], [], [], []
-    noop_repro, noop_exp, noop_exp_no_cache = [], [], []
-    for _ in range(runs):
-        start = time.perf_counter()
-        project = baked_project()
-        setups.append(time.perf_counter() - start)
-        exp_runs.append(
-            timed(["uv", "run", "--frozen", "dvc", "exp", "run", "evaluate"], project, USER_ENV)
-        )
-        totals.append(time.perf_counter() - start)
-        rest.append(timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project, USER_ENV))
-        noop_repro.append(timed(["uv", "run", "--frozen", "dvc", "repro"], project, USER_ENV))
-        noop_exp.append(timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project, USER_ENV))
-        noop_exp_no_cache.append(
-            timed(["uv", "run", "--frozen", "dvc", "exp", "run"], project, NO_CACHE_ENV)
-        )
-        direct.append(
-            sum(
-                timed(
-                    ["uv", "run", "--frozen", "python", "-m", f"term_deposit_model.stages.{s}"],
-                    project,
-                    USER_ENV,
-                )
-                for s in STAGES
-            )
-        )
-        shutil.rmtree(project.parent)
-    print(f"# pipeline benchmark ({machine()}, {runs} runs, medians)")
-    print(f"bake + make setup (warm cache)   {median(setups):6.1f} s")
-    print(f"dvc exp run evaluate (prepare, train, evaluate) {median(exp_runs):6.1f} s")
-    print(f"total from fresh bake            {median(totals):6.1f} s   target < 30 s")
-    print(f"then drift + package stages      {median(rest):6.1f} s")
-    print(f"all {len(STAGES)} stages run directly (baseline) {median(direct):6.1f} s")
-    ratio = (median(exp_runs) + median(rest)) / median(direct)
-    print(f"dvc (all stages) / direct        {ratio:6.2f} x")
-    print(f"no-op dvc repro                  {median(noop_repro):6.2f} s   target < 3 s")
-    print(f"no-op dvc exp run                {median(noop_exp):6.2f} s   target < 3 s")
-    print(f"no-op dvc exp run, PYTHONDONTWRITEBYTECODE=1 {median(noop_exp_no_cache):6.2f} s")
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("runs", nargs="?", type=int, default=3)
+    parser.add_argument("--baseline", help="a git ref of the template to compare with")
+    args = parser.parse_args()
+    variants = {"now": ROOT}
+    if args.baseline:
+        variants[args.baseline] = template_at(args.baseline)
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+    for run in range(args.runs):
+        order = list(variants) if run % 2 == 0 else list(reversed(variants))
+        for name in order:
+            results[name].append(measure(variants[name]))
+    figures = {name: summary(runs) for name, runs in results.items()}
+    names = list(variants)
+    print(f"`bench/pipeline.py`, {machine()}, median of {args.runs} runs, variants alternating.\n")
+    header = " | ".join(f"{name}" for name in names)
+    ratio = f" | {names[0]} / {names[1]}" if len(names) > 1 else ""
+    print(f"| measure | {header}{ratio} |")
+    print("|---|" + "---:|" * (len(names) + (len(names) > 1)))
+    for key, label, unit in ROWS:
+        suffix = "x" if unit == "x" else " s"
+        cells = " | ".join(f"{figures[name][key]:.2f}{suffix}" for name in names)
+        compared = f" | {figures[names[0]][key] / figures[names[1]][key]:.2f}x" if ratio else ""
+        print(f"| {label} | {cells}{compared} |")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    main()
