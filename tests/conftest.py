@@ -152,6 +152,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+# Set-up started in the background after collection (see pytest_collection_finish).
+_BACKGROUND: list[subprocess.Popen[bytes]] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test module may define `prepare_in_background()`, returning a started process or None:
+    it is called once after collection when one of its tests is selected, so slow set-up that
+    mostly waits (downloads) overlaps the tests that run first."""
+    if session.config.option.collectonly:
+        return
+    modules = {id(m): m for item in session.items if (m := getattr(item, "module", None))}
+    for module in modules.values():
+        prepare = getattr(module, "prepare_in_background", None)
+        if callable(prepare) and (process := prepare()) is not None:
+            _BACKGROUND.append(process)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop background set-up that no test waited for (a run stopped early, -x)."""
+    for process in _BACKGROUND:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default bake, in a git repository on `main`, with its environment synced on the
