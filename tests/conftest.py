@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pythons
 from cookiecutter.main import cookiecutter
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
@@ -99,9 +100,9 @@ def bake(output_dir: Path, **context: str) -> Path:
     return Path(project)
 
 
-def uv_sync(project: Path) -> None:
+def uv_sync(project: Path, env: Mapping[str, str] | None = None) -> None:
     """Create the project's .venv from its lock (cpu build of XGBoost, no remote plugins)."""
-    run(["uv", "sync", "--frozen", "--extra", "cpu"], project)
+    run(["uv", "sync", "--frozen", "--extra", "cpu"], project, env=env)
 
 
 # Appended to the test's own short scripts that read Parquet, after their output: pyarrow 25's
@@ -151,12 +152,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+# Set-up started in the background after collection (see pytest_collection_finish).
+_BACKGROUND: list[subprocess.Popen[bytes]] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test module may define `prepare_in_background()`, returning a started process or None:
+    it is called once after collection when one of its tests is selected, so slow set-up that
+    mostly waits (downloads) overlaps the tests that run first."""
+    if session.config.option.collectonly:
+        return
+    modules = {id(m): m for item in session.items if (m := getattr(item, "module", None))}
+    for module in modules.values():
+        prepare = getattr(module, "prepare_in_background", None)
+        if callable(prepare) and (process := prepare()) is not None:
+            _BACKGROUND.append(process)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop background set-up that no test waited for (a run stopped early, -x)."""
+    for process in _BACKGROUND:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default bake, in a git repository on `main`, with its environment synced."""
+    """The default bake, in a git repository on `main`, with its environment synced on the
+    oldest interpreter of the default `python_version` that requires-python accepts (where
+    there is one): its complete test run is that choice's lane (tests/test_python_versions.py).
+    """
     project = bake(tmp_path_factory.mktemp("default"))
     ensure_git_repository(project)
-    uv_sync(project)
+    interpreter = pythons.oldest_accepted(pythons.DEFAULT_OPTION)
+    uv_sync(project, env=interpreter.env if interpreter else None)
     return project
 
 

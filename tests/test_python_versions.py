@@ -2,7 +2,9 @@
 
 For every `python_version` choice: one bake, `make setup` on the OLDEST patch release of that
 minor version that this machine has and that the project's requires-python accepts (the floor
-is what needs proving), then its `make lint` and `make test`. A choice with no such interpreter
+is what needs proving), then its `make lint` and `make test`. The default choice's bake is the
+shared default bake (conftest.py sets it up on that interpreter), whose `make lint` and complete
+`make test-all` in tests/test_e2e_pipeline.py are its lane. A choice with no such interpreter
 is skipped, naming the version and where the test looked. `make setup` must refuse an
 interpreter outside requires-python.
 
@@ -16,24 +18,27 @@ checks each one's lock).
 
 from __future__ import annotations
 
-import functools
-import glob
-import json
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+import pythons
 from conftest import bake, run
-from template_tools import PROJECT_TEMPLATE, choice_options, isolate_git, load_file
+from pythons import (
+    DEFAULT_OPTION,
+    PYTHON_OPTIONS,
+    SEARCHED,
+    Interpreter,
+    check_python,
+    interpreters,
+    requires_python,
+)
+from template_tools import choice_options, isolate_git
 from test_bake import CASES
 
 pytestmark = pytest.mark.e2e
 
-PYTHON_OPTIONS = choice_options()["python_version"]
 # Options whose values change generated files other than .python-version.
 FILE_OPTIONS = (
     "dvc_remote",
@@ -42,87 +47,20 @@ FILE_OPTIONS = (
     "license",
     "create_git_repository",
 )
-SEARCHED = "PATH, ~/.pyenv/versions/*/bin, uv's installed Pythons"
-
-
-@dataclass(frozen=True, order=True)
-class Interpreter:
-    version: tuple[int, int, int]
-    path: str
-
-    @property
-    def shown(self) -> str:
-        return ".".join(map(str, self.version))
-
-
-@functools.cache
-def check_python() -> ModuleType:
-    """The generated project's scripts/check_python.py (plain Python, no template markers)."""
-    return load_file(PROJECT_TEMPLATE / "scripts" / "check_python.py", "generated_check_python")
-
-
-@functools.cache
-def requires_python() -> str:
-    return check_python().requires_python(PROJECT_TEMPLATE / "pyproject.toml")
-
-
-def _candidate_paths() -> set[str]:
-    minors = {option.split(".")[1] for option in PYTHON_OPTIONS}
-    names = [f"python3.{minor}" for minor in sorted(minors)] + ["python3"]
-    found: set[str] = set()
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        found.update(str(Path(folder) / name) for name in names if (Path(folder) / name).is_file())
-    for name in names:
-        found.update(glob.glob(str(Path.home() / ".pyenv" / "versions" / "*" / "bin" / name)))
-    uv = shutil.which("uv")
-    if uv is not None:
-        listed = subprocess.run(
-            [uv, "python", "list", "--only-installed", "--output-format", "json"],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
-        )
-        if listed.returncode == 0:
-            found.update(entry["path"] for entry in json.loads(listed.stdout) if entry["path"])
-    return found
-
-
-@functools.cache
-def interpreters() -> tuple[Interpreter, ...]:
-    """Every CPython this machine has (one per real file), oldest first."""
-    probe = "import platform, sys; print(platform.python_implementation(), *sys.version_info[:3])"
-    seen: dict[str, Interpreter] = {}
-    for path in sorted(_candidate_paths()):
-        real = os.path.realpath(path)
-        if real in seen:
-            continue
-        try:
-            answer = subprocess.run(
-                [path, "-I", "-c", probe], capture_output=True, text=True, timeout=20, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue  # e.g. a pyenv shim for a version pyenv does not enable
-        words = answer.stdout.split()
-        if answer.returncode == 0 and len(words) == 4 and words[0] == "CPython":
-            seen[real] = Interpreter((int(words[1]), int(words[2]), int(words[3])), path)
-    return tuple(sorted(seen.values()))
 
 
 def oldest_accepted(option: str) -> Interpreter:
     """The oldest patch release of `option` (e.g. 3.11) here that requires-python accepts."""
-    major, minor = (int(part) for part in option.split("."))
-    same_minor = [i for i in interpreters() if i.version[:2] == (major, minor)]
-    accepted = [i for i in same_minor if check_python().accepts(requires_python(), i.version)]
-    if not accepted:
-        refused = ", ".join(f"{i.shown} ({i.path})" for i in same_minor)
+    found = pythons.oldest_accepted(option)
+    if found is None:
+        refused = ", ".join(f"{i.shown} ({i.path})" for i in pythons.same_minor(option))
         why = f"only {refused}, outside {requires_python()!r}" if refused else "none found"
         pytest.skip(
             f"python_version={option} not tested: no CPython {option}.x interpreter that "
             f"requires-python {requires_python()!r} accepts on this machine ({why}; looked in "
             f"{SEARCHED}). The template's tests install none."
         )
-    return accepted[0]
+    return found
 
 
 def selected_options() -> list[str]:
@@ -138,7 +76,7 @@ class VersionBake:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"UV_PYTHON": self.interpreter.path, "UV_PYTHON_DOWNLOADS": "never"}
+        return self.interpreter.env
 
 
 @pytest.fixture(scope="module")
@@ -148,19 +86,45 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory):
         yield
 
 
+_BAKES: dict[str, VersionBake] = {}
+
+
+def set_up_bake(
+    option: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> VersionBake:
+    """The bake of one python_version choice, set up with `make setup` on its oldest Python.
+
+    The default choice's is conftest's `default_project`, set up on that same interpreter: its
+    `make lint` and complete `make test-all` (tests/test_e2e_pipeline.py) are that choice's
+    lane, so it is not linted and tested a second time here.
+    """
+    if option not in selected_options():
+        pytest.skip(f"python_version={option} not tested: TEMPLATE_TEST_PYTHONS selects others")
+    interpreter = oldest_accepted(option)
+    if option not in _BAKES:
+        if option == DEFAULT_OPTION:
+            project = request.getfixturevalue("default_project")
+        else:
+            project = bake(tmp_path_factory.mktemp(f"python-{option}"), python_version=option)
+            run(["make", "setup"], project, env=interpreter.env, timeout=900)
+        _BAKES[option] = VersionBake(option, interpreter, project)
+    return _BAKES[option]
+
+
 @pytest.fixture(scope="module", params=PYTHON_OPTIONS)
 def version_bake(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, isolated_git: None
 ) -> VersionBake:
-    """A bake for one python_version choice, set up with `make setup` on its oldest Python."""
-    option = request.param
-    if option not in selected_options():
-        pytest.skip(f"python_version={option} not tested: TEMPLATE_TEST_PYTHONS selects others")
-    interpreter = oldest_accepted(option)
-    project = bake(tmp_path_factory.mktemp(f"python-{option}"), python_version=option)
-    baked = VersionBake(option, interpreter, project)
-    run(["make", "setup"], project, env=baked.env, timeout=900)
-    return baked
+    """Every python_version choice's bake (the default's is the shared default bake)."""
+    return set_up_bake(request.param, request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=[o for o in PYTHON_OPTIONS if o != DEFAULT_OPTION])
+def lane_bake(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, isolated_git: None
+) -> VersionBake:
+    """The other choices' bakes: their lint and fast lane run here."""
+    return set_up_bake(request.param, request, tmp_path_factory)
 
 
 def test_setup_installs_on_the_oldest_accepted_interpreter(version_bake: VersionBake) -> None:
@@ -171,12 +135,12 @@ def test_setup_installs_on_the_oldest_accepted_interpreter(version_bake: Version
     assert answer[:2] == version_bake.option.split(".")
 
 
-def test_lint_passes(version_bake: VersionBake) -> None:
-    run(["make", "lint"], version_bake.project, env=version_bake.env, timeout=900)
+def test_lint_passes(lane_bake: VersionBake) -> None:
+    run(["make", "lint"], lane_bake.project, env=lane_bake.env, timeout=900)
 
 
-def test_the_generated_tests_pass(version_bake: VersionBake) -> None:
-    run(["make", "test"], version_bake.project, env=version_bake.env, timeout=1800)
+def test_the_generated_tests_pass(lane_bake: VersionBake) -> None:
+    run(["make", "test"], lane_bake.project, env=lane_bake.env, timeout=1800)
 
 
 def test_setup_refuses_a_python_outside_requires_python(version_bake: VersionBake) -> None:
@@ -189,8 +153,8 @@ def test_setup_refuses_a_python_outside_requires_python(version_bake: VersionBak
     if not outside:
         pytest.skip(f"no CPython outside {requires_python()!r} on this machine ({SEARCHED})")
     refused = outside[-1]
-    env = {"UV_PYTHON": refused.path, "UV_PYTHON_DOWNLOADS": "never"}
-    done = run(["make", "setup"], version_bake.project, env=env, check=False)
+    # Refused before `uv sync` touches .venv (the default choice's bake is shared).
+    done = run(["make", "setup"], version_bake.project, env=refused.env, check=False)
     assert done.returncode != 0
     assert f"Python {refused.shown} ({refused.path}) is outside" in done.stderr
     assert repr(requires_python()) in done.stderr
@@ -233,7 +197,6 @@ def test_option_bake_lints(
     option = answers["python_version"]
     interpreter = oldest_accepted(option)
     project = bake(tmp_path_factory.mktemp("option-lint"), **answers)
-    env = {"UV_PYTHON": interpreter.path, "UV_PYTHON_DOWNLOADS": "never"}
     # `make lint` runs `uv run --frozen`: the locked environment without the XGBoost or remote
     # extras, so a cuda bake lints without downloading the CUDA wheel.
-    run(["make", "lint"], project, env=env, timeout=900)
+    run(["make", "lint"], project, env=interpreter.env, timeout=900)

@@ -41,11 +41,19 @@ DOCS_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "pr_r
 
 
 def pr_run(
-    project: Path, work: Path, branch: str, number: int, fork: bool = False, env=QUICK_TESTS
+    project: Path,
+    work: Path,
+    branch: str,
+    number: int,
+    fork: bool = False,
+    env=QUICK_TESTS,
+    cache: Path | None = None,
 ) -> WorkflowRun:
     checkout(project, branch)
     event = pull_request_event(number, branch, fork=fork)
-    return run_workflow(project, "pr.yml", "pull_request", event, work_dir=work, env=env)
+    return run_workflow(
+        project, "pr.yml", "pull_request", event, work_dir=work, env=env, cache=cache
+    )
 
 
 HEAD = "ab" * 20  # the pull request run's head commit, as the workflow_run event says
@@ -97,6 +105,8 @@ def test_a_parameter_change_gets_a_report_comparing_both_sides(tune: WorkflowRun
     assert (tune.artifacts / "pr-report" / "pr_number").read_text() == "7\n"
     # The project's lint and tests ran first; the committed dvc.lock records the trained model.
     assert tune.step("experiment", "checks").result == "success"
+    assert tune.outputs["experiment"]["cache-hit"] == "false"  # no record of this tree yet
+    assert "Cache saved with key: pr-checks-" in tune.log("experiment")
     assert "model-check: models/model.ubj md5" in tune.log("experiment")
     assert tune.step("experiment", "Enforce the quality gate").result == "success"
     assert any("Push the run cache" in s.name and s.result == "success" for s in tune.steps)
@@ -148,6 +158,26 @@ def test_the_comment_workflow_posts_that_report_with_cml(
     assert "|---" in body
     assert call["ITERATIVE_DO_NOT_TRACK"] == "1"
     assert call["token_source"] == "REPO_TOKEN"
+
+
+def test_a_re_run_skips_the_checks_that_passed_and_restores_training(
+    tune: WorkflowRun, pr_repository: Path, tmp_path: Path
+) -> None:
+    """The same pull request's tree again (a re-run): the record that its lint and tests passed
+    skips them, and training comes from the run cache that the first run pushed. (Stages with
+    `cache: false` outputs are not all restorable yet: `dvc push --run-cache` pushes the objects
+    of cached outputs only; see docs/pr-loop.md.)"""
+    again = pr_run(pr_repository, tmp_path, "tune", 7, cache=tune.artifacts.parent / "cache")
+    assert again.jobs == {"experiment": "success"}, again.summary()
+    assert again.outputs["experiment"]["cache-hit"] == "true"
+    assert not any(s.step_id == "checks" and s.result == "success" for s in again.steps)
+    log = again.log("experiment")
+    assert "Cache saved" not in log
+    for stage in ("prepare", "train"):  # pulled or restored from the run cache, not run
+        assert f"Stage '{stage}'" in log, (stage, log[-3000:])
+        assert f"Running stage '{stage}'" not in log, (stage, log[-3000:])
+    report = (again.artifacts / REPORT).read_text(encoding="utf-8")
+    assert table_row(report, "`model.max_depth`")[1:3] == ["`5`", "`4`"]
 
 
 def test_a_clearly_worse_model_fails_the_gate_after_uploading_the_report(
@@ -202,3 +232,4 @@ def test_a_broken_generated_test_fails_the_job_before_the_experiment(
     ran = {s.step_id for s in broken.steps if s.result == "success"}
     assert not ran & {"experiment", "report"}, ran
     assert not (broken.artifacts / "pr-report").exists()
+    assert not any((tmp_path / "cache").iterdir())  # no record: a re-run tests again

@@ -203,6 +203,28 @@ def test_pr_workflow_triggers_and_settings(workflow_files: dict[str, Path]) -> N
     assert "steps.report.outcome == 'success'" in upload["if"]
     push = next(s for s in job["steps"] if "dvc push --run-cache" in s.get("run", ""))
     assert push["if"] == "steps.remote.outputs.status == 'used'"
+    # The lint and tests are skipped only where a record says they passed on this very tree,
+    # written after they passed, in the pull request's own cache scope.
+    by_id = {s.get("id"): s for s in job["steps"]}
+    assert "git rev-parse 'HEAD^{tree}'" in by_id["tree"]["run"]
+    assert by_id["passed"]["uses"].startswith("actions/cache/restore@")
+    assert by_id["passed"]["with"]["lookup-only"] is True
+    assert by_id["checks"]["if"] == "steps.passed.outputs.cache-hit != 'true'"
+    save = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache/save@"))
+    assert save["if"] == "steps.checks.outcome == 'success'"
+    assert save["with"]["key"] == by_id["passed"]["with"]["key"] == "${{ steps.tree.outputs.key }}"
+    assert names.index(save["name"]) == names.index(by_id["checks"]["name"]) + 1
+
+
+def test_no_workflow_but_pr_yml_reads_a_cache_a_pull_request_wrote(
+    workflow_files: dict[str, Path],
+) -> None:
+    """What main, the monitor and the promotions run never depends on a cache entry (a pull
+    request's runs can write those)."""
+    for key, file in workflow_files.items():
+        if key.startswith("pr.yml@"):
+            continue
+        assert "actions/cache" not in file.read_text(encoding="utf-8"), key
 
 
 def test_comment_workflow_triggers_and_settings(workflow_files: dict[str, Path]) -> None:

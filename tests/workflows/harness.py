@@ -15,6 +15,9 @@ work unchanged):
   `artifacts` folder downloads what the first uploaded (a `workflow_run` follow-up).
 - `actions/attest-build-provenance`: checks the subject inputs and records them in
   `<work_dir>/attest-calls.jsonl`.
+- `actions/cache/restore` / `actions/cache/save`: entries in `<work_dir>/cache/` (or the
+  `cache` folder given: runs that share it see each other's entries, as runs of one pull
+  request do on GitHub), immutable once saved (`stand_ins/actions/cache/cache.py`).
 - `iterative/setup-cml`: a strict `cml` (CML v0.20.6's sub-commands and flags only) that records
   every call, with the Markdown file's content, in `WorkflowRun.cml_calls`.
 
@@ -158,7 +161,7 @@ def stand_in_for(uses: str) -> Path | None:
 
 
 def stand_in_inputs(action: str) -> set[str]:
-    """The input names that the stand-in of `owner/repo` declares."""
+    """The input names that the stand-in of `owner/repo[/sub-action]` declares."""
     document = yaml.safe_load((STAND_INS / action / "action.yml").read_text(encoding="utf-8"))
     return set(document.get("inputs") or {})
 
@@ -302,6 +305,7 @@ def run_workflow(
     env: Mapping[str, str] | None = None,
     repository: str = DEFAULT_REPOSITORY,
     artifacts: Path | None = None,
+    cache: Path | None = None,
     job: str | None = None,
     timeout: float = 900,
 ) -> WorkflowRun:
@@ -348,6 +352,8 @@ def run_workflow(
         args += ["-j", job]
 
     process_env = _clean_env(artifacts, cml_log, env)
+    process_env["STANDIN_CACHE"] = str((cache or work_dir / "cache").resolve())
+    Path(process_env["STANDIN_CACHE"]).mkdir(parents=True, exist_ok=True)
     process_env["BASH_ENV"] = str(_write_drain_trap(work_dir))
     started = time.monotonic()
     result = subprocess.run(

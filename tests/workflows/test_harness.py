@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -208,7 +210,7 @@ def test_an_action_without_a_stand_in_is_refused(tmp_path: Path) -> None:
 def test_every_stand_in_is_a_composite_action() -> None:
     import yaml
 
-    actions = sorted(STAND_INS.glob("*/*/action.yml"))
+    actions = sorted(STAND_INS.glob("**/action.yml"))  # sub-actions (actions/cache/save) too
     assert len(actions) >= 5
     for action in actions:
         assert yaml.safe_load(action.read_text())["runs"]["using"] == "composite", action
@@ -240,6 +242,8 @@ def test_the_pin_table_is_complete_and_each_stand_in_declares_its_release_inputs
         assert re.fullmatch(r"v\d+\.\d+\.\d+", row["release"]), row
         assert row["evidence"].strip(), row
         assert stand_in_inputs(row["action"]) == set(row["inputs"]), row["action"]
+        for sub, inputs in row.get("subactions", {}).items():
+            assert stand_in_inputs(f"{row['action']}/{sub}") == set(inputs), (row["action"], sub)
     assert len({row["action"] for row in PINS.values()}) == len(PINS), "one pin per action"
     stand_ins = {str(p.parent.relative_to(STAND_INS)) for p in STAND_INS.glob("*/*/action.yml")}
     assert stand_ins == {row["action"] for row in PINS.values()}
@@ -316,3 +320,54 @@ def test_a_failing_steps_last_output_is_not_lost(tmp_path: Path) -> None:
     run = run_workflow(repo, "late.yml", "push", {}, work_dir=tmp_path / "act")
     assert run.step("fail", "refuse").result == "failure", run.summary()
     assert "the last word of a failing step" in run.log("fail")
+
+
+def cache_action(step: str, workspace: Path, store: Path, **inputs: str) -> tuple[int, dict, str]:
+    """One call of the actions/cache stand-in's restore or save: (exit code, outputs, stdout)."""
+    outputs = workspace / "github-output"
+    outputs.write_text("", encoding="utf-8")
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(outputs),
+        "STANDIN_CACHE": str(store),
+        **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
+    }
+    script = STAND_INS / "actions" / "cache" / "cache.py"
+    done = subprocess.run(
+        [sys.executable, str(script), step], env=env, capture_output=True, text=True, check=False
+    )
+    pairs = [line.split("=", 1) for line in outputs.read_text(encoding="utf-8").splitlines()]
+    return done.returncode, dict(pairs), done.stdout + done.stderr
+
+
+def test_the_cache_stand_in_keeps_github_s_rules(tmp_path: Path) -> None:
+    """Exact key = hit; restore-keys = newest prefix match, not a hit; lookup-only restores
+    nothing; a saved entry is immutable; saving nothing fails."""
+    workspace, store = tmp_path / "ws", tmp_path / "store"
+    workspace.mkdir()
+    store.mkdir()
+    code, out, _ = cache_action("restore", workspace, store, key="k-1", path="record")
+    assert (code, out["cache-hit"]) == (0, "false")
+    code, _, said = cache_action("save", workspace, store, key="k-1", path="record")
+    assert code != 0
+    assert "Path Validation Error" in said
+    (workspace / "record").write_text("first", encoding="utf-8")
+    assert cache_action("save", workspace, store, key="k-1", path="record")[0] == 0
+    (workspace / "record").write_text("second", encoding="utf-8")
+    code, _, said = cache_action("save", workspace, store, key="k-1", path="record")
+    assert code == 0
+    assert "Unable to reserve cache with key k-1" in said
+    (workspace / "record").unlink()
+    _, out, _ = cache_action(
+        "restore", workspace, store, key="k-1", path="record", lookup_only="true"
+    )
+    assert out["cache-hit"] == "true"
+    assert not (workspace / "record").exists()
+    _, out, _ = cache_action("restore", workspace, store, key="k-1", path="record")
+    assert out["cache-hit"] == "true"
+    assert (workspace / "record").read_text(encoding="utf-8") == "first"
+    _, out, _ = cache_action(
+        "restore", workspace, store, key="k-2", path="record", restore_keys="k-"
+    )
+    assert (out["cache-hit"], out["cache-matched-key"]) == ("false", "k-1")
