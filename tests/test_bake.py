@@ -156,6 +156,7 @@ src/term_deposit_model/model/features.py
 src/term_deposit_model/model/files.py
 src/term_deposit_model/model/gate.py
 src/term_deposit_model/model/metrics.py
+src/term_deposit_model/model/row_input.py
 src/term_deposit_model/model/scoring.py
 src/term_deposit_model/model/threshold.py
 src/term_deposit_model/model/training.py
