@@ -272,6 +272,7 @@ def test_service_outputs_are_the_same_with_the_small_request_speedups_off() -> N
         [(1.5, "red", 2)],
         [(None, "blue", 0), (MARKER, "unknown", 5)],
         [(2.0, "  RED ", 1)],  # preprocess's path in both modes
+        [(1.5, "red", 2), (None, "green", 1)] * 600,  # the large model's (1,200 records)
     ]
     for rows in requests:
         fast = models.outputs(rows)

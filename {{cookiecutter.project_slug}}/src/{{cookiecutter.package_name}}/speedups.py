@@ -14,7 +14,8 @@ Every trick here gives the same answers as the plain code it replaces (the tests
   (`features.preprocess`: a handful of array operations per feature); same float32 matrix.
 - `lean_predict`: the service calls XGBoost's C prediction directly (`compat.DensePredictor`)
   instead of through `Booster.inplace_predict`, whose per-call Python work cost more than the
-  prediction of a lone record; same C call, same arguments, same values.
+  prediction of a lone record (and copies a large answer twice); same C call, same arguments,
+  same values.
 
 Set the environment variable `SPEEDUPS=off` (or `SPEEDUPS=off:<name>,<name>`) to run the
 plain code paths, e.g. to rule a trick out when a result looks wrong.
