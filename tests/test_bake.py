@@ -156,6 +156,7 @@ src/term_deposit_model/model/features.py
 src/term_deposit_model/model/files.py
 src/term_deposit_model/model/gate.py
 src/term_deposit_model/model/metrics.py
+src/term_deposit_model/model/row_input.py
 src/term_deposit_model/model/scoring.py
 src/term_deposit_model/model/threshold.py
 src/term_deposit_model/model/training.py
@@ -177,6 +178,7 @@ src/term_deposit_model/scaling/dask_external_memory.py
 src/term_deposit_model/scaling/dask_train.py
 src/term_deposit_model/scaling/engines.py
 src/term_deposit_model/scaling/external_memory.py
+src/term_deposit_model/scaling/round_progress.py
 src/term_deposit_model/serving/__init__.py
 src/term_deposit_model/serving/answers.py
 src/term_deposit_model/serving/batch.py
@@ -217,6 +219,7 @@ src/term_deposit_model/text/__init__.py
 src/term_deposit_model/text/charts.py
 src/term_deposit_model/text/html.py
 src/term_deposit_model/text/markdown.py
+src/term_deposit_model/text/progress.py
 src/term_deposit_model/text/svg.py
 src/term_deposit_model/tuning/__init__.py
 src/term_deposit_model/tuning/progress.py
@@ -256,6 +259,7 @@ tests/review/test_gate.py
 tests/review/test_report.py
 tests/review/test_same_task.py
 tests/scaling/test_dask.py
+tests/scaling/test_round_progress.py
 tests/scripts/test_check_github.py
 tests/scripts/test_data_check.py
 tests/scripts/test_model_check.py
@@ -296,6 +300,7 @@ tests/test_pipeline.py
 tests/test_speedups.py
 tests/test_template_updates.py
 tests/text/test_html.py
+tests/text/test_progress.py
 tests/tuning/test_progress.py
 tests/tuning/test_report.py
 tests/tuning/test_study.py

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
 
 from helpers import module
 
@@ -16,6 +17,13 @@ metrics = module("model.metrics")
 comparison = module("model.comparison")
 fairness = module("governance.fairness")
 chance = module("drift.chance")
+features = module("model.features")
+row_input = module("model.row_input")
+compat = module("compat")
+files = module("model.files")
+performance = module("serving.performance")
+params = module("settings.params")
+request_schema = module("serving.http.request_schema")
 
 RESAMPLES = 200
 SEED = 7
@@ -158,6 +166,124 @@ def test_counted_chance_floor_equals_evidentlys_scores(rows: int) -> None:
     assert fast_numeric == pytest.approx(plain_numeric, rel=1e-12, abs=0)
     assert fast_category == pytest.approx(plain_category, rel=1e-12, abs=0)
     assert min(plain_numeric + plain_category) > 0  # the floors compared are real scores
+
+
+MARKER = 999
+SERVICE_SPEC = features.FeatureSpec(
+    features=(
+        features.Feature("amount", "numeric", missing_values=(MARKER, -1.5, "n/a")),
+        features.Feature("colour", "category", ("red", "green", "blue"), ("unknown",)),
+        features.Feature("count", "numeric"),
+    ),
+    target="bought",
+    classes=("no", "yes"),
+    positive_class="yes",
+)
+
+
+def plain_matrix(rows: list[tuple]) -> np.ndarray:
+    return features.preprocess(request_schema.records_columns(rows, SERVICE_SPEC), SERVICE_SPEC)
+
+
+def same_bits(left: np.ndarray, right: np.ndarray) -> bool:
+    return left.shape == right.shape and left.tobytes() == right.tobytes()
+
+
+def test_row_input_gives_preprocess_matrix_bit_for_bit() -> None:
+    build = row_input.RowInput(SERVICE_SPEC)
+    rows = [
+        (12.5, "red", 3),
+        (MARKER, "unknown", None),  # markers and null: missing
+        (-1.5, None, 2**60 + 1),  # an integer float32 must round
+        (None, "blue", float("nan")),
+        (0.1 + 0.2, "green", -0.0),  # floats float32 rounds
+        (3.4028234e38, "red", 16777217),  # the float32 maximum; 2**24 + 1
+        (1e-46, "red", 7, "id-1"),  # beyond float32's smallest; an id value after the features
+    ]
+    for part in (rows[:1], rows, rows[2:5]):
+        fast = build.matrix(part)
+        assert fast is not None
+        assert same_bits(fast, plain_matrix(part))
+    assert np.isnan(build.matrix(rows[1:2])).all()
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(True, "red", 1)],  # a bool: preprocess's rules
+        [("12", "red", 1)],  # text in a numeric column
+        [(1.0, "  RED ", 1)],  # another spelling: preprocess normalises it
+        [(1.0, "purple", 1)],  # an unseen level: preprocess makes it missing
+        [(1e39, "red", 1)],  # beyond float32: preprocess names it
+        [(10**400, "red", 1)],  # beyond float64
+        [(1.0, "red")],  # too short
+        [{"amount": 1.0, "colour": "red", "count": 1}],  # a dict: preprocess's path
+        [(1.0, "red", 1)] * (row_input.MAX_ROWS + 1),  # too many rows to be worth it
+        [],
+    ],
+)
+def test_row_input_hands_anything_else_to_preprocess(rows: list) -> None:
+    assert row_input.RowInput(SERVICE_SPEC).matrix(rows) is None
+
+
+def tiny_booster(task: str) -> xgb.Booster:
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(300, 3)).astype(np.float32)
+    matrix[:, 1] = rng.integers(0, 3, 300)
+    matrix[rng.random((300, 3)) < 0.1] = np.nan
+    labels = {
+        "binary": rng.integers(0, 2, 300),
+        "multiclass": rng.integers(0, 3, 300),
+        "regression": rng.normal(size=300),
+    }[task]
+    objective = {"binary": "binary:logistic", "multiclass": "multi:softprob"}
+    config = {"objective": objective.get(task, "reg:squarederror"), "max_depth": 3}
+    if task == "multiclass":
+        config["num_class"] = 3
+    data = xgb.DMatrix(matrix, labels, feature_types=["q", "c", "q"], enable_categorical=True)
+    return xgb.train(config, data, num_boost_round=8)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_lean_predict_gives_inplace_predicts_values(task: str) -> None:
+    booster = tiny_booster(task)
+    predict = compat.DensePredictor(booster)
+    rng = np.random.default_rng(5)
+    matrix = rng.normal(size=(50, 3)).astype(np.float32)
+    matrix[:, 1] = rng.integers(0, 4, 50)  # 3: a level the model never saw
+    matrix[::7] = np.nan
+    for rows in (matrix[:1], matrix[:7], matrix):
+        plain = np.asarray(booster.inplace_predict(rows), dtype=np.float64)
+        assert same_bits(predict(rows), plain)
+    assert predict(matrix).shape == ((50, 3) if task == "multiclass" else (50,))
+    with pytest.raises(ValueError, match="C-contiguous 2-d float32"):
+        predict(matrix.astype(np.float64))
+
+
+def test_service_outputs_are_the_same_with_the_small_request_speedups_off() -> None:
+    booster = tiny_booster("binary")
+    model = files.LoadedModel(booster, SERVICE_SPEC, {})
+    serve = params.ServeConfig(
+        max_records=100, max_body_bytes=4096, max_batch_size=100, max_latency_ms=5, workers=1,
+        chunk_rows=100,
+    )  # fmt: skip
+    models = performance.scoring_models(model, serve)
+    requests = [
+        [(1.5, "red", 2)],
+        [(None, "blue", 0), (MARKER, "unknown", 5)],
+        [(2.0, "  RED ", 1)],  # preprocess's path in both modes
+        [(1.5, "red", 2), (None, "green", 1)] * 600,  # the large model's (1,200 records)
+    ]
+    for rows in requests:
+        fast = models.outputs(rows)
+        with speedups.disabled("row_input", "lean_predict"):
+            plain = models.outputs(rows)
+        with speedups.disabled("lean_predict"):
+            half = models.outputs(rows)
+        assert same_bits(fast, plain)
+        assert same_bits(half, plain)
+        assert fast.dtype == np.float64
+        assert fast.shape == (len(rows),)
 
 
 def test_speedups_switch_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

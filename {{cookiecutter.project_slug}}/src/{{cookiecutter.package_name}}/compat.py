@@ -8,6 +8,7 @@ break one of these is noticed before it ships. After checking a new version, wid
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from importlib import metadata
@@ -147,12 +148,84 @@ def observe_histogram_many(histogram: Any, values: np.ndarray) -> None:
     """
     if len(values) == 0:
         return
+    if len(values) == 1:  # a lone record: as `Histogram.observe` does it, without numpy
+        value = float(values[0])
+        histogram._sum.inc(value)
+        histogram._buckets[bisect.bisect_left(histogram._upper_bounds, value)].inc(1)
+        return
     bounds = np.asarray(histogram._upper_bounds)
     counts = np.bincount(np.searchsorted(bounds, values, side="left"), minlength=len(bounds))
     histogram._sum.inc(float(np.sum(values)))
     for bucket, count in zip(histogram._buckets, counts.tolist(), strict=True):
         if count:
             bucket.inc(count)
+
+
+# The array interface `inplace_predict` passes for a C-contiguous float32 matrix.
+INTERFACE = (
+    b'{"data": [%d, false], "shape": [%d, %d], "strides": null, "typestr": "<f4", "version": 3}'
+)
+
+
+class DensePredictor:
+    """`np.asarray(booster.inplace_predict(matrix), dtype=np.float64)` for a C-contiguous
+    float32 matrix, in a third of the time for a few rows.
+
+    Private: XGBoost 3's `_LIB.XGBoosterPredictFromDense`, `_check_call` and `make_jcargs`,
+    called with the arguments `inplace_predict` passes by default (output values, all trees,
+    NaN as missing, no base margin). The wrapper rebuilds them, inspects the input's type
+    against eight data libraries and wraps the result in three numpy steps on every call:
+    ~90 us of its ~160 us for one row. The C call is the same, so the values are the same.
+    """
+
+    def __init__(self, booster: Any) -> None:
+        import ctypes
+
+        from xgboost import core
+
+        self._ctypes = ctypes
+        self._booster = booster  # keeps the handle alive
+        self._predict = core._LIB.XGBoosterPredictFromDense
+        self._check = core._check_call
+        self._ulong = core.c_bst_ulong
+        self._args = core.make_jcargs(
+            type=0,
+            training=False,
+            iteration_begin=0,
+            iteration_end=0,
+            missing=np.nan,
+            strict_shape=False,
+            cache_id=0,
+        )
+
+    def __call__(self, matrix: np.ndarray) -> np.ndarray:
+        ctypes = self._ctypes
+        if matrix.dtype != np.float32 or matrix.ndim != 2 or not matrix.flags.c_contiguous:
+            raise ValueError("DensePredictor takes a C-contiguous 2-d float32 matrix")
+        rows, columns = matrix.shape
+        interface = INTERFACE % (matrix.ctypes.data, rows, columns)
+        shape = ctypes.POINTER(self._ulong)()
+        dims = self._ulong()
+        values = ctypes.POINTER(ctypes.c_float)()
+        self._check(
+            self._predict(
+                self._booster.handle,
+                interface,
+                self._args,
+                ctypes.c_void_p(),
+                ctypes.byref(shape),
+                ctypes.byref(dims),
+                ctypes.byref(values),
+            )
+        )
+        sizes = [int(shape[axis]) for axis in range(dims.value)]
+        count = 1
+        for size in sizes:
+            count *= size
+        if count == 0:
+            return np.empty(sizes, dtype=np.float64)
+        flat = np.ctypeslib.as_array(values, shape=(count,)).astype(np.float64)
+        return flat.reshape(sizes)
 
 
 def file_only_dvclive(directory: str | Path) -> Any:

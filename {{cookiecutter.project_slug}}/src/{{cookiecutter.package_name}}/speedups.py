@@ -9,6 +9,13 @@ Every trick here gives the same answers as the plain code it replaces (the tests
 - `counted_chance_floor`: the drift check's chance floor (`drift.chance`) scores every random
   split of a column from one sort (Wasserstein) or one count (Jensen-Shannon) of the pooled
   values, instead of handing each split to Evidently's scorer as two pandas series.
+- `row_input`: the service turns a request of up to 16 records into model input row by row
+  (`model.row_input`: a lookup or a `float` per value) instead of column by column with numpy
+  (`features.preprocess`: a handful of array operations per feature); same float32 matrix.
+- `lean_predict`: the service calls XGBoost's C prediction directly (`compat.DensePredictor`)
+  instead of through `Booster.inplace_predict`, whose per-call Python work cost more than the
+  prediction of a lone record (and copies a large answer twice); same C call, same arguments,
+  same values.
 
 Set the environment variable `SPEEDUPS=off` (or `SPEEDUPS=off:<name>,<name>`) to run the
 plain code paths, e.g. to rule a trick out when a result looks wrong.
@@ -20,7 +27,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-TRICKS = ("shared_bootstrap", "counted_chance_floor")
+TRICKS = ("shared_bootstrap", "counted_chance_floor", "row_input", "lean_predict")
 _ENV = "SPEEDUPS"
 _forced_off: set[str] = set()
 

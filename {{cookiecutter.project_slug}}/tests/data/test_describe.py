@@ -184,3 +184,22 @@ def test_a_target_with_a_missing_value_is_refused(tmp_path, reader) -> None:
 def test_unusable_targets_are_refused(tmp_path, reader, edit, options, message) -> None:
     with pytest.raises(errors.PipelineError, match=message):
         run(tmp_path, edit(table()), **options)
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.parquet"])
+def test_a_large_file_reports_its_counting_per_column(
+    tmp_path, reader, name, monkeypatch, caplog
+) -> None:
+    caplog.set_level("INFO")
+    monkeypatch.setattr(describe, "PROGRESS_ROWS", ROWS)  # this file counts as large
+    run(tmp_path, table(colour=["red", "blue"] * (ROWS // 2)), name)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("data init")]
+    assert lines[0] == "data init: read 200 rows; counting the values of 3 columns"
+    assert lines[1].startswith("data init: 1/3 columns counted (33%); ")
+    assert lines[-1].startswith("data init: 3/3 columns counted (100%); ")
+
+
+def test_a_small_file_counts_quietly(tmp_path, caplog) -> None:
+    caplog.set_level("INFO")
+    run(tmp_path, table())
+    assert not [r for r in caplog.records if r.getMessage().startswith("data init")]

@@ -215,3 +215,16 @@ def test_target_encoding(spec) -> None:
     quoted = re.escape(f"'{records.target()}'")
     with pytest.raises(errors.PipelineError, match=rf"column {quoted}.*\['maybe'\]"):
         features.encode_target(pd.Series([labels[0], "maybe"]), spec)
+
+
+def test_classes_are_spelled_as_the_data_config_writes_them_from_arrays_too() -> None:
+    def spec_of(labels: tuple[str, ...]) -> object:
+        return features.FeatureSpec((), "y", ("no", "yes"), "yes", "binary", labels)
+
+    decided = np.array(["yes", "no", "yes"])
+    for labels in ((), ("no", "yes")):  # spelled alike: the fast path
+        spelled = spec_of(labels).spelled(decided)
+        assert spelled == ["yes", "no", "yes"]
+        assert {type(label) for label in spelled} == {str}
+    assert spec_of(("No", "Yes")).spelled(decided) == ["Yes", "No", "Yes"]
+    assert spec_of(("No", "Yes")).spelled(["no"]) == ["No"]

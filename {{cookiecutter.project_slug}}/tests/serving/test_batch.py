@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -27,7 +28,10 @@ def in_repo(pipeline_repo: Path, tmp_path: Path):
     os.chdir(before)
 
 
-def test_scores_every_row_in_order_as_evaluation_did(pipeline_repo: Path, in_repo: Path) -> None:
+def test_scores_every_row_in_order_as_evaluation_did(
+    pipeline_repo: Path, in_repo: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     model = files.load_model()
     spec, separator = model.spec, model.metadata["params"]["data"]["separator"]
     test = pd.read_parquet(pipeline_repo / "data" / "prepared" / "test.parquet")
@@ -41,6 +45,10 @@ def test_scores_every_row_in_order_as_evaluation_did(pipeline_repo: Path, in_rep
     assert len(scored) == len(test)
     assert scored["score"].tolist() == pytest.approx(evaluated["score"].tolist(), abs=1e-6)
     assert ((scored["score"] >= threshold) == (scored["label"] == spec.positive_class)).all()
+    # Progress of a CSV (its size unknown) in chunks: the first chunk, then the final count.
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("predict: ")]
+    assert lines[0].startswith("predict: 500 rows; ")
+    assert lines[-1].startswith(f"predict: {len(test):,} rows; ")
 
 
 def test_a_failed_run_leaves_no_output(in_repo: Path, capsys) -> None:

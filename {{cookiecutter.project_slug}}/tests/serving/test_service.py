@@ -331,14 +331,14 @@ def test_an_unexpected_error_in_the_model_path_is_a_500_logged_with_its_tracebac
     """A bug is not a rejection: the quiet logging of bad input must not swallow it."""
     import traceback
 
-    def broken(self: Any, rows: int) -> Any:
+    def broken(self: Any, records: Any) -> Any:
         raise RuntimeError("the model path broke")
 
     valid = {"records": test_records[:2]}
     before = http.post("/predict", json=valid).json()
     caplog.set_level(logging.DEBUG)
     with monkeypatch.context() as patch:
-        patch.setattr(performance.ScoringModels, "for_rows", broken)
+        patch.setattr(performance.ScoringModels, "outputs", broken)
         answer = http.post("/predict", json=valid)
     assert answer.status_code == 500
     assert "the model path broke" not in answer.text, "internals stay in the log"
@@ -346,7 +346,7 @@ def test_an_unexpected_error_in_the_model_path_is_a_500_logged_with_its_tracebac
     assert logged, "the 500 is logged at ERROR with its traceback"
     text = "".join(traceback.format_exception(*logged[0].exc_info))
     assert "RuntimeError: the model path broke" in text
-    assert "for_rows" in text or "broken" in text
+    assert "outputs" in text or "broken" in text
     assert http.post("/predict", json=valid).json() == before
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import pandas as pd
 
 from ..errors import PipelineError
 from ..settings.params import level_text
+from ..text.progress import Progress
 from .dates import SHAPES, DateFormat, epoch_format, infer_format
 from .pii_detect import personal_kind
 
@@ -36,6 +39,9 @@ SEPARATORS = ",;\t|"
 MAX_HARMLESS_LEVELS = 3  # a category this small is never personal data, whatever its name
 MIN_ID_ROWS = 20  # from this many rows, a column unique per row is an id by its values
 PII_SAMPLE = 500  # present values looked at to spot personal data
+PROGRESS_ROWS = 1_000_000  # from this many rows, counting reports its progress per column
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], in
     except (pa.ArrowInvalid, OSError) as exc:
         raise PipelineError(f"{path} could not be parsed as CSV ({separator!r}): {exc}") from None
     found = {}
-    for name in table.column_names:
+    for name in counted_columns(table.column_names, table.num_rows):
         counted = pc.value_counts(table[name])
         values, counts = counted.field("values"), counted.field("counts")
         compact = _compact(values, counts) if len(values) > MAX_LEVELS else None
@@ -130,6 +136,20 @@ def _arrow_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], in
             values.to_pylist(), counts.to_numpy(zero_copy_only=False), "text"
         )
     return found, table.num_rows, _sampled(table)
+
+
+def counted_columns(names: Iterable[Any], rows: int) -> Iterator[Any]:
+    """`names`, with a progress line per column counted when the file has `PROGRESS_ROWS` rows
+    or more (a bar on a terminal)."""
+    names = list(names)
+    if rows < PROGRESS_ROWS:
+        yield from names
+        return
+    log.info("data init: read %s rows; counting the values of %d columns", f"{rows:,}", len(names))
+    with Progress("data init", len(names), "columns counted", log) as progress:
+        for name in names:
+            yield name
+            progress.advance(1)
 
 
 def _sampled(table: Any) -> pd.DataFrame:
@@ -198,7 +218,7 @@ def _pandas_csv_counts(path: Path, separator: str) -> tuple[dict[str, Counts], i
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise PipelineError(f"{path} could not be parsed as CSV ({separator!r}): {exc}") from None
     found = {}
-    for name in frame.columns:
+    for name in counted_columns(frame.columns, len(frame)):
         counted = frame[name].value_counts(sort=False)
         found[str(name).strip()] = Counts(list(counted.index), counted.to_numpy(), "text")
     from .leaks import MAX_ROWS
@@ -215,7 +235,7 @@ def _parquet_counts(path: Path) -> tuple[dict[str, Counts], int, pd.DataFrame]:
 
     table = pq.read_table(path)
     found = {}
-    for written in table.column_names:
+    for written in counted_columns(table.column_names, table.num_rows):
         name, column = written.strip(), table[written]
         kind = (
             "bool" if pa.types.is_boolean(column.type)

@@ -8,6 +8,7 @@ The output's columns are described in `serving/batch.py` (the command).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,13 @@ from ..data.raw import iter_table, table_columns
 from ..data.validation import check_columns, validate
 from ..errors import PipelineError
 from ..settings.params import DataConfig
+from ..text.progress import Progress
 from .features import FeatureSpec
 from .files import LoadedModel
 from .scoring import decide, predictions
 
 OUTPUT_COLUMNS = ("label", "score")  # binary's; see `output_columns`
+log = logging.getLogger(__name__)
 # Arrow types of id columns, by their declared dtype (categories are written as their levels).
 ID_TYPES = {"int": pa.int64(), "float": pa.float64(), "datetime": pa.timestamp("ns")}
 
@@ -91,9 +94,11 @@ def score_file(
     chunk_rows: int,
     progress: bool | None = None,
 ) -> int:
-    """Score every row of `source` into `target` (Parquet); return the number of rows."""
-    from tqdm import tqdm
+    """Score every row of `source` into `target` (Parquet); return the number of rows.
 
+    `progress`: a bar on a terminal, else a log line per chunk (at most one every 5 s) when
+    the file has more than one chunk or its size is unknown (CSV); False: none.
+    """
     if target.suffix.lower() != ".parquet":
         raise PipelineError(f"--output {target}: expected a .parquet file name")
     data = DataConfig.model_validate(model.metadata["params"]["data"])
@@ -101,8 +106,9 @@ def score_file(
     check_columns(columns, data, labels=False)
     schema, key = output_plan(columns, data, model.spec)
     rows = 0
-    bar = tqdm(total=total, unit="rows", disable=None if progress is None else not progress)
-    with staged_outputs() as staged, bar:
+    shown = progress is not False and (total is None or total > chunk_rows)
+    bar = Progress("predict", total, "rows", log, bar=progress) if shown else None
+    with staged_outputs() as staged:
         with pq.ParquetWriter(staged.path(target), schema) as writer:
             for chunk in iter_table(source, data, chunk_rows):
                 if chunk.empty:  # a header without rows is read as one empty chunk
@@ -111,7 +117,10 @@ def score_file(
                     score_chunk(model, chunk, schema, threshold, source, rows + 1, key)
                 )
                 rows += len(chunk)
-                bar.update(len(chunk))
+                if bar is not None:
+                    bar.advance(len(chunk))
+        if bar is not None:
+            bar.close()
         if rows == 0:
             raise PipelineError(f"{source} has a header but no rows: nothing to score")
     return rows

@@ -53,6 +53,8 @@ class FeatureSpec:
 
     def spelled(self, classes: Any) -> list[str]:
         """Class names (compared spelling) as the data config writes them."""
+        if not self.labels or self.labels == self.classes:  # spelled alike: no lookups
+            return classes.tolist() if isinstance(classes, np.ndarray) else list(classes)
         spelling = dict(zip(self.classes, self.labels or self.classes, strict=True))
         return [spelling.get(c, c) for c in classes]
 

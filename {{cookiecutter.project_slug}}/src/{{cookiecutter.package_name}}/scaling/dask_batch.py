@@ -11,6 +11,7 @@ The folder appears only when every chunk is scored. Workers need no shared file 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -24,7 +25,10 @@ from ..errors import PipelineError
 from ..model.batch import output_plan, score_chunk
 from ..model.files import LoadedModel
 from ..settings.params import DaskConfig, DataConfig
+from ..text.progress import Progress
 from .cluster import dask_client
+
+log = logging.getLogger(__name__)
 
 
 def part_name(index: int) -> str:
@@ -42,7 +46,9 @@ def score_file_on_dask(
     config: DaskConfig,
     progress: bool | None = None,
 ) -> int:
-    """Score every row of `source` into the folder `target`; return the number of rows."""
+    """Score every row of `source` into the folder `target`; return the number of rows.
+
+    `progress` as `model.batch.score_file`'s: lines (or a bar) as chunks are written."""
     from distributed import wait
 
     if target.suffix.lower() != ".parquet":
@@ -50,12 +56,14 @@ def score_file_on_dask(
     if target.exists() and not target.is_dir():
         raise PipelineError(f"--output {target}: a file is there; the dask engine writes a folder")
     data = DataConfig.model_validate(model.metadata["params"]["data"])
-    columns, _ = table_columns(source, data)
+    columns, total = table_columns(source, data)
     check_columns(columns, data, labels=False)
     schema, key = output_plan(columns, data, model.spec)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     rows = 0
+    shown = progress is not False and (total is None or total > chunk_rows)
+    bar = Progress("predict (dask)", total, "rows", log, bar=progress) if shown else None
     try:
         with dask_client(config) as client:
             shared_model = client.scatter(model, broadcast=True)
@@ -66,6 +74,8 @@ def score_file_on_dask(
                 for future in futures:
                     table = future.result()  # type: ignore[attr-defined]
                     pq.write_table(table, staging / part_name(pending.pop(future)))
+                    if bar is not None:
+                        bar.advance(table.num_rows)
 
             for index, chunk in enumerate(iter_table(source, data, chunk_rows)):
                 future = client.submit(
@@ -85,6 +95,8 @@ def score_file_on_dask(
                     done, _ = wait(list(pending), return_when="FIRST_COMPLETED")
                     collect(set(done))
             collect(set(pending))
+        if bar is not None:
+            bar.close()
         if rows == 0:
             raise PipelineError(f"{source} has a header but no rows: nothing to score")
         _replace_folder(staging, target)

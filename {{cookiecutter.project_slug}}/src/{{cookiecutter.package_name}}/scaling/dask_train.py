@@ -80,6 +80,8 @@ def fit_on_dask(
     import xgboost as xgb
     import xgboost.dask
 
+    from .round_progress import RoundProgress
+
     spec = FeatureSpec.from_data_config(params.data)
     config = params.train
     with dask_client(config.dask) as client:
@@ -104,6 +106,7 @@ def fit_on_dask(
             evals=[(held_matrix, "validation")],
             early_stopping_rounds=config.early_stopping_rounds,
             verbose_eval=False,
+            callbacks=[RoundProgress("train (dask)", params.model.n_estimators)],
         )
         booster: xgb.Booster = output["booster"]
         history = output["history"]["validation"]

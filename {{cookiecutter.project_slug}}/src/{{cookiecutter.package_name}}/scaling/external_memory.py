@@ -110,6 +110,8 @@ def fit_from_batches(
     Alone, or on each member of an XGBoost collective (each picking its own batches)."""
     import xgboost as xgb
 
+    from .round_progress import RoundProgress
+
     config = params.train
     share, seed, rows = config.validation_size, params.seed, config.dask.partition_rows
 
@@ -140,6 +142,7 @@ def fit_from_batches(
             early_stopping_rounds=config.early_stopping_rounds,
             evals_result=history,
             verbose_eval=False,
+            callbacks=[RoundProgress("train (external memory)", params.model.n_estimators)],
         )
         best = int(booster.best_iteration)
         kept = booster[: best + 1]

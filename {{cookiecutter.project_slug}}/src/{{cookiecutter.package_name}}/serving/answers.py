@@ -86,7 +86,7 @@ def task_api(packaged: PackagedModel, models: Any) -> TaskApi:
 
 def classifier(packaged: PackagedModel, models: Any) -> Scorer:
     """Scores records of a binary or multiclass model: class and class probabilities."""
-    from ..model.scoring import decide, predictions
+    from ..model.scoring import decide
     from .http.request_schema import records_columns, records_ids
 
     spec, threshold, ids = packaged.model.spec, packaged.threshold, packaged.data.id_columns
@@ -96,8 +96,7 @@ def classifier(packaged: PackagedModel, models: Any) -> Scorer:
 
     def classified(self: Any, records: list[Any]) -> list[Prediction]:
         prometheus.observe_batch(len(records))
-        columns = records_columns(records, spec)
-        outputs = predictions(models.for_rows(len(records)), columns)
+        outputs = models.outputs(records)
         labels = spec.spelled(decide(spec, outputs, threshold))
         if spec.task == "binary":
             scores = outputs
@@ -111,10 +110,13 @@ def classifier(packaged: PackagedModel, models: Any) -> Scorer:
                 {"label": label, "probabilities": dict(zip(classes, row, strict=True))}
                 for label, row in zip(labels, outputs.tolist(), strict=True)
             ]
-        prometheus.observe_predictions(scores, np.asarray(labels))
+        prometheus.observe_predictions(scores, labels)
         if self.inference_log is not None:
             self.inference_log.append(
-                pd.DataFrame(columns), scores, labels, records_ids(records, spec, ids)
+                pd.DataFrame(records_columns(records, spec)),
+                scores,
+                labels,
+                records_ids(records, spec, ids),
             )
         return answers
 
@@ -123,7 +125,6 @@ def classifier(packaged: PackagedModel, models: Any) -> Scorer:
 
 def regressor(packaged: PackagedModel, models: Any) -> Scorer:
     """Scores records of a regression model: the predicted value."""
-    from ..model.scoring import predictions
     from .http.request_schema import records_columns, records_ids
 
     spec, ids = packaged.model.spec, packaged.data.id_columns
@@ -131,12 +132,14 @@ def regressor(packaged: PackagedModel, models: Any) -> Scorer:
 
     def regressed(self: Any, records: list[Any]) -> list[Regression]:
         prometheus.observe_batch(len(records))
-        columns = records_columns(records, spec)
-        values = predictions(models.for_rows(len(records)), columns)
+        values = models.outputs(records)
         prometheus.observe_values(values, value_buckets)
         if self.inference_log is not None:
             self.inference_log.append(
-                pd.DataFrame(columns), values, None, records_ids(records, spec, ids)
+                pd.DataFrame(records_columns(records, spec)),
+                values,
+                None,
+                records_ids(records, spec, ids),
             )
         return [{"prediction": v} for v in values.tolist()]
 

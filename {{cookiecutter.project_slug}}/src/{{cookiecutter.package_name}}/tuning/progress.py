@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..text.progress import duration
+
 
 def short(value: Any) -> str:
     """A value for a log line: floats to 4 significant digits, anything else as it is."""
@@ -14,16 +16,6 @@ def short(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key}={short(item)}" for key, item in value.items())
     return str(value)
-
-
-def duration(seconds: float) -> str:
-    """`42 s`, `3 min 05 s` or `1 h 02 min`."""
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 @dataclass

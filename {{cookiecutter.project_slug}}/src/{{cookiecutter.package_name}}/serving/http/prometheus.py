@@ -8,11 +8,13 @@ distribution, records per model call of /predict and rejected requests by reason
 from __future__ import annotations
 
 import atexit
+import collections
 import functools
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -77,10 +79,10 @@ def observe_batch(records: int) -> None:
     model_metrics().batch_records.observe(records)
 
 
-def observe_predictions(scores: np.ndarray, labels: np.ndarray) -> None:
+def observe_predictions(scores: np.ndarray, labels: Sequence[Any]) -> None:
     """Count predictions by class and record the scores."""
-    for label, count in zip(*np.unique(labels, return_counts=True), strict=True):
-        model_metrics().predictions.labels(label=str(label)).inc(int(count))
+    for label, count in collections.Counter(labels).items():
+        model_metrics().predictions.labels(label=str(label)).inc(count)
     observe_histogram_many(score_histogram(PROBABILITY_BUCKETS), scores)
 
 
