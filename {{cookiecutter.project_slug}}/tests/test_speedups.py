@@ -16,6 +16,12 @@ metrics = module("model.metrics")
 comparison = module("model.comparison")
 fairness = module("governance.fairness")
 chance = module("drift.chance")
+check = module("drift.check")
+config = module("settings.params")
+files = module("model.files")
+paths = module("artifacts.paths")
+prepare = module("stages.prepare")
+train = module("stages.train")
 
 RESAMPLES = 200
 SEED = 7
@@ -158,6 +164,35 @@ def test_counted_chance_floor_equals_evidentlys_scores(rows: int) -> None:
     assert fast_numeric == pytest.approx(plain_numeric, rel=1e-12, abs=0)
     assert fast_category == pytest.approx(plain_category, rel=1e-12, abs=0)
     assert min(plain_numeric + plain_category) > 0  # the floors compared are real scores
+
+
+def test_verdicts_before_report_give_the_summary_of_evidentlys_report(workspace) -> None:
+    workspace()
+    params = config.load_params()
+    prepare.prepare(params)
+    train.train(params, log_with_dvclive=False)
+    model = files.load_model()
+    reference, current = pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)
+    numeric = [f.name for f in model.spec.features if f.kind == "numeric"]
+    # One column moved by three standard deviations, another with a tenth of its values missing.
+    moved, holed = numeric[0], numeric[-1]
+    current[moved] = current[moved].astype("float64") + 3 * reference[moved].std()
+    current.loc[current.index[: len(current) // 10], holed] = None
+    drifted = set()
+    for methods in ({}, {"num_method": "ks", "cat_method": "psi"}):
+        settings = params.drift.model_copy(update={"chance_splits": 3, **methods})
+        quick = check.run_check(reference, current, model, settings, params.seed)
+        assert quick.built is None  # no report until the HTML is asked for
+        with speedups.disabled("verdicts_before_report"):
+            plain = check.run_check(reference, current, model, settings, params.seed)
+        assert quick.summary == plain.summary
+        # The report built afterwards for the HTML says the same as the summary.
+        reported = check._column_results(quick.snapshot.dict(), check._column_kinds(model))
+        assert {name: reported[name] for name in quick.summary["per_column"]} == (
+            quick.summary["per_column"]
+        )
+        drifted |= {n for n, r in quick.summary["per_column"].items() if r["drifted"]}
+    assert moved in drifted and set(numeric) - drifted  # verdicts both ways were compared
 
 
 def test_speedups_switch_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

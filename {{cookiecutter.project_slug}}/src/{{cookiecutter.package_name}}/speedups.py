@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-TRICKS = ("shared_bootstrap", "counted_chance_floor")
+TRICKS = ("shared_bootstrap", "counted_chance_floor", "verdicts_before_report")
 _ENV = "SPEEDUPS"
 _forced_off: set[str] = set()
 
