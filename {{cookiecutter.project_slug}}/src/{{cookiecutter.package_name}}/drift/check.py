@@ -95,7 +95,9 @@ def run_check(
     )
 
     def report() -> Any:
-        return _run_evidently(ref, cur, ref_scores, cur_scores, model, thresholds, checked, labelled)
+        return _run_evidently(
+            ref, cur, ref_scores, cur_scores, model, thresholds, checked, labelled
+        )
 
     snapshot = None
     if speedups.enabled("verdicts_before_report"):
