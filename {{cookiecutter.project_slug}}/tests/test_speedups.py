@@ -192,6 +192,10 @@ def test_verdicts_before_report_give_the_summary_of_evidentlys_report(workspace)
             quick.summary["per_column"]
         )
         drifted |= {n for n, r in quick.summary["per_column"].items() if r["drifted"]}
+    # A caller that writes the HTML gets the report at once, and its verdicts.
+    reported = check.run_check(reference, current, model, settings, params.seed, with_report=True)
+    assert reported.built is not None
+    assert reported.summary == quick.summary
     assert moved in drifted  # verdicts both ways were compared
     assert set(numeric) - drifted
 

@@ -9,6 +9,12 @@ Every trick here gives the same answers as the plain code it replaces (the tests
 - `counted_chance_floor`: the drift check's chance floor (`drift.chance`) scores every random
   split of a column from one sort (Wasserstein) or one count (Jensen-Shannon) of the pooled
   values, instead of handing each split to Evidently's scorer as two pandas series.
+- `verdicts_before_report`: a drift check whose caller does not write the HTML at once
+  (`drift.check.run_check` without `with_report`) scores each column with Evidently's own stat
+  test (the function its `ValueDrift` metric calls) instead of building Evidently's report,
+  with its plots and its second and third pass over every column; the report is built if the
+  HTML is asked for later. The `drift` stage and the monitor write the HTML: their report
+  gives the verdicts, in one pass.
 
 Set the environment variable `SPEEDUPS=off` (or `SPEEDUPS=off:<name>,<name>`) to run the
 plain code paths, e.g. to rule a trick out when a result looks wrong.

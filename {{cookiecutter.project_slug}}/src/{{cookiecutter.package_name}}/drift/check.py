@@ -4,8 +4,9 @@ Per feature column: Evidently's drift score, threshold and verdict; the share of
 and the dataset verdict; drift of the model's predicted scores; drift of the target when the
 current data has labels. Evidently is imported inside `run_check` only: importing it costs
 seconds, and the command line and the service must start without it. With the
-`verdicts_before_report` speed-up (see `speedups`) each column is scored by Evidently's stat
-test alone, and Evidently's report (plots, tables) is built when the HTML is written.
+`verdicts_before_report` speed-up (see `speedups`) a caller that does not write the HTML gets
+each column scored by Evidently's stat test alone; the report (plots, tables) is built only if
+the HTML is asked for later.
 """
 
 from __future__ import annotations
@@ -69,13 +70,16 @@ def run_check(
     config: DriftConfig,
     seed: int,
     names: tuple[str, str] = ("reference", "current"),
+    with_report: bool = False,
 ) -> DriftCheck:
     """Compare `current` with `reference` (raw records with the model's feature columns).
 
     Both sides are sampled to `config.sample_rows` (seeded), scored by the model through the
     one preprocessing path, and checked column by column with the configured methods, each
     column's threshold raised to what chance gives at these sample sizes (`drift.chance`). The
-    target is checked when `current` has it (with at least one label).
+    target is checked when `current` has it (with at least one label). `with_report`: the
+    caller writes the HTML, so Evidently's report is built now and gives the verdicts too (one
+    pass over the columns); otherwise the stat tests give them and the report waits.
     """
     _refuse_unusable_inputs(reference, current, model, names)
     rng = np.random.default_rng(seed)
@@ -100,7 +104,7 @@ def run_check(
         )
 
     snapshot = None
-    if speedups.enabled("verdicts_before_report"):
+    if not with_report and speedups.enabled("verdicts_before_report"):
         results = _stattest_results(
             ref, cur, ref_scores, cur_scores, model, thresholds, checked, labelled
         )
