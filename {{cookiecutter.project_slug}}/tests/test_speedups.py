@@ -24,6 +24,11 @@ files = module("model.files")
 performance = module("serving.performance")
 params = module("settings.params")
 request_schema = module("serving.http.request_schema")
+check = module("drift.check")
+config = module("settings.params")
+paths = module("artifacts.paths")
+prepare = module("stages.prepare")
+train = module("stages.train")
 
 RESAMPLES = 200
 SEED = 7
@@ -284,6 +289,40 @@ def test_service_outputs_are_the_same_with_the_small_request_speedups_off() -> N
         assert same_bits(half, plain)
         assert fast.dtype == np.float64
         assert fast.shape == (len(rows),)
+
+
+def test_verdicts_before_report_give_the_summary_of_evidentlys_report(workspace) -> None:
+    workspace()
+    params = config.load_params()
+    prepare.prepare(params)
+    train.train(params, log_with_dvclive=False)
+    model = files.load_model()
+    reference, current = pd.read_parquet(paths.TRAIN_DATA), pd.read_parquet(paths.TEST_DATA)
+    numeric = [f.name for f in model.spec.features if f.kind == "numeric"]
+    # One column moved by three standard deviations, another with a tenth of its values missing.
+    moved, holed = numeric[0], numeric[-1]
+    current[moved] = current[moved].astype("float64") + 3 * reference[moved].std()
+    current.loc[current.index[: len(current) // 10], holed] = None
+    drifted = set()
+    for methods in ({}, {"num_method": "ks", "cat_method": "psi"}):
+        settings = params.drift.model_copy(update={"chance_splits": 3, **methods})
+        quick = check.run_check(reference, current, model, settings, params.seed)
+        assert quick.built is None  # no report until the HTML is asked for
+        with speedups.disabled("verdicts_before_report"):
+            plain = check.run_check(reference, current, model, settings, params.seed)
+        assert quick.summary == plain.summary
+        # The report built afterwards for the HTML says the same as the summary.
+        reported = check._column_results(quick.snapshot.dict(), check._column_kinds(model))
+        assert {name: reported[name] for name in quick.summary["per_column"]} == (
+            quick.summary["per_column"]
+        )
+        drifted |= {n for n, r in quick.summary["per_column"].items() if r["drifted"]}
+    # A caller that writes the HTML gets the report at once, and its verdicts.
+    reported = check.run_check(reference, current, model, settings, params.seed, with_report=True)
+    assert reported.built is not None
+    assert reported.summary == quick.summary
+    assert moved in drifted  # verdicts both ways were compared
+    assert set(numeric) - drifted
 
 
 def test_speedups_switch_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

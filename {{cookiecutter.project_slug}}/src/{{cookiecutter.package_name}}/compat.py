@@ -261,3 +261,22 @@ def evidently_drift_score(method: str, kind: str) -> Callable[[Any, Any], float]
         return float(test.func(reference, current, column_type, 0.0)[0])
 
     return score
+
+
+def evidently_column_drift(
+    reference: Any, current: Any, kind: str, method: str, threshold: float
+) -> tuple[float, bool]:
+    """One column's drift score and verdict, as Evidently's `ValueDrift` computes them.
+
+    Private: the steps of `evidently.legacy.calculations.data_drift.get_one_column_drift`
+    (infinities as missing, missing values dropped, the stat test from the registry called
+    with the threshold), without the plots and tables its report builds around them.
+    """
+    from evidently.legacy.calculations.stattests import get_stattest
+    from evidently.legacy.core import ColumnType
+
+    column_type = ColumnType.Numerical if kind == "numeric" else ColumnType.Categorical
+    ref = reference.replace([-np.inf, np.inf], np.nan).dropna()
+    cur = current.replace([-np.inf, np.inf], np.nan).dropna()
+    result = get_stattest(ref, cur, column_type, method)(ref, cur, column_type, threshold)
+    return float(result.drift_score), bool(result.drifted)

@@ -16,6 +16,12 @@ Every trick here gives the same answers as the plain code it replaces (the tests
   instead of through `Booster.inplace_predict`, whose per-call Python work cost more than the
   prediction of a lone record (and copies a large answer twice); same C call, same arguments,
   same values.
+- `verdicts_before_report`: a drift check whose caller does not write the HTML at once
+  (`drift.check.run_check` without `with_report`) scores each column with Evidently's own stat
+  test (the function its `ValueDrift` metric calls) instead of building Evidently's report,
+  with its plots and its second and third pass over every column; the report is built if the
+  HTML is asked for later. The `drift` stage and the monitor write the HTML: their report
+  gives the verdicts, in one pass.
 
 Set the environment variable `SPEEDUPS=off` (or `SPEEDUPS=off:<name>,<name>`) to run the
 plain code paths, e.g. to rule a trick out when a result looks wrong.
@@ -27,7 +33,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-TRICKS = ("shared_bootstrap", "counted_chance_floor", "row_input", "lean_predict")
+TRICKS = (
+    "shared_bootstrap",
+    "counted_chance_floor",
+    "verdicts_before_report",
+    "row_input",
+    "lean_predict",
+)
 _ENV = "SPEEDUPS"
 _forced_off: set[str] = set()
 

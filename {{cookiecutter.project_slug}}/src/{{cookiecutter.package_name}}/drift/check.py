@@ -3,20 +3,26 @@
 Per feature column: Evidently's drift score, threshold and verdict; the share of drifted columns
 and the dataset verdict; drift of the model's predicted scores; drift of the target when the
 current data has labels. Evidently is imported inside `run_check` only: importing it costs
-seconds, and the command line and the service must start without it.
+seconds, and the command line and the service must start without it. With the
+`verdicts_before_report` speed-up (see `speedups`) a caller that does not write the HTML gets
+each column scored by Evidently's stat test alone; the report (plots, tables) is built only if
+the HTML is asked for later.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import speedups
+from ..compat import evidently_column_drift
 from ..errors import PipelineError
 from ..model.files import LoadedModel
 from ..model.scoring import decide, predictions
@@ -30,12 +36,20 @@ SCORE_COLUMN = "model_score"
 
 @dataclass
 class DriftCheck:
-    """The summary (JSON-ready) and the Evidently snapshot (for the HTML report)."""
+    """The summary (JSON-ready) and Evidently's report (for the HTML), built when first asked."""
 
     summary: dict[str, Any]
-    snapshot: Any
     current_sample: pd.DataFrame
     current_scores: np.ndarray
+    build_report: Callable[[], Any] = field(repr=False)
+    built: Any = field(default=None, repr=False)
+
+    @property
+    def snapshot(self) -> Any:
+        """Evidently's report over the checked samples, with the thresholds of the summary."""
+        if self.built is None:
+            self.built = self.build_report()
+        return self.built
 
     def save_html(self, path: str | Path) -> None:
         self.snapshot.save_html(str(path))
@@ -56,13 +70,16 @@ def run_check(
     config: DriftConfig,
     seed: int,
     names: tuple[str, str] = ("reference", "current"),
+    with_report: bool = False,
 ) -> DriftCheck:
     """Compare `current` with `reference` (raw records with the model's feature columns).
 
     Both sides are sampled to `config.sample_rows` (seeded), scored by the model through the
     one preprocessing path, and checked column by column with the configured methods, each
     column's threshold raised to what chance gives at these sample sizes (`drift.chance`). The
-    target is checked when `current` has it (with at least one label).
+    target is checked when `current` has it (with at least one label). `with_report`: the
+    caller writes the HTML, so Evidently's report is built now and gives the verdicts too (one
+    pass over the columns); otherwise the stat tests give them and the report waits.
     """
     _refuse_unusable_inputs(reference, current, model, names)
     rng = np.random.default_rng(seed)
@@ -80,10 +97,20 @@ def run_check(
     thresholds = _thresholds(
         ref, cur, ref_scores, cur_scores, model, config, checked, labelled, seed
     )
-    snapshot = _run_evidently(
-        ref, cur, ref_scores, cur_scores, model, thresholds, checked, labelled
-    )
-    results = _column_results(snapshot.dict(), _column_kinds(model))
+
+    def report() -> Any:
+        return _run_evidently(
+            ref, cur, ref_scores, cur_scores, model, thresholds, checked, labelled
+        )
+
+    snapshot = None
+    if not with_report and speedups.enabled("verdicts_before_report"):
+        results = _stattest_results(
+            ref, cur, ref_scores, cur_scores, model, thresholds, checked, labelled
+        )
+    else:
+        snapshot = report()
+        results = _column_results(snapshot.dict(), _column_kinds(model))
     missing = [name for name in [*checked, SCORE_COLUMN] if name not in results]
     if missing:
         raise PipelineError(f"drift check: Evidently returned no result for {missing}")
@@ -97,7 +124,7 @@ def run_check(
         current={"name": names[1], "rows": len(current), "rows_checked": len(cur)},
         too_few_values=thin,
     )
-    return DriftCheck(summary, snapshot, cur, cur_scores)
+    return DriftCheck(summary, cur, cur_scores, report, snapshot)
 
 
 def model_outputs(model: LoadedModel, frame: pd.DataFrame) -> np.ndarray:
@@ -240,6 +267,43 @@ def _run_evidently(
         return Report(metrics, include_tests=True).run(
             dataset(cur, cur_scores), dataset(ref, ref_scores)
         )
+
+
+def _stattest_results(
+    ref: pd.DataFrame,
+    cur: pd.DataFrame,
+    ref_scores: np.ndarray,
+    cur_scores: np.ndarray,
+    model: LoadedModel,
+    thresholds: dict[str, tuple[str, float]],
+    checked: list[str],
+    labelled: bool,
+) -> dict[str, dict[str, Any]]:
+    """What `_column_results` reads from Evidently's report, from its stat tests alone.
+
+    The same tables (`_evidently_frame`), column types and thresholds as `_run_evidently`.
+    """
+    spec = model.spec
+    columns = [*spec.names, SCORE_COLUMN, *([spec.target] if labelled else [])]
+    tables = []
+    for frame, scores in ((ref, ref_scores), (cur, cur_scores)):
+        table = _evidently_frame(frame, spec.names, columns)
+        table[SCORE_COLUMN] = scores
+        tables.append(table)
+    types = {f.name: f.kind for f in spec.features}
+    types[SCORE_COLUMN] = prediction_kind(model)
+    types[spec.target] = target_kind(model)
+    kinds = _column_kinds(model)
+    results = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # as around Evidently's report
+        for name in [*checked, *(n for n in thresholds if n not in checked)]:
+            method, threshold = thresholds[name]
+            score, drifted = evidently_column_drift(
+                tables[0][name], tables[1][name], types[name], method, threshold
+            )
+            results[name] = column_result(kinds[name], method, score, threshold, drifted)
+    return results
 
 
 def _evidently_frame(frame: pd.DataFrame, features: list[str], columns: list[str]) -> pd.DataFrame:

@@ -77,7 +77,13 @@ def check_batch(
 
     frame, labelled = load_batch(path, params.data)
     check = run_check(
-        reference, frame, model, params.drift, params.seed, ("training split", f"batch {path.name}")
+        reference,
+        frame,
+        model,
+        params.drift,
+        params.seed,
+        ("training split", f"batch {path.name}"),
+        with_report=True,  # every batch's HTML is written
     )
     performance = None
     if labelled:

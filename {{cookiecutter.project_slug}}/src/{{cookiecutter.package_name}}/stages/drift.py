@@ -34,7 +34,13 @@ def drift(params: Params) -> dict[str, Any]:
             raise PipelineError(f"{path} not found: run the prepare stage first")
         frames.append(pd.read_parquet(path))
     check = run_check(
-        frames[0], frames[1], model, params.drift, params.seed, ("training split", "test split")
+        frames[0],
+        frames[1],
+        model,
+        params.drift,
+        params.seed,
+        ("training split", "test split"),
+        with_report=True,
     )
     with staged_outputs() as staged:
         staged.write_json(paths.DRIFT_METRICS, headline(check.summary))

@@ -24,7 +24,7 @@ from ..artifacts.atomic import staged_outputs
 from ..artifacts.hashing import md5_file
 from ..compat import temporary_bentoml_model_store
 from ..errors import PipelineError
-from ..model.files import decision_threshold, load_model
+from ..model.files import decision_threshold, load_metadata
 from ..model.metrics import HEADLINE_METRIC
 from ..settings.command import run_stage
 from ..settings.params import Params
@@ -69,8 +69,7 @@ def package(params: Params) -> dict[str, Any]:
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")  # no usage statistics
     import bentoml
 
-    model = load_model()
-    info = service_info(params, model.metadata)
+    info = service_info(params, load_metadata())
     tag = model_tag(info["model_md5"])
     for card in (paths.MODEL_CARD, paths.MODEL_CARD_JSON):
         if not card.is_file():
