@@ -64,6 +64,37 @@ def test_a_copy_and_a_relabelled_copy_of_the_target_are_named() -> None:
     assert "errors removed 1.000" in suspects[("status",)]
 
 
+def spending(rows: int = ROWS) -> pd.DataFrame:
+    frame = honest("binary", rows)
+    rng = np.random.default_rng(3)
+    frame["spend"] = rng.gamma(2, 30, rows)
+    frame["refunds"] = rng.gamma(2, 20, rows)
+    return frame
+
+
+def test_a_class_that_is_a_threshold_of_a_sum_is_named() -> None:
+    frame = spending()
+    frame["y"] = np.where(frame["spend"] + frame["refunds"] > 100, "Churned", "Stayed")
+    ((columns, why),) = found(frame, "binary")
+    assert columns == ("spend", "refunds")
+    assert "thresholds on a weighted sum of 'spend' + 'refunds'" in why
+
+
+def test_classes_that_are_bands_of_a_sum_are_named() -> None:
+    frame = spending()
+    total = frame["spend"] + 2 * frame["refunds"]
+    frame["y"] = np.select([total < 80, total < 150], ["Low", "Mid"], "High")
+    ((columns, why),) = found(frame, "multiclass")
+    assert columns == ("spend", "refunds")
+    assert "errors removed on held-out rows 0.99" in why or "rows 1.000" in why
+
+
+def test_a_class_that_is_a_threshold_of_one_number_is_named() -> None:
+    frame = spending()
+    frame["y"] = np.where(frame["spend"] > 60, "Churned", "Stayed")
+    assert [c for c, _ in found(frame, "binary")] == [("spend",)]
+
+
 def test_a_column_filled_only_once_the_outcome_is_known_is_named() -> None:
     frame = honest("binary")
     frame["days_to_cancel"] = np.where(frame["y"] == "Churned", 12.0, np.nan)
