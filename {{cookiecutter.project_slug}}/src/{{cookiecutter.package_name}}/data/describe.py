@@ -179,11 +179,11 @@ def _compact(values: Any, counts: Any) -> Counts | None:
 
 
 def _extremes(spelled: Any) -> tuple[str, ...]:
-    """Of `d/m/yyyy`-like text, the values with the highest first and second number."""
+    """Of `d/m/yyyy`- or `d/m/yy`-like text, the values with the highest first and second number."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = pc.extract_regex(spelled, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{4}")
+    parts = pc.extract_regex(spelled, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2}")
     found = []
     for part in ("a", "b"):
         numbers = pc.cast(pc.struct_field(parts, part), pa.int64())
