@@ -79,9 +79,7 @@ def test_two_digit_years_follow_pythons_pivot_and_say_so() -> None:
 def test_month_names_written_short_or_full_unpadded_or_not() -> None:
     assert dates.infer_format(["1 January 2011", "12 May 2011"]).format == "%d %B %Y"
     assert dates.infer_format(["1 Jan 2011", "12 MAY 2011"]).format == "%d %b %Y"
-    assert dates.infer_format(["Jan 1 2011 7:05", "Dec 31 2012 23:59"]).format == (
-        "%b %d %Y %H:%M"
-    )
+    assert dates.infer_format(["Jan 1 2011 7:05", "Dec 31 2012 23:59"]).format == ("%b %d %Y %H:%M")
     assert dates.infer_format(["Jan 1 2011", "June 2 2011"]) is None  # short and full mixed
     assert dates.infer_format(["Jan 1 2011", "Jan 1, 2011"]) is None  # two styles
     assert dates.infer_format(["Foo 1 2011", "Bar 2 2011"]) is None  # not months

@@ -101,7 +101,7 @@ def test_a_column_filled_only_once_the_outcome_is_known_is_named() -> None:
     assert [c for c, _ in found(frame, "binary")] == [("days_to_cancel",)]
 
 
-@pytest.mark.parametrize("name", ["breast_cancer", "wine", "diabetes", "iris"])
+@pytest.mark.parametrize("name", ["breast_cancer", "wine", "diabetes", "iris", "digits"])
 def test_no_alarm_on_scikit_learns_tables(name: str) -> None:
     from sklearn import datasets
 

@@ -28,7 +28,7 @@ YEAR_LAST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})" + TIME + "$"
 # (`Jan 1 2011`, `January 1, 2011`).
 DAY_NAMED = re.compile(r"^(\d{1,2})([-/. ])([A-Za-z]{3,9})\2(\d{4}|\d{2})" + TIME + "$")
 NAMED_DAY = re.compile(r"^([A-Za-z]{3,9}) (\d{1,2})(,?) (\d{4})" + TIME + "$")
-MONTHS = ("january february march april may june july august september october november december")
+MONTHS = "january february march april may june july august september october november december"
 FULL_MONTHS = frozenset(MONTHS.split())
 SHORT_MONTHS = frozenset(m[:3] for m in FULL_MONTHS)
 PIVOT = "two-digit years: 69-99 read as 1969-1999, 00-68 as 2000-2068 (Python's %y)"
