@@ -16,6 +16,9 @@ Two cheap tests on a seeded sample of at most MAX_ROWS rows (numpy only, no mode
   class of its nearest learned row along it; errors fall by SINGLE_LIMIT or more against the
   majority class. Columns are dropped weakest first while that holds; the smallest set is
   named. Natural tables separate well on many columns, never perfectly on one to four.
+And, where a column has `role: outcome_time` (when each row's outcome became known), a time
+column at or after it in more than AFTER_SHARE of the rows that have both: it is known only
+once the outcome is (`after_outcome`).
 `data init` drops the suspects (role: drop, with a comment saying why); `prepare` warns in
 the data report. A suspect is a question for the user, not a verdict.
 """
@@ -34,6 +37,7 @@ IDENTITY_R2 = 0.9999
 MAX_IDENTITY = 4  # columns of an identity worth naming (more is a linear table, not a leak)
 BINS = 64
 MIN_ROWS = 40
+AFTER_SHARE = 0.5  # rows at or after the outcome time that make a time column a suspect
 NEWTON_STEPS = 30
 DIRECTION_ROWS = 5_000  # rows a separating plane is learned from
 
@@ -290,3 +294,21 @@ def _separation(
     if trivial == 0:
         return 0.0, label, direction
     return 1.0 - float(np.mean(truth[held] != classes[nearest])) / trivial, label, direction
+
+
+def after_outcome(frame: pd.DataFrame, outcome: str, times: Sequence[str]) -> list[Suspect]:
+    """The time columns `times` of `frame` at or after the column `outcome` (both datetime,
+    or both numbers) in more than AFTER_SHARE of the rows that have both."""
+    suspects = []
+    for name in times:
+        both = frame[name].notna() & frame[outcome].notna()
+        if name == outcome or not both.any():
+            continue
+        share = float((frame.loc[both, name] >= frame.loc[both, outcome]).mean())
+        if share > AFTER_SHARE:
+            why = (
+                f"at or after the outcome time '{outcome}' in {share:.0%} of the rows that have "
+                "both: known only once the outcome is"
+            )
+            suspects.append(Suspect((name,), why))
+    return suspects

@@ -167,6 +167,7 @@ def training_data(inputs: CardInputs) -> dict[str, Any]:
             why = {
                 "id": "role id: identifies a record",
                 "timestamp": "role timestamp: orders the time split",
+                "outcome_time": "role outcome_time: when the outcome became known",
                 "drop": "role drop: read and validated, not used",
             }.get(column.role, f"role {column.role}")
         else:
