@@ -233,6 +233,7 @@ tests/data/test_describe_tasks.py
 tests/data/test_example.py
 tests/data/test_init.py
 tests/data/test_leaks.py
+tests/data/test_new_table.py
 tests/data/test_pii.py
 tests/drift/test_chance.py
 tests/drift/test_check.py
