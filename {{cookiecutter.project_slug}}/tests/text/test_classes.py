@@ -11,9 +11,9 @@ GRADES = {"class a": "Class A", "class b": "class b", "a": "A", "ab": "ab"}
 
 
 def test_per_class_metric_names_take_the_written_spelling() -> None:
-    text = "| recall_>50k | precision_<=50k ↓ | selection_rate_>50k |"
+    text = "| recall_>50k | precision_<=50k ↓ | selection_rate_>50k | class_shares.>50k |"
     assert classes.spell_class_metrics(text, INCOME) == (
-        "| recall_>50K | precision_<=50K ↓ | selection_rate_>50K |"
+        "| recall_>50K | precision_<=50K ↓ | selection_rate_>50K | class_shares.>50K |"
     )
 
 

@@ -2,7 +2,8 @@
 
 Metric keys keep the compared spelling (stripped, lower-cased: `recall_<class>`), which the
 metrics files and `dvc metrics diff` use; what a person reads (the pull-request report, the
-model card) spells the class as `data.classes` writes it: `recall_class a` -> `recall_Class A`.
+model card) spells the class as `data.classes` writes it: `recall_class a` -> `recall_Class A`,
+`class_shares.class a` -> `class_shares.Class A`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-PER_CLASS_METRICS = ("precision", "recall", "selection_rate")
+# Names followed by a class: per-class metrics, and the class shares of metrics files.
+PER_CLASS_METRICS = ("precision_", "recall_", "selection_rate_", "class_shares.")
 
 
 def spell_class_metrics(text: str, spelling: Mapping[str, str]) -> str:
@@ -20,6 +22,6 @@ def spell_class_metrics(text: str, spelling: Mapping[str, str]) -> str:
     if not changed:
         return text
     classes = "|".join(re.escape(c) for c in sorted(changed, key=len, reverse=True))
-    prefixes = "|".join(PER_CLASS_METRICS)
-    pattern = re.compile(rf"\b({prefixes})_({classes})(?!\w)")
-    return pattern.sub(lambda m: f"{m.group(1)}_{changed[m.group(2)]}", text)
+    prefixes = "|".join(re.escape(p) for p in PER_CLASS_METRICS)
+    pattern = re.compile(rf"\b({prefixes})({classes})(?!\w)")
+    return pattern.sub(lambda m: f"{m.group(1)}{changed[m.group(2)]}", text)
