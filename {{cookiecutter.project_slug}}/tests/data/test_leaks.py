@@ -65,6 +65,12 @@ def test_a_copy_and_a_relabelled_copy_of_the_target_are_named() -> None:
     assert "errors removed 1.000" in suspects[("status",)]
 
 
+def test_one_class_only_is_no_alarm_and_no_error() -> None:
+    frame = honest("binary")
+    frame["y"] = "Stayed"
+    assert found(frame, "binary") == []
+
+
 def spending(rows: int = ROWS) -> pd.DataFrame:
     frame = honest("binary", rows)
     rng = np.random.default_rng(3)
