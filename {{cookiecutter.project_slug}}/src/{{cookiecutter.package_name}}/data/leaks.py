@@ -1,6 +1,6 @@
 """Target leaks: features that nearly determine the target on their own or in a sum.
 
-Two cheap tests on a seeded sample of at most MAX_ROWS rows (numpy only, no model library):
+Cheap tests on a seeded sample of at most MAX_ROWS rows (numpy only, no model library):
 - one feature alone: its values cut into bins (levels, or quantiles of a number; missing is a
   bin of its own) learned on one half of the rows predict the other half. A classifier's
   errors fall by SINGLE_LIMIT or more against the majority class, or a regression's R² reaches
@@ -12,10 +12,11 @@ Two cheap tests on a seeded sample of at most MAX_ROWS rows (numpy only, no mode
 - its classification analogue: the class is a threshold (or a band) of a weighted sum of at
   most MAX_IDENTITY numeric features (e.g. `churned = spend_after + refunds > 100`). The
   sum's direction is a lightly ridged logistic regression's learned on one half (one class
-  against the rest, each class in turn for more than two); each held-out row takes the
-  class of its nearest learned row along it; errors fall by SINGLE_LIMIT or more against the
-  majority class. Columns are dropped weakest first while that holds; the smallest set is
-  named. Natural tables separate well on many columns, never perfectly on one to four.
+  against the rest, for each class whose least-squares plane scores ROUGH_LIMIT or more);
+  each held-out row takes the class of its nearest learned row along it; errors fall by
+  SINGLE_LIMIT or more against the majority class. Columns are dropped weakest first while
+  that holds; the smallest set is named. Natural tables separate well on many columns, never
+  perfectly on one to four.
 And, where a column has `role: outcome_time` (when each row's outcome became known), a time
 column at or after it in more than AFTER_SHARE of the rows that have both: it is known only
 once the outcome is (`after_outcome`).
@@ -40,6 +41,7 @@ MIN_ROWS = 40
 AFTER_SHARE = 0.5  # rows at or after the outcome time that make a time column a suspect
 NEWTON_STEPS = 30
 DIRECTION_ROWS = 5_000  # rows a separating plane is learned from
+ROUGH_LIMIT = 0.8  # least squares' score above which the logistic plane is tried
 
 
 @dataclass(frozen=True)
@@ -205,11 +207,17 @@ def class_identity(
     if not chosen:
         return None
     values = (values - values[fit].mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-    best = max(
-        (_separation(values, truth, fit, held, chosen, label) for label in _sides(truth[fit])),
+    promising = [  # least squares first (cheap): the logistic plane only where it may pay
+        side
+        for side in _sides(truth[fit])
+        if _separation(values, truth, fit, held, chosen, side, False)[0] >= ROUGH_LIMIT
+    ]
+    if not promising:
+        return None
+    score, label, weights = max(
+        (_separation(values, truth, fit, held, chosen, side) for side in promising),
         key=lambda found: found[0],
     )
-    score, label, weights = best
     if score < SINGLE_LIMIT:
         return None
     for index in sorted(chosen, key=lambda i: abs(weights[chosen.index(i)])):  # weakest first
@@ -276,12 +284,17 @@ def _separation(
     held: np.ndarray,
     chosen: list[int],
     label: int,
+    logistic: bool = True,
 ) -> tuple[float, int, np.ndarray]:
     """Share of the majority class's errors removed on `held` when each row takes the class
     of its nearest `fit` row along the plane separating `label` from the rest (with `label`
-    and that plane's weights)."""
+    and that plane's weights); the plane of a logistic regression, or of least squares."""
     learn = fit[:DIRECTION_ROWS]  # `fit` is in random order
-    direction = _direction(values[learn][:, chosen], (truth[learn] == label).astype(float))
+    side = (truth[learn] == label).astype(float)
+    if logistic:
+        direction = _direction(values[learn][:, chosen], side)
+    else:
+        direction = np.linalg.lstsq(values[learn][:, chosen], side - side.mean(), rcond=None)[0]
     learned = values[fit][:, chosen] @ direction
     order = np.argsort(learned, kind="stable")
     learned, classes = learned[order], truth[fit][order]
