@@ -41,7 +41,7 @@ MIN_ROWS = 40
 AFTER_SHARE = 0.5  # rows at or after the outcome time that make a time column a suspect
 NEWTON_STEPS = 30
 DIRECTION_ROWS = 5_000  # rows a separating plane is learned from
-ROUGH_LIMIT = 0.8  # least squares' score above which the logistic plane is tried
+ROUGH_LIMIT = 0.5  # least squares' score from which the logistic plane is tried
 
 
 @dataclass(frozen=True)
