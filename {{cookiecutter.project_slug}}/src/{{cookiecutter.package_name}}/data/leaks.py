@@ -16,7 +16,8 @@ Cheap tests on a seeded sample of at most MAX_ROWS rows (numpy only, no model li
   each held-out row takes the class of its nearest learned row along it; errors fall by
   SINGLE_LIMIT or more against the majority class. Columns are dropped weakest first while
   that holds; the smallest set is named. Natural tables separate well on many columns, never
-  perfectly on one to four.
+  perfectly on one to four; a table whose held-out half gives the trivial model fewer than
+  MIN_ERRORS errors is too small to tell (iris separates perfectly by luck on some halves).
 And, where a column has `role: outcome_time` (when each row's outcome became known), a time
 column at or after it in more than AFTER_SHARE of the rows that have both: it is known only
 once the outcome is (`after_outcome`).
@@ -41,6 +42,7 @@ MIN_ROWS = 40
 AFTER_SHARE = 0.5  # rows at or after the outcome time that make a time column a suspect
 NEWTON_STEPS = 30
 DIRECTION_ROWS = 5_000  # rows a separating plane is learned from
+MIN_ERRORS = 100  # the trivial model's held-out errors needed to judge SINGLE_LIMIT
 ROUGH_LIMIT = 0.5  # least squares' score from which the logistic plane is tried
 
 
@@ -201,6 +203,9 @@ def class_identity(
     complete = ~np.isnan(values).any(axis=1)
     fit, held = fit[complete[fit]], held[complete[held]]
     if len(fit) < MIN_ROWS // 2 or len(held) < MIN_ROWS // 2:
+        return None
+    majority = np.bincount(truth[fit]).argmax()
+    if np.sum(truth[held] != majority) < MIN_ERRORS:  # too few to tell 99% removed from luck
         return None
     scale = values[fit].std(axis=0)
     chosen = [i for i in range(values.shape[1]) if scale[i] > 0]
