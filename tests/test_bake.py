@@ -217,6 +217,7 @@ src/term_deposit_model/stages/train.py
 src/term_deposit_model/template_updates.py
 src/term_deposit_model/text/__init__.py
 src/term_deposit_model/text/charts.py
+src/term_deposit_model/text/classes.py
 src/term_deposit_model/text/html.py
 src/term_deposit_model/text/markdown.py
 src/term_deposit_model/text/progress.py
@@ -235,13 +236,16 @@ tests/data/test_describe_tasks.py
 tests/data/test_example.py
 tests/data/test_init.py
 tests/data/test_leaks.py
+tests/data/test_new_table.py
 tests/data/test_pii.py
 tests/drift/test_chance.py
 tests/drift/test_check.py
+tests/drift/test_class_spelling.py
 tests/drift/test_monitor.py
 tests/fairness_cases.py
 tests/governance/test_attributions.py
 tests/governance/test_card.py
+tests/governance/test_card_classes.py
 tests/governance/test_fairness.py
 tests/governance/test_fairness_bootstrap.py
 tests/governance/test_fairness_columns.py
@@ -299,6 +303,7 @@ tests/test_package.py
 tests/test_pipeline.py
 tests/test_speedups.py
 tests/test_template_updates.py
+tests/text/test_classes.py
 tests/text/test_html.py
 tests/text/test_progress.py
 tests/tuning/test_progress.py

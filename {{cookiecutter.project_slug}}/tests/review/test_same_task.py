@@ -257,3 +257,60 @@ def test_the_compared_metrics_are_the_tasks(task: str, listed: list, compared: l
     raw = task_params(task)
     raw["evaluate"]["comparison"]["metrics"] = listed
     assert report.comparison_metrics(config.parse_params(raw)) == compared
+
+
+def test_the_report_spells_classes_as_the_data_config_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Per-class metric keys stay compared (`recall_class a`); the report shows `Class A`."""
+    raw = task_params("multiclass")
+    written = ["Class A", "class b", " HIGH "]
+    raw["data"]["classes"] = written
+    raw["data"]["columns"]["kind"]["categories"] = written
+    params = config.parse_params(raw)
+    assert params.data.classes == ("class a", "class b", "high")  # the keys' spelling
+    change = {"old": 0.5, "new": 0.6, "diff": 0.1}
+    metrics_diff = {"metrics/other.json": {f"recall_{c}": change for c in params.data.classes}}
+    groups = {
+        "confidence_level": 0.95,
+        "min_group_size": 10,
+        "columns": {
+            "colour": {
+                "measures": {
+                    "demographic_parity": {
+                        "metric": "selection_rate_class a",
+                        "difference": interval(0.1),
+                        "ratio": interval(0.8),
+                        "higher": "red",
+                        "higher_value": 0.5,
+                        "lower": "blue",
+                        "lower_value": 0.4,
+                    }
+                },
+                "groups": [],
+            }
+        },
+    }
+    monkeypatch.setattr(report, "_plots", lambda *_: ([], "", {}))
+    monkeypatch.setattr(report, "_read_text", lambda _: None)
+    monkeypatch.setattr(report.base, "show_json", lambda *_: None)
+    monkeypatch.setattr(report, "_code_changes", lambda _: [])
+    monkeypatch.setattr(report, "_tuning_section", lambda _: [])
+    monkeypatch.setattr(report, "_provenance_section", lambda *_: "")
+    fairness = str(paths.FAIRNESS_REPORT)
+    monkeypatch.setattr(
+        report, "_this_and_baseline", lambda _, p: (groups if str(p) == fairness else None, None)
+    )
+    inputs = report.ReportInputs(
+        commit="0" * 40, current={"data": {}}, params_diff={}, metrics_diff=metrics_diff,
+        base_metrics=None, base_lock=None, current_lock=None, base_hashes={}, current_hashes={},
+    )  # fmt: skip
+    found = report.BaselineComparison(comparison.UNPAIRED, "", "", {})
+    verdict = {"passed": True, "rules": []}
+    text, _ = report.render_report(params, inputs, found, verdict, "main", "local")
+    assert "| metrics/other.json | recall_Class A | 0.5000 |" in text
+    assert "| metrics/other.json | recall_class b | 0.5000 |" in text
+    assert "| metrics/other.json | recall_HIGH | 0.5000 |" in text
+    assert "demographic_parity (selection_rate_Class A)" in text
+    assert "recall_class a" not in text
+    assert "selection_rate_class a" not in text

@@ -2,10 +2,12 @@
 the one parser that reads a datetime column by its declared `format`.
 
 Formats: ISO (`2011-01-31`, with or without a time and zone), year first with `/` or `.`,
-day first and month first with `-`, `/` or `.` (with or without `HH:MM[:SS]`), and epoch
-seconds or milliseconds (`epoch_s`, `epoch_ms`) in a column whose name says it is a time.
-A column whose every day and month are 12 or less is ambiguous: `dayfirst` settles it,
-else it is read month first and the comment says so.
+day first and month first with `-`, `/` or `.` and a four- or two-digit year, month names
+(`01-Jan-2011`, `1 January 2011`, `Jan 1 2011`, `Jan 1, 2011`), each with or without
+`HH:MM[:SS]`, and epoch seconds or milliseconds (`epoch_s`, `epoch_ms`) in a column whose
+name says it is a time. A column whose every day and month are 12 or less is ambiguous:
+`dayfirst` settles it, else it is read month first and the comment says so.
+Two-digit years follow Python's `%y` rule: 69-99 are 1969-1999, 00-68 are 2000-2068.
 """
 
 from __future__ import annotations
@@ -21,11 +23,21 @@ EPOCH_UNITS = {"epoch_s": "s", "epoch_ms": "ms"}
 # Year first with any separator, or two numbers then a four-digit year; an optional time.
 TIME = r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?"
 YEAR_FIRST = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})" + TIME + r"(Z|[+-]\d{2}:?\d{2})?$")
-YEAR_LAST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})" + TIME + "$")
+YEAR_LAST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})" + TIME + "$")
+# Month names: day, name, year (`01-Jan-2011`, `1 January 2011`) or name, day, year
+# (`Jan 1 2011`, `January 1, 2011`).
+DAY_NAMED = re.compile(r"^(\d{1,2})([-/. ])([A-Za-z]{3,9})\2(\d{4}|\d{2})" + TIME + "$")
+NAMED_DAY = re.compile(r"^([A-Za-z]{3,9}) (\d{1,2})(,?) (\d{4})" + TIME + "$")
+MONTHS = "january february march april may june july august september october november december"
+FULL_MONTHS = frozenset(MONTHS.split())
+SHORT_MONTHS = frozenset(m[:3] for m in FULL_MONTHS)
+PIVOT = "two-digit years: 69-99 read as 1969-1999, 00-68 as 2000-2068 (Python's %y)"
 # The same shapes without back-references (what Arrow's RE2 matches over every value).
 SHAPES = (
     r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}" + TIME + r"(Z|[+-]\d{2}:?\d{2})?$",
-    r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}" + TIME + "$",
+    r"^\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2})" + TIME + "$",
+    r"^\d{1,2}[-/. ][A-Za-z]{3,9}[-/. ](\d{4}|\d{2})" + TIME + "$",
+    r"^[A-Za-z]{3,9} \d{1,2},? \d{4}" + TIME + "$",
 )
 # Epoch numbers are read as times only in a column named like a time.
 TIME_NAME = re.compile(r"(epoch|unix|timestamp|(^|[_\s.-])(ts|time|at)$|[a-z]At$)", re.IGNORECASE)
@@ -56,29 +68,89 @@ def infer_format(values: Iterable[str], dayfirst: bool | None = None) -> DateFor
         sep = separators.pop()
         return DateFormat(f"%Y{sep}%m{sep}%d{times.pop()}", "year first")
     last = [YEAR_LAST.match(t) for t in texts]
-    if not all(last):
-        return None
-    separators = {m.group(2) for m in last if m}
-    times = {_time_part(m.group(5), m.group(7), m.group(8)) for m in last if m}
-    if len(separators) != 1 or len(times) != 1:
+    if all(last):
+        return _numbers_then_year([m for m in last if m], texts, dayfirst)
+    return _month_named(texts)
+
+
+def _numbers_then_year(
+    last: list[re.Match[str]], texts: list[str], dayfirst: bool | None
+) -> DateFormat | None:
+    separators = {m.group(2) for m in last}
+    times = {_time_part(m.group(5), m.group(7), m.group(8)) for m in last}
+    widths = {len(m.group(4)) for m in last}
+    if len(separators) != 1 or len(times) != 1 or len(widths) != 1:
         return None
     sep, time = separators.pop(), times.pop()
-    high_first = max(int(m.group(1)) for m in last if m)
-    high_second = max(int(m.group(3)) for m in last if m)
-    if high_first > 12 and high_second > 12:
+    year, pivot = ("%Y", "") if widths.pop() == 4 else ("%y", "; " + PIVOT)
+    high_first = max(int(m.group(1)) for m in last)
+    high_second = max(int(m.group(3)) for m in last)
+    if (high_first > 12 and high_second > 12) or max(high_first, high_second) > 31:
         return None
-    day_first = f"%d{sep}%m{sep}%Y{time}"
-    month_first = f"%m{sep}%d{sep}%Y{time}"
+    day_first = f"%d{sep}%m{sep}{year}{time}"
+    month_first = f"%m{sep}%d{sep}{year}{time}"
     if high_first > 12:
-        return DateFormat(day_first, "day first (a first number above 12)")
-    if high_second > 12:
-        return DateFormat(month_first, "month first (a second number above 12)")
-    if dayfirst:
-        return DateFormat(day_first, "day first (--dayfirst; every number is 12 or less)")
-    return DateFormat(
-        month_first,
-        "month first: ambiguous (every number is 12 or less); pass --dayfirst if days come first",
-    )
+        found = DateFormat(day_first, "day first (a first number above 12)" + pivot)
+    elif high_second > 12:
+        found = DateFormat(month_first, "month first (a second number above 12)" + pivot)
+    elif dayfirst:
+        found = DateFormat(day_first, "day first (--dayfirst; every number is 12 or less)" + pivot)
+    else:
+        found = DateFormat(
+            month_first,
+            "month first: ambiguous (every number is 12 or less); pass --dayfirst if days "
+            "come first" + pivot,
+        )
+    return found if pivot == "" or _reads(texts, found.format) else None
+
+
+def _month_named(texts: list[str]) -> DateFormat | None:
+    """`01-Jan-2011`, `1 January 2011`, `Jan 1 2011` or `January 1, 2011` styles, or None."""
+    day_named = [DAY_NAMED.match(t) for t in texts]
+    named_day = [NAMED_DAY.match(t) for t in texts]
+    if all(day_named):
+        matches = [m for m in day_named if m]
+        shapes = {(m.group(2), len(m.group(4))) for m in matches}
+        names = [m.group(3) for m in matches]
+        if len(shapes) != 1:
+            return None
+        sep, width = shapes.pop()
+        year = "%Y" if width == 4 else "%y"
+        layout = ("%d", sep, "{month}", sep, year)
+        how = "day, month name, year" + ("" if width == 4 else "; " + PIVOT)
+        time_groups = (5, 7, 8)
+    elif all(named_day):
+        matches = [m for m in named_day if m]
+        commas = {m.group(3) for m in matches}
+        names = [m.group(1) for m in matches]
+        if len(commas) != 1:
+            return None
+        layout = ("{month}", " ", "%d", commas.pop() + " ", "%Y")
+        how = "month name, day, year"
+        time_groups = (5, 7, 8)
+    else:
+        return None
+    month = _month_directive(names)
+    times = {_time_part(*(m.group(i) for i in time_groups)) for m in matches}
+    if month is None or len(times) != 1:
+        return None
+    found = DateFormat("".join(layout).format(month=month) + times.pop(), how)
+    return found if _reads(texts, found.format) else None
+
+
+def _month_directive(names: list[str]) -> str | None:
+    """%b when every name is a three-letter month, %B when every one is a full name."""
+    lowered = {n.lower() for n in names}
+    if lowered <= SHORT_MONTHS:
+        return "%b"
+    if lowered <= FULL_MONTHS:
+        return "%B"
+    return None
+
+
+def _reads(texts: list[str], fmt: str) -> bool:
+    """Whether every text reads as a time by `fmt` (a date that does not exist does not)."""
+    return bool(parse(pd.Series(texts, dtype="string"), fmt).notna().all())
 
 
 def _time_part(minutes: str | None, seconds: str | None, fraction: str | None) -> str:

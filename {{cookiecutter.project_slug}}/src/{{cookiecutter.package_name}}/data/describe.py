@@ -199,11 +199,11 @@ def _compact(values: Any, counts: Any) -> Counts | None:
 
 
 def _extremes(spelled: Any) -> tuple[str, ...]:
-    """Of `d/m/yyyy`-like text, the values with the highest first and second number."""
+    """Of `d/m/yyyy`- or `d/m/yy`-like text, the values with the highest first and second number."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = pc.extract_regex(spelled, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{4}")
+    parts = pc.extract_regex(spelled, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2}")
     found = []
     for part in ("a", "b"):
         numbers = pc.cast(pc.struct_field(parts, part), pa.int64())
@@ -305,6 +305,7 @@ def describe(
     time: str | None = None,
     dayfirst: bool | None = None,
     fast: bool = FAST_READ,
+    outcome_time: str | None = None,
 ) -> Description:
     """Infer the data config of `path`; raise `PipelineError` when it cannot be used."""
     separator = None if path.name.lower().endswith(".parquet") else sniff_separator(path)
@@ -315,6 +316,13 @@ def describe(
     target = column_named(target, names, "--target", path)
     ids = tuple(column_named(i, names, "--id", path) for i in ids)
     time = column_named(time, names, "--time", path) if time is not None else None
+    if outcome_time is not None:
+        outcome_time = column_named(outcome_time, names, "--outcome-time", path)
+        if outcome_time == time:
+            raise PipelineError(
+                f"--time and --outcome-time both name {time!r}: the time split orders rows by "
+                "when they happen, the outcome time says when their outcome became known"
+            )
     spelled = header_spelling(path, separator)
     columns, notes, thousands = [], [], False
     for name, found in counts.items():
@@ -334,7 +342,9 @@ def describe(
             f"({column_of(columns, time).why}); declare it in conf/data/ yourself: dtype: "
             "datetime, role: timestamp, format: how the values are written (e.g. '%d/%m/%Y')"
         )
-    datetimes = [c.name for c in columns if c.spec["dtype"] == "datetime"]
+    if outcome_time is not None:
+        columns = mark_outcome_time(sample, columns, outcome_time, time)
+    datetimes = [c.name for c in columns if c.spec["dtype"] == "datetime" and not _after_outcome(c)]
     if time is None and len(datetimes) == 1:
         columns = [_as_timestamp(c) if c.name == datetimes[0] else c for c in columns]
     task, classes, positive = infer_target(counts[target], target, rows, task, positive_class)
@@ -346,6 +356,51 @@ def describe(
         path, separator or ",", rows, task, target, classes, positive, columns,
         "," if thousands else None, notes,
     )  # fmt: skip
+
+
+def mark_outcome_time(
+    sample: pd.DataFrame, columns: list[Column], outcome: str, time: str | None
+) -> list[Column]:
+    """`outcome` as role outcome_time; other datetime columns at or after it in most rows
+    (`data.leaks.after_outcome`) as role drop, saying why (the --time column is kept)."""
+    from .dates import parse
+    from .leaks import after_outcome
+
+    declared = column_of(columns, outcome)
+    if declared.spec["dtype"] != "datetime":
+        raise PipelineError(
+            f"--outcome-time {outcome!r}: its values are not dates or times in a format data "
+            f"init reads ({declared.why}); declare it in conf/data/ yourself: dtype: datetime, "
+            "role: outcome_time, format: how the values are written (e.g. '%d/%m/%Y')"
+        )
+    times = [c.name for c in columns if c.spec["dtype"] == "datetime"]
+    formats = {c.name: c.spec.get("format") for c in columns if c.name in times}
+    parsed = pd.DataFrame({name: parse(sample[name], fmt) for name, fmt in formats.items()})
+    found = {s.columns[0]: s.why for s in after_outcome(parsed, outcome, times)}
+    marked = []
+    for c in columns:
+        if c.name == outcome:
+            why = (
+                "outcome time (--outcome-time): when each row's outcome became known; never a "
+                f"model input, and time columns at or after it are leaks; was: {c.why}"
+            )
+            c = Column(c.name, {**c.spec, "role": "outcome_time"}, why)
+        elif c.name in found and c.name == time:
+            why = f"leak? {found[c.name]}; kept as the timestamp (--time); was: {c.why}"
+            c = Column(c.name, c.spec, why)
+        elif c.name in found:
+            why = (
+                f"leak? {found[c.name]}: dropped. If it is known before the outcome, it may "
+                f"be the timestamp (role: timestamp, or --time); was: {c.why}"
+            )
+            c = Column(c.name, {**c.spec, "role": "drop"}, why)
+        marked.append(c)
+    return marked
+
+
+def _after_outcome(column: Column) -> bool:
+    """Whether `column` is the outcome time or a time found after it (never the timestamp)."""
+    return column.spec.get("role") == "outcome_time" or column.why.startswith("leak? at or after")
 
 
 def drop_leaks(sample: pd.DataFrame, columns: list[Column], target: str, task: str) -> list[Column]:

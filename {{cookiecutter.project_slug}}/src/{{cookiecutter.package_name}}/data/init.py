@@ -1,7 +1,8 @@
 """Command `data init`: describe a data file and make it the project's data.
 
 `python -m <package> data init FILE --target COL [--task binary] [--name NAME] [--id COL ...]
-[--time COL] [--dayfirst] [--positive-class VALUE]` (`make data DATA=FILE TARGET=COL`):
+[--time COL] [--outcome-time COL] [--dayfirst] [--positive-class VALUE]`
+(`make data DATA=FILE TARGET=COL`):
 1. infers every column's type, role, missing markers and levels (`data.describe`);
 2. writes `conf/data/<name>.yaml`, with a comment per column saying what was inferred and why;
 3. switches the `data` default in `conf/config.yaml` and recomposes `params.yaml`;
@@ -76,7 +77,8 @@ def render(description: Description, name: str, data_path: str) -> str:
         "drop_duplicates: true",
         "",
         "# One entry per column. role: feature | target | id (identifies a record, never a",
-        "# feature) | timestamp (orders the time split) | drop (read, validated, not used) |",
+        "# feature) | timestamp (orders the time split) | outcome_time (when the outcome became",
+        "# known: time columns at or after it are leaks) | drop (read, validated, not used) |",
         "# pii (personal data; with pii: drop, never leaves `prepare`; with pii: hash, kept as",
         "# a keyed hash: the key from the environment, see the README's Personal data).",
         "# dtype: int | float | category (levels compared stripped and lower-cased) | string |",
@@ -122,6 +124,7 @@ def init(
     time: str | None = None,
     dayfirst: bool | None = None,
     positive_class: str | None = None,
+    outcome_time: str | None = None,
     dvc_above: int = DVC_ABOVE_BYTES,
     force: bool = False,
     fast: bool = True,
@@ -139,7 +142,7 @@ def init(
         raise PipelineError(f"{target_file} exists: choose another --name, or pass --force")
     description = describe(
         file, target, task=task, positive_class=positive_class, ids=tuple(ids), time=time,
-        dayfirst=dayfirst, fast=fast,
+        dayfirst=dayfirst, fast=fast, outcome_time=outcome_time,
     )  # fmt: skip
     data_path = _project_path(file)
     text = render(description, name, data_path.as_posix())
@@ -233,7 +236,7 @@ def _checklist(description: Description) -> list[str]:
         lines.append(f"- the task (multiclass) and the classes {description.classes}")
     else:
         lines.append(f"- the task (regression of '{description.target}')")
-    for role in ("id", "timestamp", "drop", "pii"):
+    for role in ("id", "timestamp", "outcome_time", "drop", "pii"):
         if roles.get(role):
             lines.append(f"- columns with role {role}: {roles[role]}")
     lines.append(f"- {len(roles.get('feature', []))} feature columns; each line's comment says why")
@@ -286,6 +289,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command.add_argument("--id", action="append", default=[], help="an identifier column")
     command.add_argument("--time", help="the column that orders records in time")
     command.add_argument(
+        "--outcome-time",
+        help="the column that says when each row's outcome became known (times at or after "
+        "it are dropped as leaks)",
+    )
+    command.add_argument(
         "--dayfirst",
         action="store_true",
         default=None,
@@ -309,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             time=args.time,
             dayfirst=args.dayfirst,
             positive_class=args.positive_class,
+            outcome_time=args.outcome_time,
             dvc_above=args.dvc_above,
             force=args.force,
             fast=not args.plain_reader,

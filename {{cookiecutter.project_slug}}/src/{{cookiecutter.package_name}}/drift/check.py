@@ -130,12 +130,12 @@ def run_check(
 def model_outputs(model: LoadedModel, frame: pd.DataFrame) -> np.ndarray:
     """The column whose drift is the prediction drift, per task.
 
-    binary: the positive score; multiclass: the predicted class (its distribution is
-    compared); regression: the predicted value.
+    binary: the positive score; multiclass: the predicted class as `data.classes` spells it
+    (its distribution is compared); regression: the predicted value.
     """
     outputs = predictions(model, frame)
-    if model.spec.task == "multiclass":
-        return decide(model.spec, outputs, None)
+    if model.spec.task == "multiclass":  # the classes spelled as the data config does
+        return np.asarray(model.spec.spelled(decide(model.spec, outputs, None)), dtype=object)
     return outputs
 
 
@@ -244,9 +244,13 @@ def _run_evidently(
             (category if kind == "category" else numeric).append(name)
     definition = DataDefinition(numerical_columns=numeric, categorical_columns=category)
 
+    spelling = dict(zip(spec.classes, spec.spelled(spec.classes), strict=True))
+
     def dataset(frame: pd.DataFrame, scores: np.ndarray) -> Any:
         table = _evidently_frame(frame, spec.names, columns)
         table[SCORE_COLUMN] = scores
+        if spelling and spec.target in table.columns:  # classes as the data config writes them
+            table[spec.target] = table[spec.target].map(lambda c: spelling.get(c, c))
         return Dataset.from_pandas(table, data_definition=definition)
 
     metrics: list[Any] = [

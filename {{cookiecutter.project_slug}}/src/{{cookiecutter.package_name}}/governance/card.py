@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from ..errors import PipelineError
-from ..settings.params import Params
+from ..settings.params import Params, level_text
+from ..text.classes import spell_class_metrics
 from ..text.markdown import plain, table
 
 CONFIG_FILE = "conf/card/default.yaml"
@@ -166,6 +167,7 @@ def training_data(inputs: CardInputs) -> dict[str, Any]:
             why = {
                 "id": "role id: identifies a record",
                 "timestamp": "role timestamp: orders the time split",
+                "outcome_time": "role outcome_time: when the outcome became known",
                 "drop": "role drop: read and validated, not used",
             }.get(column.role, f"role {column.role}")
         else:
@@ -298,7 +300,10 @@ def render(card: Mapping[str, Any]) -> str:
         _limitations(card["limitations"]),
         _lineage(card["lineage"]),
     ]
-    return "\n\n".join(parts) + "\n"
+    # Per-class metric names spell their class as the data config does (the header keeps keys).
+    spelling = {level_text(c): str(c) for c in model.get("classes") or ()}
+    body = spell_class_metrics("\n\n".join(parts[1:]), spelling)
+    return f"{parts[0]}\n\n{body}\n"
 
 
 def _details(card: Mapping[str, Any]) -> str:

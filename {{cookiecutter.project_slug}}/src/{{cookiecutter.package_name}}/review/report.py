@@ -49,6 +49,7 @@ from ..model.scoring import positive_scores, read_predictions
 from ..model.scoring import predictions as model_predictions
 from ..settings.params import TASK_METRICS, Params, load_params
 from ..text import charts, html, markdown
+from ..text.classes import spell_class_metrics
 from . import baseline as base
 from . import sections
 
@@ -299,7 +300,7 @@ def render_report(
             _provenance_section(label, commit, comparison, remote),
         ],
     )
-    return text, images
+    return spell_class_metrics(text, params.data.label_spelling), images
 
 
 def _other_metrics_section(inputs: ReportInputs, comparison: BaselineComparison) -> str:

@@ -69,7 +69,7 @@ def spelled_level(value: object) -> str:
 
 
 Level = str | int | float | bool
-Role = Literal["feature", "target", "id", "timestamp", "drop", "pii"]
+Role = Literal["feature", "target", "id", "timestamp", "outcome_time", "drop", "pii"]
 NON_FEATURE_DTYPES = frozenset({"string", "datetime"})
 
 
@@ -135,6 +135,11 @@ class ColumnSpec(_Strict):
                 f"a timestamp column declared as {self.dtype} would be ordered as text; declare "
                 "it `dtype: datetime` with the `format` its values are written in (e.g. "
                 "format: '%d-%m-%Y'), or int/float if it is a number that orders time"
+            )
+        if self.role == "outcome_time" and self.dtype in ("string", "category"):
+            raise ValueError(
+                "role outcome_time (when the outcome became known) is compared as a time: "
+                "declare it `dtype: datetime` with its `format`, or int/float"
             )
         if (self.role == "pii") != (self.pii is not None):
             raise ValueError("role pii goes with 'pii: drop' or 'pii: hash', and only it")
@@ -211,6 +216,15 @@ class DataConfig(_Strict):
             raise ValueError(
                 f"at most one column may have role timestamp: {self.timestamp_columns}"
             )
+        outcome = [n for n, c in self.columns.items() if c.role == "outcome_time"]
+        if len(outcome) > 1:
+            raise ValueError(f"at most one column may have role outcome_time: {outcome}")
+        kinds = {self.columns[n].dtype == "datetime" for n in [*outcome, *self.timestamp_columns]}
+        if len(kinds) > 1:
+            raise ValueError(
+                "the outcome_time and timestamp columns are compared as times: declare both "
+                "dtype: datetime, or both int/float"
+            )
         return self
 
     def _check_target(self, target: ColumnSpec) -> None:
@@ -271,6 +285,11 @@ class DataConfig(_Strict):
     def hashed_columns(self) -> list[str]:
         """Personal-data columns kept under a keyed hash (so they still join and group)."""
         return [name for name, how in self.pii_columns.items() if how == "hash"]
+
+    @property
+    def outcome_time(self) -> str | None:
+        """The column that says when each row's outcome became known (role outcome_time)."""
+        return next((n for n, c in self.columns.items() if c.role == "outcome_time"), None)
 
     @property
     def timestamp_columns(self) -> list[str]:

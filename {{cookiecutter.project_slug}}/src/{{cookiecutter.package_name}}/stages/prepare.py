@@ -51,7 +51,7 @@ def prepare(params: Params) -> dict[str, Any]:
     report = data_report(Path(data.path), cleaning, cleaned, train, test, data)
     if period:
         report["period"] = period
-    suspects = leak_suspects(train, data, params.seed)
+    suspects = late_timestamps(cleaned, data) + leak_suspects(train, data, params.seed)
     if suspects:  # only then: the report of a table without suspects is unchanged
         report["leak_suspects"] = suspects
     report["pii"] = {
@@ -83,6 +83,24 @@ def leak_suspects(train: pd.DataFrame, data: DataConfig, seed: int) -> list[dict
         log.warning(
             "prepare: WARN possible target leak %s: %s. If it is known only after the outcome, "
             "give it role: drop in conf/data/",
+            list(suspect.columns),
+            suspect.why,
+        )
+    return [suspect.to_dict() for suspect in found]
+
+
+def late_timestamps(cleaned: pd.DataFrame, data: DataConfig) -> list[dict[str, Any]]:
+    """The timestamp column where it is at or after the outcome time (role outcome_time) in
+    most rows (`data.leaks.after_outcome`), logged as a warning."""
+    if data.outcome_time is None:
+        return []
+    from ..data.leaks import after_outcome
+
+    found = after_outcome(cleaned, data.outcome_time, data.timestamp_columns)
+    for suspect in found:
+        log.warning(
+            "prepare: WARN possible target leak %s: %s. The time split orders rows by it: "
+            "give role timestamp to a time known before the outcome",
             list(suspect.columns),
             suspect.why,
         )
