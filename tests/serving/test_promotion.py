@@ -236,7 +236,8 @@ def test_the_image_is_tagged_labelled_pushed_and_non_root(promoted: dict) -> Non
     # Built into an OCI archive by the read-only job (nothing pushed there), pushed by the
     # publish job with skopeo under the three tags, the digest unchanged.
     assert build["push"] is False
-    assert build["output"] and build["provenance"] == ["false"]
+    assert build["output"]
+    assert build["provenance"] == ["false"]
     copies = [c for c in promoted["main"].skopeo_calls if c["command"] == "copy"]
     assert [c["destination"] for c in copies] == build["tags"]
     assert {c["digest"] for c in copies} == {build["digest"]}
@@ -275,9 +276,11 @@ def test_main_workflow_is_least_privilege_and_pinned(promoted: dict) -> None:
         "attestations": "write",
     }
     assert publish["needs"] == "build"
-    assert publish["environment"] == "publish" and build["environment"] == "registry"
+    assert publish["environment"] == "publish"
+    assert build["environment"] == "registry"
     publish_scripts = " ".join(step.get("run", "") for step in publish["steps"])
-    assert "make" not in publish_scripts.split() and "uv " not in publish_scripts
+    assert "make" not in publish_scripts.split()
+    assert "uv " not in publish_scripts
     assert not any("checkout" in step.get("uses", "") for step in publish["steps"])
     first = publish["steps"][1]  # right after the download
     assert first["name"] == "Check the archive against the build job's sha256"

@@ -10,6 +10,9 @@ work unchanged):
   (files git does not ignore, plus `.git`) into the workspace itself; the stand-in refuses any
   other repository.
 - `astral-sh/setup-uv`: links the real `uv` found on this machine into PATH (warm host cache).
+  The generated workflows install uv with `pip download --require-hashes` instead: real pip
+  reads PyPI's real uv wheel from a local folder (`PIP_NO_INDEX`, `PIP_FIND_LINKS`: see
+  `uv_wheels`), so the hash check runs as on GitHub.
 - `actions/upload-artifact` / `actions/download-artifact`: copy to / from
   `<work_dir>/artifacts/<name>/`, which the test inspects; a second run given the same
   `artifacts` folder downloads what the first uploaded (a `workflow_run` follow-up).
@@ -388,6 +391,27 @@ def _write_drain_trap(work_dir: Path) -> Path:
     return trap
 
 
+UV_VERSION = "0.13.9"  # the generated .github/uv-requirements.txt pins this release
+
+
+def uv_wheels() -> Path:
+    """A folder with PyPI's uv wheel for this machine (downloaded once, by real pip, into
+    $GITOPS_TEST_WHEELS or ~/.cache/gitops-ml-tests/uv-<version>; about 20 MB)."""
+    default = Path.home() / ".cache" / "gitops-ml-tests" / f"uv-{UV_VERSION}"
+    folder = Path(os.environ.get("GITOPS_TEST_WHEELS") or default)
+    if not list(folder.glob(f"uv-{UV_VERSION}-*.whl")):
+        folder.mkdir(parents=True, exist_ok=True)
+        # The system's python3 (what the workflows' steps run here; `make system-tools`
+        # installs its pip), not the test environment's, which has no pip.
+        python3 = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or "python3"
+        subprocess.run(
+            [python3, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+             "--dest", str(folder), f"uv=={UV_VERSION}"],
+            check=True,
+        )  # fmt: skip
+    return folder
+
+
 def _executable(name: str) -> str:
     found = shutil.which(name)
     if not found:
@@ -417,6 +441,7 @@ def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) 
         r"^(UV_|PIP_|(HTTPS?|NO|ALL)_PROXY$|SSL_CERT_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)", re.I
     )
     env.update({k: v for k, v in os.environ.items() if network.match(k) or k == "TMPDIR"})
+    env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(uv_wheels())})
     env.update(extra or {})
     return env
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from oci_archive import write as write_oci_archive  # noqa: E402
+from oci_archive import write as write_oci_archive
 
 BUILD_VALUE_FLAGS = {
     "--tag",
