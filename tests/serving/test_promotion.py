@@ -156,12 +156,14 @@ def packaged_md5(log: str) -> list[str]:
 
 def test_main_publishes_the_model_evaluated_in_the_pull_request(promoted: dict) -> None:
     pr, main = promoted["pr"], promoted["main"]
-    assert main.jobs == {"publish": "success", "register": "success"}, main.summary()
+    assert main.jobs == {"build": "success", "publish": "success", "register": "success"}, (
+        main.summary()
+    )
     pr_md5 = packaged_md5(pr.log("experiment"))
     assert len(pr_md5) == 1, pr.log("experiment")[-3000:]
     reviewed = locked_md5(promoted["project"], "models/model.ubj")
     assert pr_md5 == [reviewed]
-    main_log = main.log("publish")
+    main_log = main.log("build")
     assert f"model-check: models/model.ubj md5 {reviewed} is the one" in main_log
     builds = [c for c in promoted["docker"] if c["command"] == "buildx build"]
     assert len(builds) == 1, promoted["docker"]
@@ -182,7 +184,7 @@ def test_the_image_label_names_the_md5_of_the_model_card_inside_the_image(promot
 
 
 def test_main_rebuilds_every_stage_and_reads_no_run_cache(promoted: dict) -> None:
-    main_log = promoted["main"].log("publish")
+    main_log = promoted["main"].log("build")
     for stage in ("prepare", "train", "evaluate", "card", "package"):
         assert f"Running stage '{stage}'" in main_log, stage
     assert "is cached - skipping run" not in main_log
@@ -205,7 +207,7 @@ def test_main_refuses_a_model_that_is_not_the_reviewed_one(promoted: dict, tmp_p
         check.stdout
     )
     steps = yaml.safe_load((project / ".github/workflows/main.yml").read_text())["jobs"]
-    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps["publish"]["steps"]]
+    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps["build"]["steps"]]
     assert names.index("model") < names.index("bento") < names.index("image")
 
 
@@ -231,18 +233,27 @@ def test_the_image_is_tagged_labelled_pushed_and_non_root(promoted: dict) -> Non
     )
     image = f"{settings['REGISTRY']}/{settings['IMAGE_NAME']}"
     assert build["tags"] == [f"{image}:{promoted['sha']}", f"{image}:v0.1.0", f"{image}:latest"]
-    assert build["push"] is True
+    # Built into an OCI archive by the read-only job (nothing pushed there), pushed by the
+    # publish job with skopeo under the three tags, the digest unchanged.
+    assert build["push"] is False
+    assert build["output"]
+    assert build["provenance"] == ["false"]
+    copies = [c for c in promoted["main"].skopeo_calls if c["command"] == "copy"]
+    assert [c["destination"] for c in copies] == build["tags"]
+    assert {c["digest"] for c in copies} == {build["digest"]}
+    assert all(c["preserve_digests"] for c in copies)
     labels = build["labels"]
     assert labels["org.opencontainers.image.revision"] == promoted["sha"]
     assert labels["org.opencontainers.image.source"].endswith(OWNER_REPO)
     assert 0.5 < float(labels["io.github.model.roc_auc"]) < 1
     assert build["dockerfile_users"][-1] not in {"root", "0"}
-    logins = [c for c in promoted["docker"] if c["command"] == "login"]
+    assert [c for c in promoted["docker"] if c["command"] == "login"] == []
+    logins = [c for c in promoted["main"].skopeo_calls if c["command"] == "login"]
     assert [(c["registry"], bool(c["username"])) for c in logins] == [("ghcr.io", True)]
-    push = promoted["main"].step(
-        "publish", "Build and push the image (tags - the commit SHA, the version and latest)"
-    )
+    push = promoted["main"].step("publish", "push")
     assert push.result == "success"
+    check = promoted["main"].step("publish", "Check the archive against the build job's sha256")
+    assert check.result == "success"
 
 
 def test_main_workflow_is_least_privilege_and_pinned(promoted: dict) -> None:
@@ -255,22 +266,34 @@ def test_main_workflow_is_least_privilege_and_pinned(promoted: dict) -> None:
     assert workflow[True]["push"]["paths-ignore"] == [
         "deploy/base/**", "deploy/overlays/**", "deploy/agents/**",
     ]  # fmt: skip
-    job = workflow["jobs"]["publish"]
-    assert job["permissions"] == {
-        "contents": "read",
+    build, publish = workflow["jobs"]["build"], workflow["jobs"]["publish"]
+    # Tests and the pipeline (every dependency's code) run with a read-only token; the job that
+    # may push and sign runs no project code and checks out nothing.
+    assert build["permissions"] == {"contents": "read"}
+    assert publish["permissions"] == {
         "packages": "write",
         "id-token": "write",
         "attestations": "write",
     }
-    for step in job["steps"]:
-        if "uses" in step:
-            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
-        assert "${{ github.event" not in step.get("run", "")
-    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert publish["needs"] == "build"
+    assert publish["environment"] == "publish"
+    assert build["environment"] == "registry"
+    publish_scripts = " ".join(step.get("run", "") for step in publish["steps"])
+    assert "make" not in publish_scripts.split()
+    assert "uv " not in publish_scripts
+    assert not any("checkout" in step.get("uses", "") for step in publish["steps"])
+    first = publish["steps"][1]  # right after the download
+    assert first["name"] == "Check the archive against the build job's sha256"
+    for job in (build, publish):
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+            assert "${{ github.event" not in step.get("run", "")
+    checkout = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["persist-credentials"] is False
     register = workflow["jobs"]["register"]  # the one job that may push (a tag), runs no code
     assert register["permissions"] == {"contents": "write"}
-    assert register["needs"] == "publish"
+    assert register["needs"] == ["build", "publish"]
     scripts = " ".join(step.get("run", "") for step in register["steps"])
     assert "make" not in scripts.split()
     assert "uv " not in scripts
@@ -402,9 +425,11 @@ def test_a_forged_run_cache_entry_never_reaches_the_image(stale_lock_attack: dic
     assert [c for c in attack["docker"] if c["command"] == "buildx build"] == []
     assert attack["attestations"] == []
     main = attack["main"]
-    assert main.jobs["publish"] == "failure", main.summary()
+    assert main.jobs["build"] == "failure", main.summary()
+    assert main.jobs.get("publish") != "success"  # nothing pushed
     assert main.jobs.get("register") != "success"  # nothing registered
-    assert main.step("publish", "model").result == "failure"
-    log = main.log("publish")
+    assert main.skopeo_calls == []
+    assert main.step("build", "model").result == "failure"
+    log = main.log("build")
     assert "is cached - skipping run" not in log
     assert f"the committed dvc.lock (HEAD) records '{attack['locked']}'" in log

@@ -10,6 +10,9 @@ work unchanged):
   (files git does not ignore, plus `.git`) into the workspace itself; the stand-in refuses any
   other repository.
 - `astral-sh/setup-uv`: links the real `uv` found on this machine into PATH (warm host cache).
+  The generated workflows install uv with `pip download --require-hashes` instead: real pip
+  reads PyPI's real uv wheel from a local folder (`PIP_NO_INDEX`, `PIP_FIND_LINKS`: see
+  `uv_wheels`), so the hash check runs as on GitHub.
 - `actions/upload-artifact` / `actions/download-artifact`: copy to / from
   `<work_dir>/artifacts/<name>/`, which the test inspects; a second run given the same
   `artifacts` folder downloads what the first uploaded (a `workflow_run` follow-up).
@@ -18,6 +21,9 @@ work unchanged):
 - `actions/cache/restore` / `actions/cache/save`: entries in `<work_dir>/cache/` (or the
   `cache` folder given: runs that share it see each other's entries, as runs of one pull
   request do on GitHub), immutable once saved (`stand_ins/actions/cache/cache.py`).
+- tools of GitHub's ubuntu-24.04 runner image that the workflows call: `stand_ins/tools/` is
+  on PATH, with a strict `skopeo` (1.13's `login` and `copy oci-archive:... docker://...`) that
+  records each push in `<work_dir>/skopeo-calls.jsonl` (`WorkflowRun.skopeo_calls`).
 - `iterative/setup-cml`: a strict `cml` (CML v0.20.6's sub-commands and flags only) that records
   every call, with the Markdown file's content, in `WorkflowRun.cml_calls`.
 
@@ -73,6 +79,7 @@ from typing import Any
 import yaml
 
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
+RUNNER_TOOLS = STAND_INS / "tools"  # stand-ins of the runner image's tools (skopeo)
 USES = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)(?P<sub>(?:/[\w.-]+)*)@(?P<ref>\S+)$")
 DEFAULT_REPOSITORY = "example-owner/term-deposit-model"
 PINS_FILE = Path(__file__).resolve().parent / "action_pins.yaml"
@@ -112,6 +119,7 @@ class WorkflowRun:
     artifacts: Path
     cml_calls: list[dict[str, Any]]
     seconds: float
+    skopeo_calls: list[dict[str, Any]]
     raw: list[dict[str, Any]] = field(repr=False)
     stderr: str = field(repr=False, default="")
 
@@ -261,7 +269,7 @@ def github_api_env(
         encoding="utf-8",
     )
     tools = [str(Path(_executable(t)).parent) for t in ("git", "make")]
-    path = [str(GH_STAND_IN), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
+    path = [str(GH_STAND_IN), str(RUNNER_TOOLS), *tools, "/usr/local/bin", "/usr/bin", "/bin"]
     return {
         "PATH": os.pathsep.join(dict.fromkeys(path)),
         "STANDIN_GH_STATE": str(state),
@@ -322,6 +330,7 @@ def run_workflow(
     artifacts.mkdir(parents=True, exist_ok=True)
     cml_log = work_dir / "cml-calls.jsonl"
     cml_log.unlink(missing_ok=True)
+    cml_log.with_name("skopeo-calls.jsonl").unlink(missing_ok=True)
     event_file = work_dir / f"{event_name}.json"
     event_file.write_text(json.dumps(event), encoding="utf-8")
 
@@ -388,6 +397,27 @@ def _write_drain_trap(work_dir: Path) -> Path:
     return trap
 
 
+UV_VERSION = "0.13.9"  # the generated .github/uv-requirements.txt pins this release
+
+
+def uv_wheels() -> Path:
+    """A folder with PyPI's uv wheel for this machine (downloaded once, by real pip, into
+    $GITOPS_TEST_WHEELS or ~/.cache/gitops-ml-tests/uv-<version>; about 20 MB)."""
+    default = Path.home() / ".cache" / "gitops-ml-tests" / f"uv-{UV_VERSION}"
+    folder = Path(os.environ.get("GITOPS_TEST_WHEELS") or default)
+    if not list(folder.glob(f"uv-{UV_VERSION}-*.whl")):
+        folder.mkdir(parents=True, exist_ok=True)
+        # The system's python3 (what the workflows' steps run here; `make system-tools`
+        # installs its pip), not the test environment's, which has no pip.
+        python3 = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or "python3"
+        subprocess.run(
+            [python3, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+             "--dest", str(folder), f"uv=={UV_VERSION}"],
+            check=True,
+        )  # fmt: skip
+    return folder
+
+
 def _executable(name: str) -> str:
     found = shutil.which(name)
     if not found:
@@ -398,7 +428,9 @@ def _executable(name: str) -> str:
 def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
     """What act (and so every step) sees: no variables of the caller's environment leak in."""
     tools = [Path(_executable(tool)).parent for tool in ("git", "make")]
-    path = os.pathsep.join(dict.fromkeys([*map(str, tools), "/usr/local/bin", "/usr/bin", "/bin"]))
+    path = os.pathsep.join(
+        dict.fromkeys([str(RUNNER_TOOLS), *map(str, tools), "/usr/local/bin", "/usr/bin", "/bin"])
+    )
     env = {
         "PATH": path,
         "HOME": os.environ.get("HOME", "/root"),
@@ -407,6 +439,7 @@ def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) 
         "STANDIN_ARTIFACTS": str(artifacts),
         "STANDIN_CML_LOG": str(cml_log),
         "STANDIN_ATTEST_LOG": str(cml_log.with_name("attest-calls.jsonl")),
+        "STANDIN_SKOPEO_LOG": str(cml_log.with_name("skopeo-calls.jsonl")),
     }
     # The host's network setup (proxy, certificate authorities) and uv/pip settings, so that
     # `uv sync` behaves as it does for the caller; nothing else of the caller's environment.
@@ -414,6 +447,7 @@ def _clean_env(artifacts: Path, cml_log: Path, extra: Mapping[str, str] | None) 
         r"^(UV_|PIP_|(HTTPS?|NO|ALL)_PROXY$|SSL_CERT_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)", re.I
     )
     env.update({k: v for k, v in os.environ.items() if network.match(k) or k == "TMPDIR"})
+    env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(uv_wheels())})
     env.update(extra or {})
     return env
 
@@ -457,11 +491,23 @@ def _parse(
                     entry.get("executionTime", 0) / 1e9,
                 )
             )
-    calls = []
-    if cml_log.is_file():
-        calls = [
-            json.loads(line) for line in cml_log.read_text(encoding="utf-8").splitlines() if line
-        ]
+    calls, pushes = _read_jsonl(cml_log), _read_jsonl(cml_log.with_name("skopeo-calls.jsonl"))
     return WorkflowRun(
-        result.returncode, jobs, steps, logs, outputs, artifacts, calls, seconds, raw, result.stderr
+        result.returncode,
+        jobs,
+        steps,
+        logs,
+        outputs,
+        artifacts,
+        calls,
+        seconds,
+        pushes,
+        raw,
+        result.stderr,
     )
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]

@@ -5,12 +5,14 @@
 Reads the repository's settings with `gh api` (REST API version 2022-11-28; a token that can
 read the repository's administration settings) and prints one line per missing setting,
 exit 1 if any (docs/security.md says how to set each):
-- the environments `registry`, `retrain`, `dev`, `staging` and `prod` exist and deploy only
-  from `main` (deployment branch policy: selected branches, exactly `main`); `prod` has
-  required reviewers;
+- the environments `registry`, `publish`, `retrain`, `dev`, `staging` and `prod` exist and
+  deploy only from `main` (deployment branch policy: selected branches, exactly `main`); `prod`
+  has required reviewers;
 - an active tag ruleset covers `<model>@v*` and `<model>#*` (registry.model in params.yaml),
   restricts creation, update and deletion, and lets only GitHub Actions bypass it;
-- `main` is protected: pull requests required (branch protection or an active branch ruleset).
+- `main` is protected: pull requests required (branch protection or an active branch ruleset),
+  and no workflow token can give the approval: reviews from code owners required, or
+  "Allow GitHub Actions to create and approve pull requests" off.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 import yaml
 
-MAIN_ONLY = ("registry", "retrain", "dev", "staging", "prod")
+MAIN_ONLY = ("registry", "publish", "retrain", "dev", "staging", "prod")
 REVIEWED = ("prod",)
 GITHUB_ACTIONS_APP = 15368  # the GitHub Actions app's id, the bypass actor of the tag ruleset
 GITHUB_ACTIONS = ("Integration", GITHUB_ACTIONS_APP)
@@ -112,17 +114,33 @@ def tag_ruleset(api: Api, repo: str, model: str) -> list[str]:
 
 
 def main_protected(api: Api, repo: str) -> list[str]:
-    """Nothing when pull requests are required on main (branch protection or a ruleset)."""
+    """What is missing for main's pull requests: required (branch protection or a ruleset), and
+    approved by someone no workflow can act as (code owners required, or GitHub Actions not
+    allowed to approve pull requests)."""
+    required = code_owners = False
     try:
-        protection = api(f"repos/{repo}/branches/main/protection")
-        if protection.get("required_pull_request_reviews"):
-            return []
+        reviews = api(f"repos/{repo}/branches/main/protection").get("required_pull_request_reviews")
+        if reviews:
+            required, code_owners = True, bool(reviews.get("require_code_owner_reviews"))
     except NotFoundError:
         pass
-    rules = api(f"repos/{repo}/rules/branches/main")
-    if any(rule.get("type") == "pull_request" for rule in rules):
-        return []
-    return ["branch main does not require pull requests (branch protection or a ruleset)"]
+    for rule in api(f"repos/{repo}/rules/branches/main"):
+        if rule.get("type") == "pull_request":
+            required = True
+            code_owners |= bool((rule.get("parameters") or {}).get("require_code_owner_review"))
+    missing = []
+    if not required:
+        missing.append(
+            "branch main does not require pull requests (branch protection or a ruleset)"
+        )
+    actions = api(f"repos/{repo}/actions/permissions/workflow")
+    if not code_owners and actions.get("can_approve_pull_request_reviews") is not False:
+        missing.append(
+            "a workflow's token can approve pull requests to main: require review from Code "
+            "Owners (and a CODEOWNERS file), or turn off Settings > Actions > General > "
+            "'Allow GitHub Actions to create and approve pull requests'"
+        )
+    return missing
 
 
 def check(api: Api, repo: str, model: str) -> list[str]:

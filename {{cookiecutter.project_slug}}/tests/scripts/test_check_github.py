@@ -1,7 +1,8 @@
 """scripts/check_github.py against a stand-in of GitHub's REST API answers (version 2022-11-28:
 environments with `deployment_branch_policy` and `protection_rules`, deployment branch
 policies, rulesets with `conditions.ref_name`, `rules` and `bypass_actors`, branch protection
-(404 when none) and the rules that apply to a branch)."""
+(404 when none) and the rules that apply to a branch, the Actions workflow permissions with
+`can_approve_pull_request_reviews`)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,10 @@ def configured() -> dict[str, Any]:
                                "bypass_mode": "always"}],
         },
         f"{BASE}/branches/main/protection": {"required_pull_request_reviews": {
-            "required_approving_review_count": 1}},
+            "required_approving_review_count": 1, "require_code_owner_reviews": False}},
         f"{BASE}/rules/branches/main": [],
+        f"{BASE}/actions/permissions/workflow": {"default_workflow_permissions": "read",
+                                                 "can_approve_pull_request_reviews": False},
     }  # fmt: skip
     for name in check_github.MAIN_ONLY:
         answers[f"{BASE}/environments/{name}/deployment-branch-policies?per_page=100"] = {
@@ -91,12 +94,15 @@ def test_githubs_defaults_are_each_named(project: Path, capsys) -> None:
         ]},
         f"{BASE}/rulesets?per_page=100&includes_parents=true": [],
         f"{BASE}/rules/branches/main": [],
+        f"{BASE}/actions/permissions/workflow": {"default_workflow_permissions": "write",
+                                                 "can_approve_pull_request_reviews": True},
     }  # fmt: skip
     assert check_github.main(["--repo", REPO], api=Api(answers)) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "check-github: missing: environment 'registry' deploys from any branch: restrict it to "
         "the branch main (Deployment branches and tags: Selected, main)",
+        "check-github: missing: environment 'publish' does not exist (create it, main only)",
         "check-github: missing: environment 'retrain' deploys from any branch: restrict it to "
         "the branch main (Deployment branches and tags: Selected, main)",
         "check-github: missing: environment 'dev' deploys from any branch: restrict it to "
@@ -110,6 +116,9 @@ def test_githubs_defaults_are_each_named(project: Path, capsys) -> None:
         "Actions only)",
         "check-github: missing: branch main does not require pull requests (branch protection "
         "or a ruleset)",
+        "check-github: missing: a workflow's token can approve pull requests to main: require "
+        "review from Code Owners (and a CODEOWNERS file), or turn off Settings > Actions > "
+        "General > 'Allow GitHub Actions to create and approve pull requests'",
     ]
 
 
@@ -137,3 +146,29 @@ def test_the_model_name_is_required(tmp_path: Path, monkeypatch, capsys) -> None
     (tmp_path / "params.yaml").write_text("registry: {}\n", encoding="utf-8")
     assert check_github.main(["--repo", REPO], api=Api({})) == 1
     assert "params.yaml has no registry.model" in capsys.readouterr().err
+
+
+def test_approvals_a_workflow_could_give_are_named(project: Path, capsys) -> None:
+    """The attack: with "Allow GitHub Actions to create and approve pull requests" on, a
+    workflow pushed on any branch approves its author's pull request as github-actions[bot]."""
+    answers = configured()
+    answers[f"{BASE}/actions/permissions/workflow"]["can_approve_pull_request_reviews"] = True
+    assert check_github.main(["--repo", REPO], api=Api(answers)) == 1
+    assert "a workflow's token can approve pull requests to main" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["branch protection", "ruleset"])
+def test_code_owner_reviews_make_a_workflow_s_approval_insufficient(
+    project: Path, capsys, where: str
+) -> None:
+    answers = configured()
+    answers[f"{BASE}/actions/permissions/workflow"]["can_approve_pull_request_reviews"] = True
+    if where == "branch protection":
+        reviews = answers[f"{BASE}/branches/main/protection"]["required_pull_request_reviews"]
+        reviews["require_code_owner_reviews"] = True
+    else:
+        del answers[f"{BASE}/branches/main/protection"]
+        answers[f"{BASE}/rules/branches/main"] = [{"type": "pull_request", "ruleset_id": 9,
+            "parameters": {"require_code_owner_review": True,
+                           "required_approving_review_count": 1}}]  # fmt: skip
+    assert check_github.main(["--repo", REPO], api=Api(answers)) == 0, capsys.readouterr().out

@@ -142,3 +142,27 @@ def test_the_body_is_capped_and_the_run_url_must_be_the_events() -> None:
     assert "the whole report is in the run" in body
     with pytest.raises(report_comment.CommentError, match="RUN_URL 'javascript:x'"):
         report_comment.compose("x", "success", "javascript:x")
+
+
+def test_links_and_images_out_of_the_run_are_shown_as_text() -> None:
+    """The attack: the pull request's report links the bot's comment to an attacker's page and
+    loads an attacker's image (a tracking pixel, or a fake "gate passed" badge)."""
+    report = (
+        "Details: [click](https://evil) and ![x](https://evil/p.png)\n"
+        "[ref]: https://evil/ref\nsee also https://evil/bare and www.evil.example\n"
+        "[climb](../../../attacker/repo) [rooted](/attacker/repo)\n"
+        f"[artifacts]({RUN_URL}/artifacts/7) ![roc](images/roc.svg)\n"
+    )
+    body = report_comment.compose(report, "success", RUN_URL)
+    assert "click (`https://evil`)" in body
+    assert "image x (`https://evil/p.png`)" in body
+    assert "\\[ref\\]: `https://evil/ref`" in body
+    assert "`https://evil/bare`" in body
+    assert "`www.evil.example`" in body
+    assert "climb (`../../../attacker/repo`)" in body
+    assert "rooted (`/attacker/repo`)" in body
+    assert "](https://evil" not in body
+    # What points into the run (its artifacts) or at the report's own files stays a link.
+    assert f"[artifacts]({RUN_URL}/artifacts/7)" in body
+    assert "![roc](images/roc.svg)" in body
+    assert f"[its run]({RUN_URL})" in body  # the trusted header

@@ -1,17 +1,23 @@
 """A strict stand-in for the `docker` CLI: only what `bentoml containerize --backend buildx`,
 docker/login-action and promote.yml (`buildx imagetools create --tag T IMAGE@DIGEST`) run.
 Each call is appended to $STANDIN_DOCKER_LOG as one JSON line; anything else (sub-command,
-flag, missing Dockerfile or context) exits 2 with a message.
+flag, missing Dockerfile or context) exits 2 with a message. `buildx build --output
+type=oci,dest=PATH` writes a real OCI archive (one image manifest; its layer stands for the
+build) whose manifest digest is the one --metadata-file reports, as buildx's oci exporter does.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from oci_archive import write as write_oci_archive
 
 BUILD_VALUE_FLAGS = {
     "--tag",
@@ -86,6 +92,16 @@ def build(args: list[str]) -> None:
     # a hash of what was built: Dockerfile, context file list, labels and tags).
     built = json.dumps([text, sorted(map(str, context.rglob("*"))), labels, tags], default=str)
     digest = "sha256:" + hashlib.sha256(built.encode()).hexdigest()
+    archive = None
+    for output in options.get("output", []):
+        fields = dict(part.split("=", 1) for part in output.split(","))
+        if fields.get("type") != "oci" or not fields.get("dest"):
+            fail(f"unsupported --output {output} (type=oci,dest=PATH)")
+        archive = fields["dest"]
+        layer = gzip.compress(built.encode(), mtime=0)
+        digest = write_oci_archive(Path(archive), layer, labels, tags[0])
+    if archive and "--push" in switches:
+        fail("--push with --output type=oci: the stand-in models one exporter at a time")
     for metadata in options.get("metadata-file", []):
         Path(metadata).write_text(
             json.dumps({"containerimage.digest": digest, "image.name": ",".join(tags)}),
@@ -98,6 +114,8 @@ def build(args: list[str]) -> None:
             "labels": labels,
             "push": "--push" in switches,
             "digest": digest,
+            "output": archive,
+            "provenance": options.get("provenance", []),
             "load": "--load" in switches,
             "dockerfile_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "dockerfile_users": re.findall(r"^USER\s+(\S+)", text, flags=re.M),
