@@ -238,7 +238,6 @@ def _run_evidently(
     spec = model.spec
     numeric = [f.name for f in spec.features if f.kind == "numeric"]
     category = [f.name for f in spec.features if f.kind == "category"]
-    columns = [*spec.names, SCORE_COLUMN, *([spec.target] if labelled else [])]
     for name, kind in [(SCORE_COLUMN, prediction_kind(model)), (spec.target, target_kind(model))]:
         if name == SCORE_COLUMN or labelled:
             (category if kind == "category" else numeric).append(name)
@@ -247,8 +246,7 @@ def _run_evidently(
     spelling = dict(zip(spec.classes, spec.spelled(spec.classes), strict=True))
 
     def dataset(frame: pd.DataFrame, scores: np.ndarray) -> Any:
-        table = _evidently_frame(frame, spec.names, columns)
-        table[SCORE_COLUMN] = scores
+        table = _side_table(frame, scores, model, labelled)
         if spelling and spec.target in table.columns:  # classes as the data config writes them
             table[spec.target] = table[spec.target].map(lambda c: spelling.get(c, c))
         return Dataset.from_pandas(table, data_definition=definition)
@@ -288,12 +286,10 @@ def _stattest_results(
     The same tables (`_evidently_frame`), column types and thresholds as `_run_evidently`.
     """
     spec = model.spec
-    columns = [*spec.names, SCORE_COLUMN, *([spec.target] if labelled else [])]
-    tables = []
-    for frame, scores in ((ref, ref_scores), (cur, cur_scores)):
-        table = _evidently_frame(frame, spec.names, columns)
-        table[SCORE_COLUMN] = scores
-        tables.append(table)
+    tables = [
+        _side_table(frame, scores, model, labelled)
+        for frame, scores in ((ref, ref_scores), (cur, cur_scores))
+    ]
     types = {f.name: f.kind for f in spec.features}
     types[SCORE_COLUMN] = prediction_kind(model)
     types[spec.target] = target_kind(model)
@@ -308,6 +304,17 @@ def _stattest_results(
             )
             results[name] = column_result(kinds[name], method, score, threshold, drifted)
     return results
+
+
+def _side_table(
+    frame: pd.DataFrame, scores: np.ndarray, model: LoadedModel, labelled: bool
+) -> pd.DataFrame:
+    """One side as Evidently reads it: the features, the model's scores, the target if labelled."""
+    spec = model.spec
+    columns = [*spec.names, SCORE_COLUMN, *([spec.target] if labelled else [])]
+    table = _evidently_frame(frame, spec.names, columns)
+    table[SCORE_COLUMN] = scores
+    return table
 
 
 def _evidently_frame(frame: pd.DataFrame, features: list[str], columns: list[str]) -> pd.DataFrame:
