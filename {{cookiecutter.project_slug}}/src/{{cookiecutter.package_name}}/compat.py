@@ -9,6 +9,7 @@ break one of these is noticed before it ships. After checking a new version, wid
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Callable
 from importlib import metadata
@@ -219,9 +220,7 @@ class DensePredictor:
             )
         )
         sizes = [int(shape[axis]) for axis in range(dims.value)]
-        count = 1
-        for size in sizes:
-            count *= size
+        count = math.prod(sizes)
         if count == 0:
             return np.empty(sizes, dtype=np.float64)
         flat = np.ctypeslib.as_array(values, shape=(count,)).astype(np.float64)
